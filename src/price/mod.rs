@@ -1,0 +1,1 @@
+//! Versioned price tables (placeholder while being written).

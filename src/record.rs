@@ -1,0 +1,244 @@
+//! The normalized record every input format is turned into.
+//!
+//! Usage is split into *disjoint* buckets (SPEC §4) so that pricing is a plain
+//! dot product: no bucket contains another, except `reasoning`, which is an
+//! informational subset of `output` and is never priced on its own.
+
+use std::fmt;
+use std::sync::Arc;
+
+use jiff::Timestamp;
+use rust_decimal::Decimal;
+use serde::Serialize;
+
+/// Token counts in disjoint billing buckets.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct Usage {
+    /// Uncached input tokens.
+    pub input: u64,
+    pub cache_read: u64,
+    pub cache_write_5m: u64,
+    pub cache_write_1h: u64,
+    /// All output tokens, reasoning included.
+    pub output: u64,
+    /// Informational: the part of `output` spent on reasoning/thinking.
+    pub reasoning: u64,
+}
+
+impl Usage {
+    /// Everything the model read: uncached input plus cache reads and writes.
+    /// Long-context tiers are decided on this number.
+    pub fn total_input(&self) -> u64 {
+        self.input + self.cache_read + self.cache_write_5m + self.cache_write_1h
+    }
+
+    pub fn total(&self) -> u64 {
+        self.total_input() + self.output
+    }
+
+    pub fn add(&mut self, other: &Usage) {
+        self.input += other.input;
+        self.cache_read += other.cache_read;
+        self.cache_write_5m += other.cache_write_5m;
+        self.cache_write_1h += other.cache_write_1h;
+        self.output += other.output;
+        self.reasoning += other.reasoning;
+    }
+
+    /// Build buckets from a provider that reports input *including* cached
+    /// tokens (OpenAI, Gemini, OTel): the cached part is subtracted so that
+    /// nothing is billed twice. Saturates instead of underflowing on logs
+    /// whose cached count exceeds the prompt count (seen in broken exports).
+    pub fn from_inclusive_input(
+        prompt: u64,
+        cached: u64,
+        cache_write: u64,
+        output: u64,
+        reasoning: u64,
+    ) -> Usage {
+        Usage {
+            input: prompt.saturating_sub(cached).saturating_sub(cache_write),
+            cache_read: cached,
+            cache_write_5m: cache_write,
+            cache_write_1h: 0,
+            output,
+            reasoning: reasoning.min(output),
+        }
+    }
+}
+
+/// How the request was served; batch/flex/priority change the price.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ServiceTier {
+    #[default]
+    Standard,
+    Batch,
+    Flex,
+    Priority,
+}
+
+impl ServiceTier {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ServiceTier::Standard => "standard",
+            ServiceTier::Batch => "batch",
+            ServiceTier::Flex => "flex",
+            ServiceTier::Priority => "priority",
+        }
+    }
+
+    /// Map the tier strings providers write into logs. Anything unknown
+    /// ("default", "auto", "standard_only", "scale") is billed as standard.
+    pub fn from_logged(s: &str) -> ServiceTier {
+        match s.to_ascii_lowercase().as_str() {
+            "batch" => ServiceTier::Batch,
+            "flex" => ServiceTier::Flex,
+            "priority" => ServiceTier::Priority,
+            _ => ServiceTier::Standard,
+        }
+    }
+}
+
+/// Which input format a record came from (`format` in the records JSON).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Format {
+    OpenAiChat,
+    OpenAiResponses,
+    AnthropicMessages,
+    Gemini,
+    Generic,
+}
+
+impl Format {
+    pub const ALL: [Format; 5] = [
+        Format::OpenAiChat,
+        Format::OpenAiResponses,
+        Format::AnthropicMessages,
+        Format::Gemini,
+        Format::Generic,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Format::OpenAiChat => "openai-chat",
+            Format::OpenAiResponses => "openai-responses",
+            Format::AnthropicMessages => "anthropic-messages",
+            Format::Gemini => "gemini",
+            Format::Generic => "generic",
+        }
+    }
+
+    pub fn from_name(s: &str) -> Option<Format> {
+        Format::ALL.into_iter().find(|f| f.as_str() == s)
+    }
+}
+
+impl fmt::Display for Format {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Where a record came from: the file (or `-` for stdin) and the 1-based line
+/// (for JSON arrays, the 1-based element index).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Source {
+    pub path: Arc<str>,
+    pub line: u64,
+}
+
+/// One chat message as far as token counting cares.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Message {
+    pub role: String,
+    pub name: Option<String>,
+    /// All text of the message joined: content parts, tool-call names and
+    /// arguments, tool results.
+    pub content: String,
+}
+
+/// Text a record carries, kept only so that it can be tokenized when asked.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Text {
+    /// System/developer instructions and conversation turns, in order.
+    pub messages: Vec<Message>,
+    /// Tool definitions, each serialized as compact JSON (billed as input).
+    pub tools: Vec<String>,
+    /// Text the model produced: message text, tool-call arguments, thinking.
+    pub response: String,
+    /// True when the prompt side was present in the log (a response-only
+    /// line has no prompt text, and its prompt cannot be counted).
+    pub has_prompt: bool,
+    /// True when the response side was present in the log.
+    pub has_response: bool,
+}
+
+/// A single billed API call, normalized.
+#[derive(Clone, Debug)]
+pub struct Record {
+    pub source: Source,
+    pub format: Format,
+    /// `openai`, `anthropic`, `google`, … as detected from the format or
+    /// logged; the price book may refine it.
+    pub provider: Option<String>,
+    /// Model as logged (response model preferred over request model).
+    pub model: Option<String>,
+    pub timestamp: Option<Timestamp>,
+    pub task: Option<String>,
+    pub session: Option<String>,
+    pub service_tier: ServiceTier,
+    /// Usage reported by the provider, if the log has it.
+    pub usage: Option<Usage>,
+    /// Server-side tool requests billed per call (web search).
+    pub web_search_requests: u64,
+    pub text: Option<Text>,
+    /// A cost the log itself carries, shown beside ours, never substituted.
+    pub reported_cost_usd: Option<Decimal>,
+}
+
+impl Record {
+    pub fn new(source: Source, format: Format) -> Record {
+        Record {
+            source,
+            format,
+            provider: None,
+            model: None,
+            timestamp: None,
+            task: None,
+            session: None,
+            service_tier: ServiceTier::Standard,
+            usage: None,
+            web_search_requests: 0,
+            text: None,
+            reported_cost_usd: None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn inclusive_input_subtracts_cache() {
+        let u = Usage::from_inclusive_input(1180, 1024, 0, 9, 0);
+        assert_eq!(u.input, 156);
+        assert_eq!(u.cache_read, 1024);
+        assert_eq!(u.total_input(), 1180);
+    }
+
+    #[test]
+    fn inclusive_input_never_underflows() {
+        let u = Usage::from_inclusive_input(10, 50, 0, 1, 5);
+        assert_eq!(u.input, 0);
+        assert_eq!(u.reasoning, 1);
+    }
+
+    #[test]
+    fn tier_from_logged_strings() {
+        assert_eq!(ServiceTier::from_logged("default"), ServiceTier::Standard);
+        assert_eq!(ServiceTier::from_logged("BATCH"), ServiceTier::Batch);
+        assert_eq!(ServiceTier::from_logged("priority"), ServiceTier::Priority);
+    }
+}
