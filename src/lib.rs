@@ -7,3 +7,4 @@
 pub mod ingest;
 pub mod record;
 pub mod price;
+pub mod tokenize;

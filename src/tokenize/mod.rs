@@ -1,0 +1,207 @@
+//! Token counting. A [`Tokenizer`] counts tokens of a string; the built-in
+//! encodings are exact reproductions of OpenAI's tiktoken (`encode_ordinary`
+//! semantics: text that looks like `<|endoftext|>` is plain text, because
+//! that is how user content reaches the model).
+//!
+//! Engines: `bpe-openai` (linear-time, exact) for o200k/cl100k, and
+//! tiktoken-rs for the legacy p50k/r50k. tiktoken-rs is also the test oracle.
+
+use std::fmt;
+use std::sync::OnceLock;
+
+mod bpe;
+pub mod chat;
+mod tiktoken;
+
+/// Something that counts tokens.
+pub trait Tokenizer: Send + Sync {
+    /// Encoding name, e.g. `o200k_base`.
+    fn name(&self) -> &'static str;
+    /// Number of tokens in `text`. Errors only on engine failure, never on
+    /// ordinary input.
+    fn count(&self, text: &str) -> Result<usize, TokenizeError>;
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TokenizeError(pub String);
+
+impl fmt::Display for TokenizeError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "tokenizer failed: {}", self.0)
+    }
+}
+
+impl std::error::Error for TokenizeError {}
+
+/// The built-in encodings.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Encoding {
+    O200kBase,
+    O200kHarmony,
+    Cl100kBase,
+    P50kBase,
+    R50kBase,
+}
+
+impl Encoding {
+    pub const ALL: [Encoding; 5] = [
+        Encoding::O200kBase,
+        Encoding::O200kHarmony,
+        Encoding::Cl100kBase,
+        Encoding::P50kBase,
+        Encoding::R50kBase,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Encoding::O200kBase => "o200k_base",
+            Encoding::O200kHarmony => "o200k_harmony",
+            Encoding::Cl100kBase => "cl100k_base",
+            Encoding::P50kBase => "p50k_base",
+            Encoding::R50kBase => "r50k_base",
+        }
+    }
+
+    pub fn from_name(s: &str) -> Option<Encoding> {
+        Encoding::ALL.into_iter().find(|e| e.name() == s)
+    }
+
+    /// The shared, lazily built tokenizer for this encoding.
+    pub fn tokenizer(self) -> &'static dyn Tokenizer {
+        static O200K: OnceLock<bpe::BpeOpenAi> = OnceLock::new();
+        static HARMONY: OnceLock<bpe::BpeOpenAi> = OnceLock::new();
+        static CL100K: OnceLock<bpe::BpeOpenAi> = OnceLock::new();
+        static P50K: OnceLock<tiktoken::Tiktoken> = OnceLock::new();
+        static R50K: OnceLock<tiktoken::Tiktoken> = OnceLock::new();
+        match self {
+            Encoding::O200kBase => O200K.get_or_init(|| bpe::BpeOpenAi::o200k("o200k_base")),
+            // o200k_harmony adds only special tokens; ordinary text encodes
+            // exactly as o200k_base.
+            Encoding::O200kHarmony => HARMONY.get_or_init(|| bpe::BpeOpenAi::o200k("o200k_harmony")),
+            Encoding::Cl100kBase => CL100K.get_or_init(bpe::BpeOpenAi::cl100k),
+            Encoding::P50kBase => P50K.get_or_init(tiktoken::Tiktoken::p50k),
+            Encoding::R50kBase => R50K.get_or_init(tiktoken::Tiktoken::r50k),
+        }
+    }
+}
+
+/// Which tokenizer a model is counted with, and whether that is exact.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct TokenizerChoice {
+    pub encoding: Encoding,
+    /// False when the model's real tokenizer is not public (Claude 3+,
+    /// Gemini): the count is an approximation and says so.
+    pub exact: bool,
+}
+
+impl TokenizerChoice {
+    /// The label every output carries: `o200k_base` or `approx:o200k_base`.
+    pub fn label(&self) -> String {
+        if self.exact {
+            self.encoding.name().to_string()
+        } else {
+            format!("approx:{}", self.encoding.name())
+        }
+    }
+
+    /// Fallback when the price book does not know the model: tiktoken's own
+    /// model-name map (exact for OpenAI names), else an o200k approximation.
+    pub fn for_unknown_model(model: &str) -> TokenizerChoice {
+        let m = model.to_ascii_lowercase();
+        let m = m.rsplit('/').next().unwrap_or(&m);
+        let exact = |encoding| TokenizerChoice {
+            encoding,
+            exact: true,
+        };
+        if m.starts_with("gpt-oss") {
+            exact(Encoding::O200kHarmony)
+        } else if m.starts_with("gpt-4o")
+            || m.starts_with("chatgpt-4o")
+            || m.starts_with("gpt-4.1")
+            || m.starts_with("gpt-4.5")
+            || m.starts_with("gpt-5")
+            || m.starts_with("o1")
+            || m.starts_with("o3")
+            || m.starts_with("o4")
+            || m.starts_with("ft:gpt-4o")
+        {
+            exact(Encoding::O200kBase)
+        } else if m.starts_with("gpt-4")
+            || m.starts_with("gpt-3.5")
+            || m.starts_with("gpt-35")
+            || m.starts_with("text-embedding")
+            || m.starts_with("ft:gpt-4")
+            || m.starts_with("ft:gpt-3.5")
+            || m == "davinci-002"
+            || m == "babbage-002"
+        {
+            exact(Encoding::Cl100kBase)
+        } else if m.starts_with("text-davinci") || m.starts_with("code-") {
+            exact(Encoding::P50kBase)
+        } else {
+            TokenizerChoice {
+                encoding: Encoding::O200kBase,
+                exact: false,
+            }
+        }
+    }
+}
+
+/// Run an engine call, turning a panic inside a third-party engine into an
+/// error: one bad string must not take down a run over gigabytes of logs.
+fn guarded<T>(f: impl FnOnce() -> T + std::panic::UnwindSafe) -> Result<T, TokenizeError> {
+    std::panic::catch_unwind(f).map_err(|e| {
+        let msg = e
+            .downcast_ref::<String>()
+            .cloned()
+            .or_else(|| e.downcast_ref::<&str>().map(|s| s.to_string()))
+            .unwrap_or_else(|| "panic".to_string());
+        TokenizeError(msg)
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_round_trip() {
+        for e in Encoding::ALL {
+            assert_eq!(Encoding::from_name(e.name()), Some(e));
+            assert_eq!(e.tokenizer().name(), e.name());
+        }
+    }
+
+    #[test]
+    fn unknown_model_fallbacks() {
+        let c = TokenizerChoice::for_unknown_model("gpt-4o-2099-01-01");
+        assert_eq!(c.label(), "o200k_base");
+        let c = TokenizerChoice::for_unknown_model("gpt-3.5-turbo-0125");
+        assert_eq!(c.label(), "cl100k_base");
+        let c = TokenizerChoice::for_unknown_model("claude-9");
+        assert_eq!(c.label(), "approx:o200k_base");
+        let c = TokenizerChoice::for_unknown_model("openai/gpt-oss-120b");
+        assert_eq!(c.label(), "o200k_harmony");
+    }
+
+    /// Examples published in tiktoken's README and tests.
+    #[test]
+    fn published_examples() {
+        let o200k = Encoding::O200kBase.tokenizer();
+        let cl100k = Encoding::Cl100kBase.tokenizer();
+        let r50k = Encoding::R50kBase.tokenizer();
+        // tiktoken README: enc.encode("hello world") == [15339, 1917] (cl100k)
+        assert_eq!(cl100k.count("hello world").unwrap(), 2);
+        assert_eq!(o200k.count("hello world").unwrap(), 2);
+        // tiktoken tests: gpt2 "hello world" → [31373, 995]
+        assert_eq!(r50k.count("hello world").unwrap(), 2);
+        // tiktoken tests (test_simple): with special tokens disallowed,
+        // "<|endoftext|>" is plain text: [27, 91, 437, 1659, 5239, 91, 29].
+        assert_eq!(r50k.count("<|endoftext|>").unwrap(), 7);
+        // reference/tokenizers.md §5: 7 tokens in o200k as text.
+        assert_eq!(o200k.count("<|endoftext|>").unwrap(), 7);
+        assert_eq!(cl100k.count("").unwrap(), 0);
+        // OpenAI cookbook: "tiktoken is great!" is 6 tokens in cl100k_base.
+        assert_eq!(cl100k.count("tiktoken is great!").unwrap(), 6);
+    }
+}
