@@ -1,0 +1,100 @@
+//! Exact cost of one request: tokens × USD/1M per bucket, in `Decimal`.
+
+use rust_decimal::Decimal;
+
+use super::{Resolved, Unpriced};
+use crate::record::{ServiceTier, Usage};
+
+/// Exact cost of one request.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Cost {
+    /// Sum of `breakdown`, exactly.
+    pub total: Decimal,
+    /// USD per bucket, in the fixed order `input`, `cache_read`,
+    /// `cache_write_5m`, `cache_write_1h`, `output`, `web_search`; only
+    /// buckets with a non-zero token (or request) count appear.
+    pub breakdown: Vec<(&'static str, Decimal)>,
+    /// True when the row's long-context tier priced the request.
+    pub long_context: bool,
+}
+
+impl Cost {
+    /// The cost of one bucket (zero when absent).
+    pub fn bucket(&self, name: &str) -> Decimal {
+        self.breakdown
+            .iter()
+            .find(|(b, _)| *b == name)
+            .map_or(Decimal::ZERO, |(_, v)| *v)
+    }
+}
+
+impl Resolved<'_> {
+    /// Price `usage` served at `tier`, plus `web_search_requests` billed per
+    /// 1000 requests.
+    ///
+    /// Unpriced when the tier is not standard and the row has no multiplier
+    /// for it (`no batch price for `o1``), or when web searches were made and
+    /// the row has no web-search price: never silently billed as something
+    /// else.
+    pub fn cost(
+        &self,
+        usage: &Usage,
+        tier: ServiceTier,
+        web_search_requests: u64,
+    ) -> Result<Cost, Unpriced> {
+        let row = self.row;
+        let id = &self.model.id;
+        let mult = match tier {
+            ServiceTier::Standard => Some(Decimal::ONE),
+            ServiceTier::Batch => row.batch,
+            ServiceTier::Flex => row.flex,
+            ServiceTier::Priority => row.priority,
+        }
+        .ok_or_else(|| Unpriced::new(format!("no {} price for `{id}`", tier.as_str())))?;
+
+        let rates = row.effective_rates(usage.total_input());
+        let overflow = || Unpriced::new(format!("cost overflows for `{id}`"));
+        let million = Decimal::from(1_000_000u32);
+        let tokens_cost = |tokens: u64, rate: Decimal| -> Result<Decimal, Unpriced> {
+            Decimal::from(tokens)
+                .checked_mul(rate)
+                .and_then(|v| v.checked_mul(mult))
+                .and_then(|v| v.checked_div(million))
+                .map(|v| v.normalize())
+                .ok_or_else(overflow)
+        };
+
+        let mut breakdown = Vec::with_capacity(6);
+        for (name, tokens, rate) in [
+            ("input", usage.input, rates.input),
+            ("cache_read", usage.cache_read, rates.cache_read),
+            ("cache_write_5m", usage.cache_write_5m, rates.cache_write_5m),
+            ("cache_write_1h", usage.cache_write_1h, rates.cache_write_1h),
+            ("output", usage.output, rates.output),
+        ] {
+            if tokens > 0 {
+                breakdown.push((name, tokens_cost(tokens, rate)?));
+            }
+        }
+        if web_search_requests > 0 {
+            let per_1k = row
+                .web_search_per_1k
+                .ok_or_else(|| Unpriced::new(format!("no web search price for `{id}`")))?;
+            let v = Decimal::from(web_search_requests)
+                .checked_mul(per_1k)
+                .and_then(|v| v.checked_div(Decimal::from(1000u32)))
+                .map(|v| v.normalize())
+                .ok_or_else(overflow)?;
+            breakdown.push(("web_search", v));
+        }
+        let mut total = Decimal::ZERO;
+        for (_, v) in &breakdown {
+            total = total.checked_add(*v).ok_or_else(overflow)?;
+        }
+        Ok(Cost {
+            total: total.normalize(),
+            breakdown,
+            long_context: rates.long_context,
+        })
+    }
+}

@@ -1,0 +1,238 @@
+//! Model-name normalization, matching, and the dated row lookup.
+
+use std::collections::HashMap;
+
+use jiff::Timestamp;
+use jiff::civil::Date;
+use jiff::tz::TimeZone;
+
+use super::table::{ModelEntry, PriceRow};
+use super::{Resolved, Unpriced};
+
+/// Provider/router prefixes stripped (repeatedly) before matching.
+const PREFIXES: &[&str] = &[
+    "openai/",
+    "anthropic/",
+    "anthropic.",
+    "bedrock/",
+    "bedrock_converse/",
+    "vertex_ai/",
+    "vertex_ai_beta/",
+    "gemini/",
+    "google/",
+    "models/",
+    "azure/",
+];
+
+/// Bedrock cross-region inference profile prefixes (`us.anthropic.…`).
+const BEDROCK_REGIONS: &[&str] = &[
+    "us.", "us-gov.", "eu.", "apac.", "jp.", "au.", "ca.", "global.",
+];
+
+/// Normalize a logged model name for matching (see `pricing/README.md`):
+/// lowercase, trim, strip provider prefixes, Bedrock `-vN:M` suffixes, and
+/// turn Vertex `@` into `-`.
+pub fn normalize(name: &str) -> String {
+    let lower = name.trim().to_lowercase();
+    let mut s: &str = &lower;
+    loop {
+        let before = s.len();
+        if let Some(rest) = s.strip_prefix("openrouter/") {
+            // openrouter/<vendor>/<model>
+            s = rest.split_once('/').map_or(rest, |(_, m)| m);
+        }
+        for p in PREFIXES {
+            if let Some(rest) = s.strip_prefix(p) {
+                s = rest;
+            }
+        }
+        for r in BEDROCK_REGIONS {
+            if let Some(rest) = s.strip_prefix(r)
+                && let Some(rest) = rest.strip_prefix("anthropic.")
+            {
+                s = rest;
+            }
+        }
+        if s.len() == before {
+            break;
+        }
+    }
+    let mut out = s.trim().replace('@', "-");
+    if let Some(base) = strip_bedrock_version(&out) {
+        out.truncate(base);
+    }
+    out
+}
+
+/// Length of `s` without a trailing Bedrock version `-v<digits>:<digits>`.
+fn strip_bedrock_version(s: &str) -> Option<usize> {
+    let (head, tail) = s.rsplit_once("-v")?;
+    let (major, minor) = tail.split_once(':')?;
+    let digits = |x: &str| !x.is_empty() && x.bytes().all(|b| b.is_ascii_digit());
+    (digits(major) && digits(minor) && !head.is_empty()).then_some(head.len())
+}
+
+/// Strip one dated-snapshot suffix: `-YYYY-MM-DD`, `-YYYYMMDD` or `-latest`.
+/// Preview suffixes (`-preview-04-17`) are deliberately kept: previews are
+/// priced differently from the GA model.
+pub fn strip_date_suffix(s: &str) -> Option<&str> {
+    if let Some(base) = s.strip_suffix("-latest") {
+        return (!base.is_empty()).then_some(base);
+    }
+    let b = s.as_bytes();
+    let is_digits = |r: &[u8]| r.iter().all(u8::is_ascii_digit);
+    // -YYYY-MM-DD
+    if b.len() > 11 {
+        let t = &b[b.len() - 11..];
+        if t[0] == b'-'
+            && t[5] == b'-'
+            && t[8] == b'-'
+            && is_digits(&t[1..5])
+            && is_digits(&t[6..8])
+            && is_digits(&t[9..11])
+            && t[1..3] == *b"20"
+        {
+            return Some(&s[..s.len() - 11]);
+        }
+    }
+    // -YYYYMMDD
+    if b.len() > 9 {
+        let t = &b[b.len() - 9..];
+        if t[0] == b'-' && is_digits(&t[1..]) && t[1..3] == *b"20" {
+            return Some(&s[..s.len() - 9]);
+        }
+    }
+    None
+}
+
+/// Normalized name → index into the model list. Later models win, so an
+/// overlay's names beat the embedded tables (`check` reports the clash).
+pub fn build_index(models: &[ModelEntry]) -> HashMap<String, usize> {
+    let mut index = HashMap::new();
+    for (i, m) in models.iter().enumerate() {
+        for name in std::iter::once(&m.id).chain(&m.names) {
+            let key = normalize(name);
+            if !key.is_empty() {
+                index.insert(key, i);
+            }
+        }
+    }
+    index
+}
+
+pub fn find<'a>(
+    models: &'a [ModelEntry],
+    index: &HashMap<String, usize>,
+    model: &str,
+) -> Option<&'a ModelEntry> {
+    let n = normalize(model);
+    if n.is_empty() {
+        return None;
+    }
+    index
+        .get(&n)
+        .or_else(|| strip_date_suffix(&n).and_then(|s| index.get(s)))
+        .map(|&i| &models[i])
+}
+
+/// The UTC calendar date of a timestamp.
+pub fn utc_date(at: Timestamp) -> Date {
+    at.to_zoned_datetime(TimeZone::UTC).date()
+}
+
+/// The row in effect on `date` (latest `from` ≤ date; on equal dates the last
+/// one in the file wins), or the latest row when `date` is None.
+pub fn row_at(entry: &ModelEntry, date: Option<Date>) -> Option<&PriceRow> {
+    let mut best: Option<&PriceRow> = None;
+    for row in &entry.rows {
+        if date.is_some_and(|d| row.from > d) {
+            continue;
+        }
+        if best.is_none_or(|b| row.from >= b.from) {
+            best = Some(row);
+        }
+    }
+    best
+}
+
+pub fn resolve<'a>(
+    entry: Option<&'a ModelEntry>,
+    model: &str,
+    at: Option<Timestamp>,
+) -> Result<Resolved<'a>, Unpriced> {
+    let Some(entry) = entry else {
+        return Err(Unpriced::new(format!("unknown model `{}`", model.trim())));
+    };
+    let date = at.map(utc_date);
+    match row_at(entry, date) {
+        Some(row) => Ok(Resolved {
+            model: entry,
+            row,
+            undated: at.is_none(),
+        }),
+        None => match entry.rows.iter().map(|r| r.from).min() {
+            Some(first) => Err(Unpriced::new(format!(
+                "no price for `{}` before {first}",
+                entry.id
+            ))),
+            None => Err(Unpriced::new(format!("no price rows for `{}`", entry.id))),
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn normalization_cases() {
+        let cases = [
+            ("  GPT-4o ", "gpt-4o"),
+            ("openai/gpt-4o", "gpt-4o"),
+            ("models/gemini-2.5-flash", "gemini-2.5-flash"),
+            ("gemini/gemini-2.5-pro", "gemini-2.5-pro"),
+            ("google/gemini-2.5-pro", "gemini-2.5-pro"),
+            ("vertex_ai/gemini-2.5-pro", "gemini-2.5-pro"),
+            (
+                "anthropic.claude-3-5-sonnet-20240620-v1:0",
+                "claude-3-5-sonnet-20240620",
+            ),
+            (
+                "us.anthropic.claude-sonnet-4-5-20250929-v1:0",
+                "claude-sonnet-4-5-20250929",
+            ),
+            (
+                "bedrock/eu.anthropic.claude-3-5-sonnet-20241022-v2:0",
+                "claude-3-5-sonnet-20241022",
+            ),
+            ("claude-3-5-sonnet@20240620", "claude-3-5-sonnet-20240620"),
+            (
+                "vertex_ai/claude-3-5-sonnet-v2@20241022",
+                "claude-3-5-sonnet-v2-20241022",
+            ),
+            (
+                "openrouter/anthropic/claude-3.5-sonnet",
+                "claude-3.5-sonnet",
+            ),
+            ("anthropic/claude-sonnet-4.5", "claude-sonnet-4.5"),
+            ("azure/gpt-4.1", "gpt-4.1"),
+        ];
+        for (input, want) in cases {
+            assert_eq!(normalize(input), want, "normalize({input:?})");
+        }
+    }
+
+    #[test]
+    fn date_suffixes() {
+        assert_eq!(strip_date_suffix("gpt-4o-2024-08-06"), Some("gpt-4o"));
+        assert_eq!(strip_date_suffix("claude-x-20250101"), Some("claude-x"));
+        assert_eq!(
+            strip_date_suffix("claude-3-5-haiku-latest"),
+            Some("claude-3-5-haiku")
+        );
+        assert_eq!(strip_date_suffix("gemini-2.5-flash-preview-04-17"), None);
+        assert_eq!(strip_date_suffix("gpt-4o-mini"), None);
+        assert_eq!(strip_date_suffix("gemini-2.0-flash-001"), None);
+        assert_eq!(strip_date_suffix("-latest"), None);
+    }
+}

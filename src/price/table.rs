@@ -1,0 +1,388 @@
+//! The price-table schema (`pricing/*.toml`) and its loading.
+//!
+//! The TOML is read into loose "raw" structs first (every number as a
+//! `toml::Value`) so that each mistake can be reported with the file, the
+//! model and the row it is in, e.g.
+//! `pricing/x.toml: model `foo` row 2: `input` is not a decimal: "abc"`.
+//! Loading only rejects what cannot be represented at all (bad TOML, unknown
+//! fields, non-decimal prices, bad dates, missing required fields); semantic
+//! problems (unordered dates, negative prices, ambiguous names, missing
+//! provenance, …) are reported by [`super::PriceBook::check`].
+
+use std::str::FromStr;
+
+use anyhow::{Result, anyhow, bail};
+use jiff::civil::Date;
+use rust_decimal::Decimal;
+use serde::Deserialize;
+
+/// Encodings a table may name in `tokenizer`.
+pub const KNOWN_TOKENIZERS: &[&str] = &[
+    "o200k_base",
+    "o200k_harmony",
+    "cl100k_base",
+    "p50k_base",
+    "r50k_base",
+];
+
+/// One model: how it is matched, how it is tokenized, and its price history.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ModelEntry {
+    /// Canonical id (also matched as a name).
+    pub id: String,
+    pub provider: String,
+    /// Exact names (compared after normalization, see `pricing/README.md`).
+    pub names: Vec<String>,
+    pub tokenizer: Option<String>,
+    /// False when `tokenizer` only approximates the model's real tokenizer.
+    pub tokenizer_exact: bool,
+    pub context_window: Option<u64>,
+    /// Dated rows in file order; each is valid from `from` until the next
+    /// later `from`.
+    pub rows: Vec<PriceRow>,
+    /// `embedded:pricing/openai.toml` or the overlay file's path.
+    pub origin: String,
+}
+
+/// Prices in effect from a UTC date on. All prices are USD per 1M tokens,
+/// except `web_search_per_1k` (USD per 1000 requests); `batch`, `flex` and
+/// `priority` are multipliers applied to every token bucket.
+#[derive(Clone, Debug, PartialEq)]
+pub struct PriceRow {
+    pub from: Date,
+    pub input: Decimal,
+    pub output: Decimal,
+    pub cache_read: Option<Decimal>,
+    pub cache_write_5m: Option<Decimal>,
+    pub cache_write_1h: Option<Decimal>,
+    pub web_search_per_1k: Option<Decimal>,
+    pub batch: Option<Decimal>,
+    pub flex: Option<Decimal>,
+    pub priority: Option<Decimal>,
+    pub long_context: Option<LongContext>,
+    pub source: String,
+    pub checked: String,
+    pub note: Option<String>,
+}
+
+/// A long-context tier: when a request's total input tokens (uncached input,
+/// cache reads and cache writes together) exceed `above`, the *whole request*
+/// is billed at these rates. A missing field takes the base row's field unchanged.
+#[derive(Clone, Debug, PartialEq)]
+pub struct LongContext {
+    pub above: u64,
+    pub input: Option<Decimal>,
+    pub output: Option<Decimal>,
+    pub cache_read: Option<Decimal>,
+    pub cache_write_5m: Option<Decimal>,
+    pub cache_write_1h: Option<Decimal>,
+}
+
+/// Effective USD-per-1M-token rates for one request, after the long-context
+/// tier and the missing-price fallbacks (before any service-tier multiplier).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Rates {
+    pub input: Decimal,
+    pub cache_read: Decimal,
+    pub cache_write_5m: Decimal,
+    pub cache_write_1h: Decimal,
+    pub output: Decimal,
+    /// True when the long-context tier applied.
+    pub long_context: bool,
+}
+
+impl PriceRow {
+    /// The rates a request with `total_input` input tokens (all input
+    /// buckets together) is billed at.
+    ///
+    /// Fallbacks: a missing `cache_read` / `cache_write_*` bills at the input
+    /// price in effect (no discount, no surcharge). When the tier applies,
+    /// each missing tier field takes the base row's field, and only if the
+    /// base row lacks it too does the input fallback apply (against the
+    /// tier's input price).
+    pub fn effective_rates(&self, total_input: u64) -> Rates {
+        match &self.long_context {
+            Some(t) if total_input > t.above => {
+                let input = t.input.unwrap_or(self.input);
+                Rates {
+                    input,
+                    cache_read: t.cache_read.or(self.cache_read).unwrap_or(input),
+                    cache_write_5m: t.cache_write_5m.or(self.cache_write_5m).unwrap_or(input),
+                    cache_write_1h: t.cache_write_1h.or(self.cache_write_1h).unwrap_or(input),
+                    output: t.output.unwrap_or(self.output),
+                    long_context: true,
+                }
+            }
+            _ => Rates {
+                input: self.input,
+                cache_read: self.cache_read.unwrap_or(self.input),
+                cache_write_5m: self.cache_write_5m.unwrap_or(self.input),
+                cache_write_1h: self.cache_write_1h.unwrap_or(self.input),
+                output: self.output,
+                long_context: false,
+            },
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Raw TOML shape.
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawFile {
+    /// Optional schema version; only 1 exists.
+    schema: Option<i64>,
+    #[serde(default)]
+    model: Vec<RawModel>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawModel {
+    id: Option<String>,
+    provider: Option<String>,
+    #[serde(default)]
+    names: Vec<String>,
+    tokenizer: Option<String>,
+    tokenizer_exact: Option<bool>,
+    context_window: Option<u64>,
+    #[serde(default)]
+    price: Vec<RawRow>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawRow {
+    from: Option<toml::Value>,
+    input: Option<toml::Value>,
+    output: Option<toml::Value>,
+    cache_read: Option<toml::Value>,
+    cache_write_5m: Option<toml::Value>,
+    cache_write_1h: Option<toml::Value>,
+    web_search_per_1k: Option<toml::Value>,
+    batch: Option<toml::Value>,
+    flex: Option<toml::Value>,
+    priority: Option<toml::Value>,
+    long_context: Option<RawTier>,
+    source: Option<String>,
+    checked: Option<toml::Value>,
+    note: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawTier {
+    above: Option<i64>,
+    input: Option<toml::Value>,
+    output: Option<toml::Value>,
+    cache_read: Option<toml::Value>,
+    cache_write_5m: Option<toml::Value>,
+    cache_write_1h: Option<toml::Value>,
+}
+
+/// Parse one price table. `origin` prefixes every error and is stored in
+/// each entry.
+pub fn parse_table(origin: &str, text: &str) -> Result<Vec<ModelEntry>> {
+    let raw: RawFile = toml::from_str(text).map_err(|e| {
+        anyhow!(
+            "{origin}: not a valid price table: {}",
+            e.to_string().trim_end()
+        )
+    })?;
+    if let Some(v) = raw.schema
+        && v != 1
+    {
+        bail!("{origin}: unsupported `schema = {v}` (this tokenmaxx reads schema 1)");
+    }
+    let mut out = Vec::with_capacity(raw.model.len());
+    for (i, m) in raw.model.into_iter().enumerate() {
+        out.push(convert_model(origin, i + 1, m)?);
+    }
+    Ok(out)
+}
+
+fn convert_model(origin: &str, n: usize, m: RawModel) -> Result<ModelEntry> {
+    let id = match m.id.as_deref().map(str::trim) {
+        Some(id) if !id.is_empty() => id.to_string(),
+        _ => bail!("{origin}: model #{n}: missing `id`"),
+    };
+    let ctx = format!("{origin}: model `{id}`");
+    let provider = match m.provider.as_deref().map(str::trim) {
+        Some(p) if !p.is_empty() => p.to_string(),
+        _ => bail!("{ctx}: missing `provider`"),
+    };
+    let mut rows = Vec::with_capacity(m.price.len());
+    for (i, r) in m.price.into_iter().enumerate() {
+        rows.push(convert_row(&format!("{ctx} row {}", i + 1), r)?);
+    }
+    Ok(ModelEntry {
+        id,
+        provider,
+        names: m.names.into_iter().map(|s| s.trim().to_string()).collect(),
+        tokenizer: m.tokenizer.map(|s| s.trim().to_string()),
+        tokenizer_exact: m.tokenizer_exact.unwrap_or(true),
+        context_window: m.context_window,
+        rows,
+        origin: origin.to_string(),
+    })
+}
+
+fn convert_row(ctx: &str, r: RawRow) -> Result<PriceRow> {
+    let from = match &r.from {
+        Some(v) => date(ctx, "from", v)?,
+        None => bail!("{ctx}: missing `from` (the UTC date the row takes effect, YYYY-MM-DD)"),
+    };
+    let req = |field: &str, v: &Option<toml::Value>| -> Result<Decimal> {
+        match v {
+            Some(v) => decimal(ctx, field, v),
+            None => bail!("{ctx}: missing `{field}` (USD per 1M tokens, e.g. \"2.50\")"),
+        }
+    };
+    let opt = |field: &str, v: &Option<toml::Value>| -> Result<Option<Decimal>> {
+        v.as_ref().map(|v| decimal(ctx, field, v)).transpose()
+    };
+    let long_context = match r.long_context {
+        None => None,
+        Some(t) => Some(LongContext {
+            above: match t.above {
+                Some(a) if a >= 0 => a as u64,
+                Some(a) => bail!("{ctx}: `long_context.above` is negative: {a}"),
+                None => {
+                    bail!("{ctx}: `long_context` needs `above` (the total-input-token threshold)")
+                }
+            },
+            input: opt("long_context.input", &t.input)?,
+            output: opt("long_context.output", &t.output)?,
+            cache_read: opt("long_context.cache_read", &t.cache_read)?,
+            cache_write_5m: opt("long_context.cache_write_5m", &t.cache_write_5m)?,
+            cache_write_1h: opt("long_context.cache_write_1h", &t.cache_write_1h)?,
+        }),
+    };
+    let checked = match &r.checked {
+        None => String::new(),
+        Some(toml::Value::String(s)) => s.trim().to_string(),
+        Some(toml::Value::Datetime(d)) => d.to_string(),
+        Some(other) => bail!(
+            "{ctx}: `checked` must be a date string like \"2026-11-27\", found {}",
+            other.type_str()
+        ),
+    };
+    Ok(PriceRow {
+        from,
+        input: req("input", &r.input)?,
+        output: req("output", &r.output)?,
+        cache_read: opt("cache_read", &r.cache_read)?,
+        cache_write_5m: opt("cache_write_5m", &r.cache_write_5m)?,
+        cache_write_1h: opt("cache_write_1h", &r.cache_write_1h)?,
+        web_search_per_1k: opt("web_search_per_1k", &r.web_search_per_1k)?,
+        batch: opt("batch", &r.batch)?,
+        flex: opt("flex", &r.flex)?,
+        priority: opt("priority", &r.priority)?,
+        long_context,
+        source: r.source.map(|s| s.trim().to_string()).unwrap_or_default(),
+        checked,
+        note: r.note,
+    })
+}
+
+/// A price: a decimal string (`"2.50"`) or a TOML integer. TOML floats are
+/// refused because they are binary and inexact.
+fn decimal(ctx: &str, field: &str, v: &toml::Value) -> Result<Decimal> {
+    match v {
+        toml::Value::String(s) => Decimal::from_str_exact(s.trim())
+            .map_err(|_| anyhow!("{ctx}: `{field}` is not a decimal: {s:?}")),
+        toml::Value::Integer(i) => Ok(Decimal::from(*i)),
+        toml::Value::Float(f) => bail!(
+            "{ctx}: `{field}` must be a decimal string, e.g. `{field} = \"{f}\"` (TOML floats are inexact)"
+        ),
+        other => bail!(
+            "{ctx}: `{field}` must be a decimal string like \"2.50\", found {}",
+            other.type_str()
+        ),
+    }
+}
+
+fn date(ctx: &str, field: &str, v: &toml::Value) -> Result<Date> {
+    let s = match v {
+        toml::Value::String(s) => s.trim().to_string(),
+        toml::Value::Datetime(d) if d.time.is_none() && d.offset.is_none() => d.to_string(),
+        other => bail!(
+            "{ctx}: `{field}` must be a UTC date like \"2025-06-10\", found {}",
+            other.type_str()
+        ),
+    };
+    parse_date(&s).ok_or_else(|| anyhow!("{ctx}: `{field}` is not a date (YYYY-MM-DD): {s:?}"))
+}
+
+/// Strict `YYYY-MM-DD`.
+pub(crate) fn parse_date(s: &str) -> Option<Date> {
+    let b = s.as_bytes();
+    if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
+        return None;
+    }
+    Date::from_str(s).ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn err(text: &str) -> String {
+        parse_table("x.toml", text).unwrap_err().to_string()
+    }
+
+    const HEAD: &str = "[[model]]\nid = \"foo\"\nprovider = \"p\"\n";
+
+    #[test]
+    fn errors_name_file_model_row_and_field() {
+        let text = format!(
+            "{HEAD}[[model.price]]\nfrom = \"2024-01-01\"\ninput = \"1\"\noutput = \"2\"\nsource = \"s\"\nchecked = \"2026-01-01\"\n\
+             [[model.price]]\nfrom = \"2024-02-01\"\ninput = \"abc\"\noutput = \"2\"\n"
+        );
+        assert_eq!(
+            err(&text),
+            "x.toml: model `foo` row 2: `input` is not a decimal: \"abc\""
+        );
+    }
+
+    #[test]
+    fn floats_unknown_fields_and_bad_dates_are_refused() {
+        let e = err(&format!(
+            "{HEAD}[[model.price]]\nfrom = \"2024-01-01\"\ninput = 2.5\noutput = \"2\"\n"
+        ));
+        assert!(
+            e.contains("model `foo` row 1: `input` must be a decimal string"),
+            "{e}"
+        );
+        let e = err(&format!(
+            "{HEAD}[[model.price]]\nfrom = \"2024-01-01\"\ninput = \"1\"\noutput = \"2\"\ncache_reed = \"1\"\n"
+        ));
+        assert!(
+            e.starts_with("x.toml: not a valid price table") && e.contains("cache_reed"),
+            "{e}"
+        );
+        let e = err(&format!(
+            "{HEAD}[[model.price]]\nfrom = \"2024-13-01\"\ninput = \"1\"\noutput = \"2\"\n"
+        ));
+        assert!(e.contains("`from` is not a date"), "{e}");
+        let e = err(&format!(
+            "{HEAD}[[model.price]]\ninput = \"1\"\noutput = \"2\"\n"
+        ));
+        assert!(e.contains("row 1: missing `from`"), "{e}");
+        let e = err("[[model]]\nprovider = \"p\"\n");
+        assert_eq!(e, "x.toml: model #1: missing `id`");
+    }
+
+    #[test]
+    fn toml_dates_and_integers_are_accepted() {
+        let text = format!(
+            "{HEAD}[[model.price]]\nfrom = 2024-01-01\ninput = 5\noutput = \"15.00\"\nchecked = 2026-11-27\nsource = \"s\"\n"
+        );
+        let m = parse_table("x.toml", &text).unwrap();
+        assert_eq!(m[0].rows[0].from, jiff::civil::date(2024, 1, 1));
+        assert_eq!(m[0].rows[0].input, Decimal::from(5));
+        assert_eq!(m[0].rows[0].checked, "2026-11-27");
+        assert!(m[0].tokenizer_exact);
+    }
+}
