@@ -1,0 +1,479 @@
+//! Containers: JSONL, a JSON array (streamed element by element), a single
+//! JSON document, or CSV with a header. Decided from the first bytes.
+//!
+//! JSONL lines are parsed in parallel per batch; format parsers then run in
+//! order on the parsed values, so output order never depends on threads.
+
+use std::fmt;
+use std::io::{self, BufRead};
+use std::sync::Arc;
+
+use anyhow::Result;
+use rayon::prelude::*;
+use serde::de::{self, DeserializeSeed, SeqAccess, Visitor};
+use serde_json::{Map, Value};
+
+use super::format::{self, FormatParser, Skip};
+use super::{Event, IngestOptions};
+use crate::record::Source;
+
+/// Lines longer than this are skipped without being held in memory.
+/// 256 MiB is far above any real request (a 1M-token prompt is ~4 MB).
+pub const MAX_LINE_BYTES: usize = 256 * 1024 * 1024;
+/// Lines per parallel batch, and bytes at which a batch is cut early.
+const BATCH_LINES: usize = 1024;
+const BATCH_BYTES: usize = 8 * 1024 * 1024;
+/// Values held while looking for the first recognizable record.
+const DETECT_WINDOW: usize = 64;
+
+pub fn read(
+    mut r: Box<dyn BufRead + Send>,
+    name: Arc<str>,
+    opts: &IngestOptions,
+    sink: &mut dyn FnMut(Vec<Event>) -> Result<()>,
+) -> Result<()> {
+    let mut fp = FileParser::new(name.clone(), opts);
+    skip_bom(&mut r)?;
+    let first = first_significant_byte(&mut r)?;
+    match first {
+        None => Ok(()),
+        Some(b'[') => read_array(r, &mut fp, sink),
+        Some(b'{') => read_jsonl_or_document(r, &mut fp, sink),
+        Some(_) => {
+            if looks_like_csv_header(&mut r)? {
+                read_csv(r, &mut fp, sink)
+            } else {
+                read_jsonl(r, 0, &mut fp, sink)
+            }
+        }
+    }
+}
+
+fn skip_bom(r: &mut Box<dyn BufRead + Send>) -> io::Result<()> {
+    if r.fill_buf()?.starts_with(b"\xef\xbb\xbf") {
+        r.consume(3);
+    }
+    Ok(())
+}
+
+/// First byte that is not whitespace, without consuming anything but
+/// leading blank lines' worth of the buffer (kept for line numbering: we
+/// only peek here).
+fn first_significant_byte(r: &mut Box<dyn BufRead + Send>) -> io::Result<Option<u8>> {
+    let buf = r.fill_buf()?;
+    Ok(buf.iter().copied().find(|b| !b.is_ascii_whitespace()))
+}
+
+fn looks_like_csv_header(r: &mut Box<dyn BufRead + Send>) -> io::Result<bool> {
+    let buf = r.fill_buf()?;
+    let line_end = memchr::memchr(b'\n', buf).unwrap_or(buf.len());
+    let line = &buf[..line_end];
+    Ok(line.contains(&b',') || line.contains(&b'\t'))
+}
+
+/// Holds the detected parser for one file and turns values into events.
+struct FileParser<'o> {
+    name: Arc<str>,
+    opts: &'o IngestOptions,
+    parser: Option<Box<dyn FormatParser>>,
+    pending: Vec<(Value, Source)>,
+}
+
+impl<'o> FileParser<'o> {
+    fn new(name: Arc<str>, opts: &'o IngestOptions) -> FileParser<'o> {
+        let parser = opts.format.map(|f| format::parser_for(f, &opts.parse));
+        FileParser {
+            name,
+            opts,
+            parser,
+            pending: Vec::new(),
+        }
+    }
+
+    fn source(&self, line: u64) -> Source {
+        format::source(&self.name, line)
+    }
+
+    fn push(&mut self, value: Value, line: u64, out: &mut Vec<Event>) {
+        let source = self.source(line);
+        if self.parser.is_none() {
+            match format::detect(&value) {
+                Some(f) => {
+                    self.parser = Some(format::parser_for(f, &self.opts.parse));
+                    for (v, s) in std::mem::take(&mut self.pending) {
+                        self.feed(v, s, out);
+                    }
+                }
+                None => {
+                    self.pending.push((value, source));
+                    if self.pending.len() > DETECT_WINDOW {
+                        let (_, s) = self.pending.remove(0);
+                        out.push(unrecognized(s));
+                    }
+                    return;
+                }
+            }
+        }
+        self.feed(value, source, out);
+    }
+
+    fn feed(&mut self, value: Value, source: Source, out: &mut Vec<Event>) {
+        let parser = self.parser.as_mut().expect("parser chosen before feeding");
+        let mut records = Vec::new();
+        let at = source.clone();
+        match parser.push(value, source, &mut records) {
+            Ok(()) => out.extend(records.into_iter().map(|r| Event::Record(Box::new(r)))),
+            Err(skip) => {
+                out.extend(records.into_iter().map(|r| Event::Record(Box::new(r))));
+                out.push(Event::Skip { source: at, skip });
+            }
+        }
+    }
+
+    fn skip(&self, line: u64, skip: Skip, out: &mut Vec<Event>) {
+        out.push(Event::Skip {
+            source: self.source(line),
+            skip,
+        });
+    }
+
+    fn finish(&mut self, out: &mut Vec<Event>) {
+        for (_, s) in std::mem::take(&mut self.pending) {
+            out.push(unrecognized(s));
+        }
+        if let Some(p) = self.parser.as_mut() {
+            let mut records = Vec::new();
+            p.finish(&mut records);
+            out.extend(records.into_iter().map(|r| Event::Record(Box::new(r))));
+        }
+    }
+}
+
+fn unrecognized(source: Source) -> Event {
+    Event::Skip {
+        source,
+        skip: Skip::new(
+            "unrecognized record",
+            "not a record of any known log format (use --input-format to force one)",
+        ),
+    }
+}
+
+fn malformed(e: &serde_json::Error) -> Skip {
+    Skip::new("malformed json", format!("malformed JSON: {e}"))
+}
+
+// ---- JSONL -------------------------------------------------------------
+
+enum Line {
+    Bytes(Vec<u8>),
+    TooLong(usize),
+}
+
+/// Read one line (without its newline). Lines over [`MAX_LINE_BYTES`] are
+/// drained and reported by length so memory stays bounded.
+fn read_line(r: &mut dyn BufRead) -> io::Result<Option<Line>> {
+    let mut buf = Vec::new();
+    let mut len = 0usize;
+    let mut any = false;
+    loop {
+        let chunk = match r.fill_buf() {
+            Ok(c) => c,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
+        if chunk.is_empty() {
+            break;
+        }
+        any = true;
+        let (take, done) = match memchr::memchr(b'\n', chunk) {
+            Some(i) => (i, true),
+            None => (chunk.len(), false),
+        };
+        len += take;
+        if len <= MAX_LINE_BYTES {
+            buf.extend_from_slice(&chunk[..take]);
+        } else if !buf.is_empty() {
+            buf = Vec::new();
+        }
+        r.consume(if done { take + 1 } else { take });
+        if done {
+            break;
+        }
+    }
+    if !any {
+        return Ok(None);
+    }
+    if len > MAX_LINE_BYTES {
+        return Ok(Some(Line::TooLong(len)));
+    }
+    if buf.last() == Some(&b'\r') {
+        buf.pop();
+    }
+    Ok(Some(Line::Bytes(buf)))
+}
+
+fn read_jsonl(
+    mut r: Box<dyn BufRead + Send>,
+    lines_before: u64,
+    fp: &mut FileParser<'_>,
+    sink: &mut dyn FnMut(Vec<Event>) -> Result<()>,
+) -> Result<()> {
+    let mut line_no = lines_before;
+    loop {
+        let mut batch: Vec<(u64, Line)> = Vec::with_capacity(BATCH_LINES);
+        let mut bytes = 0;
+        let mut io_error = None;
+        while batch.len() < BATCH_LINES && bytes < BATCH_BYTES {
+            match read_line(&mut r) {
+                Ok(Some(l)) => {
+                    line_no += 1;
+                    if let Line::Bytes(b) = &l {
+                        bytes += b.len();
+                    }
+                    batch.push((line_no, l));
+                }
+                Ok(None) => break,
+                Err(e) => {
+                    io_error = Some(e);
+                    break;
+                }
+            }
+        }
+        let eof = batch.len() < BATCH_LINES && bytes < BATCH_BYTES;
+        let mut events = parse_batch(batch, fp);
+        if let Some(e) = &io_error {
+            fp.skip(line_no + 1, read_error(e), &mut events);
+        }
+        if eof || io_error.is_some() {
+            fp.finish(&mut events);
+            return sink(events);
+        }
+        sink(events)?;
+    }
+}
+
+fn read_error(e: &io::Error) -> Skip {
+    Skip::new("read error", format!("input ends early: {e}"))
+}
+
+/// Parse lines in parallel, then run the (stateful) format parser in order.
+fn parse_batch(batch: Vec<(u64, Line)>, fp: &mut FileParser<'_>) -> Vec<Event> {
+    let parsed: Vec<(u64, Option<Result<Value, Skip>>)> = batch
+        .into_par_iter()
+        .map(|(n, line)| {
+            let v = match line {
+                Line::TooLong(len) => Some(Err(Skip::new(
+                    "line too long",
+                    format!("line of {len} bytes exceeds the {MAX_LINE_BYTES}-byte limit"),
+                ))),
+                Line::Bytes(b) if b.iter().all(u8::is_ascii_whitespace) => None,
+                Line::Bytes(b) => Some(serde_json::from_slice::<Value>(&b).map_err(|e| {
+                    if std::str::from_utf8(&b).is_err() {
+                        Skip::new("invalid utf-8", "line is not valid UTF-8")
+                    } else {
+                        malformed(&e)
+                    }
+                })),
+            };
+            (n, v)
+        })
+        .collect();
+    let mut events = Vec::with_capacity(parsed.len());
+    for (n, v) in parsed {
+        match v {
+            None => {}
+            Some(Ok(value)) => fp.push(value, n, &mut events),
+            Some(Err(skip)) => fp.skip(n, skip, &mut events),
+        }
+    }
+    events
+}
+
+/// `{` first: JSONL if the first line is a complete value, else one JSON
+/// document (pretty-printed object). A document that fails to parse is
+/// retried as JSONL so one bad first line cannot hide a whole file.
+fn read_jsonl_or_document(
+    mut r: Box<dyn BufRead + Send>,
+    fp: &mut FileParser<'_>,
+    sink: &mut dyn FnMut(Vec<Event>) -> Result<()>,
+) -> Result<()> {
+    let mut leading_blank = 0u64;
+    let first = loop {
+        match read_line(&mut r)? {
+            None => return Ok(()),
+            Some(Line::Bytes(b)) if b.iter().all(u8::is_ascii_whitespace) => leading_blank += 1,
+            Some(l) => break l,
+        }
+    };
+    let first = match first {
+        Line::TooLong(len) => {
+            let mut events = Vec::new();
+            fp.skip(leading_blank + 1, Skip::new("line too long", format!("line of {len} bytes exceeds the limit")), &mut events);
+            sink(events)?;
+            return read_jsonl(r, leading_blank + 1, fp, sink);
+        }
+        Line::Bytes(b) => b,
+    };
+    if let Ok(v) = serde_json::from_slice::<Value>(&first) {
+        let mut events = Vec::new();
+        fp.push(v, leading_blank + 1, &mut events);
+        sink(events)?;
+        return read_jsonl(r, leading_blank + 1, fp, sink);
+    }
+    // A multi-line document: read it whole (documents are single exports;
+    // JSONL and arrays are the streaming paths).
+    let mut doc = first;
+    doc.push(b'\n');
+    r.read_to_end(&mut doc)?;
+    let mut events = Vec::new();
+    match serde_json::from_slice::<Value>(&doc) {
+        Ok(v) => {
+            fp.push(v, leading_blank + 1, &mut events);
+            fp.finish(&mut events);
+            sink(events)
+        }
+        Err(e) => {
+            let lines = doc.split(|&b| b == b'\n').count();
+            if lines > 1 && doc.split(|&b| b == b'\n').skip(1).any(|l| serde_json::from_slice::<Value>(l).is_ok()) {
+                read_jsonl(Box::new(io::Cursor::new(doc)), leading_blank, fp, sink)
+            } else {
+                let line = leading_blank + e.line() as u64;
+                fp.skip(line, malformed(&e), &mut events);
+                fp.finish(&mut events);
+                sink(events)
+            }
+        }
+    }
+}
+
+// ---- JSON array ----------------------------------------------------------
+
+/// Stream `[ {...}, {...} ]` element by element: exports can be large and
+/// must not be held whole. Positions are 1-based element indexes.
+fn read_array(
+    r: Box<dyn BufRead + Send>,
+    fp: &mut FileParser<'_>,
+    sink: &mut dyn FnMut(Vec<Event>) -> Result<()>,
+) -> Result<()> {
+    struct Seed<'a, 'o> {
+        fp: &'a mut FileParser<'o>,
+        sink: &'a mut dyn FnMut(Vec<Event>) -> Result<()>,
+        index: u64,
+        sink_error: Option<anyhow::Error>,
+    }
+    impl<'de> Visitor<'de> for &mut Seed<'_, '_> {
+        type Value = ();
+        fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+            f.write_str("a JSON array of records")
+        }
+        fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+            let mut events = Vec::new();
+            while let Some(v) = seq.next_element::<Value>()? {
+                self.index += 1;
+                self.fp.push(v, self.index, &mut events);
+                if events.len() >= BATCH_LINES {
+                    if let Err(e) = (self.sink)(std::mem::take(&mut events)) {
+                        self.sink_error = Some(e);
+                        return Err(de::Error::custom("stopped"));
+                    }
+                }
+            }
+            if let Err(e) = (self.sink)(events) {
+                self.sink_error = Some(e);
+                return Err(de::Error::custom("stopped"));
+            }
+            Ok(())
+        }
+    }
+    impl<'de> DeserializeSeed<'de> for &mut Seed<'_, '_> {
+        type Value = ();
+        fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+            d.deserialize_seq(self)
+        }
+    }
+    let mut seed = Seed {
+        fp,
+        sink,
+        index: 0,
+        sink_error: None,
+    };
+    let mut de = serde_json::Deserializer::from_reader(r);
+    let result = (&mut seed).deserialize(&mut de).and_then(|()| de.end());
+    if let Some(e) = seed.sink_error.take() {
+        return Err(e);
+    }
+    let mut events = Vec::new();
+    if let Err(e) = result {
+        let at = seed.index + 1;
+        seed.fp.skip(at, Skip::new("malformed json", format!("malformed JSON array after element {}: {e}", seed.index)), &mut events);
+    }
+    seed.fp.finish(&mut events);
+    (seed.sink)(events)
+}
+
+// ---- CSV -----------------------------------------------------------------
+
+/// CSV with a header row: each row becomes an object of strings, which the
+/// formats read like JSON (numbers as strings are accepted everywhere).
+fn read_csv(
+    r: Box<dyn BufRead + Send>,
+    fp: &mut FileParser<'_>,
+    sink: &mut dyn FnMut(Vec<Event>) -> Result<()>,
+) -> Result<()> {
+    let mut rdr = csv::ReaderBuilder::new().flexible(true).from_reader(r);
+    let headers: Vec<String> = match rdr.byte_headers() {
+        Ok(h) => h.iter().map(|f| String::from_utf8_lossy(f).trim().to_string()).collect(),
+        Err(e) => {
+            let mut events = Vec::new();
+            fp.skip(1, Skip::new("malformed csv", format!("unreadable CSV header: {e}")), &mut events);
+            return sink(events);
+        }
+    };
+    let mut events = Vec::new();
+    let mut row = csv::ByteRecord::new();
+    loop {
+        match rdr.read_byte_record(&mut row) {
+            Ok(false) => break,
+            Ok(true) => {
+                let line = row.position().map_or(0, |p| p.line());
+                match row_to_value(&headers, &row) {
+                    Ok(v) => fp.push(v, line, &mut events),
+                    Err(skip) => fp.skip(line, skip, &mut events),
+                }
+            }
+            Err(e) => {
+                let line = e.position().map_or(0, |p| p.line());
+                let fatal = e.is_io_error();
+                fp.skip(line, Skip::new("malformed csv", format!("malformed CSV row: {e}")), &mut events);
+                if fatal {
+                    break;
+                }
+            }
+        }
+        if events.len() >= BATCH_LINES {
+            sink(std::mem::take(&mut events))?;
+        }
+    }
+    fp.finish(&mut events);
+    sink(events)
+}
+
+fn row_to_value(headers: &[String], row: &csv::ByteRecord) -> Result<Value, Skip> {
+    let mut m = Map::new();
+    for (h, f) in headers.iter().zip(row.iter()) {
+        let s = std::str::from_utf8(f).map_err(|_| Skip::new("invalid utf-8", "CSV row is not valid UTF-8"))?;
+        // Cells holding JSON (messages arrays, metadata) are decoded so
+        // formats can read them; everything else stays a string.
+        let t = s.trim_start();
+        let v = if (t.starts_with('{') || t.starts_with('['))
+            && let Ok(v) = serde_json::from_str::<Value>(s)
+        {
+            v
+        } else {
+            Value::String(s.to_string())
+        };
+        m.insert(h.clone(), v);
+    }
+    Ok(Value::Object(m))
+}

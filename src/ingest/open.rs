@@ -1,0 +1,103 @@
+//! Opening an input and undoing compression, decided by magic bytes rather
+//! than file names (exports get renamed; stdin has no name).
+
+use std::fs::File;
+use std::io::{self, BufRead, BufReader, Read};
+
+use super::Input;
+
+const GZIP_MAGIC: &[u8] = &[0x1f, 0x8b];
+const ZSTD_MAGIC: &[u8] = &[0x28, 0xb5, 0x2f, 0xfd];
+const BUF: usize = 256 * 1024;
+
+pub fn open(input: &Input) -> io::Result<Box<dyn BufRead + Send>> {
+    let raw: Box<dyn Read + Send> = match input {
+        Input::Stdin => Box::new(io::stdin()),
+        Input::File(p) => Box::new(File::open(p)?),
+    };
+    decompress(raw)
+}
+
+pub fn decompress(raw: Box<dyn Read + Send>) -> io::Result<Box<dyn BufRead + Send>> {
+    let mut r = BufReader::with_capacity(BUF, raw);
+    let head = fill_at_least(&mut r, 4)?;
+    if head.starts_with(GZIP_MAGIC) {
+        Ok(Box::new(BufReader::with_capacity(BUF, flate2::bufread::MultiGzDecoder::new(r))))
+    } else if head.starts_with(ZSTD_MAGIC) {
+        Ok(Box::new(BufReader::with_capacity(BUF, zstd::stream::read::Decoder::with_buffer(r)?)))
+    } else {
+        Ok(Box::new(r))
+    }
+}
+
+/// Peek at least `n` bytes (fewer at end of input) without consuming them.
+/// A single `fill_buf` may return fewer bytes on a pipe.
+fn fill_at_least(r: &mut BufReader<Box<dyn Read + Send>>, n: usize) -> io::Result<Vec<u8>> {
+    let buf = r.fill_buf()?;
+    if buf.len() >= n || buf.is_empty() {
+        return Ok(buf[..buf.len().min(n)].to_vec());
+    }
+    // Rare: a pipe delivered 1–3 bytes. Read them out and chain them back.
+    let mut head = buf.to_vec();
+    let consumed = head.len();
+    r.consume(consumed);
+    while head.len() < n {
+        let more = r.fill_buf()?;
+        if more.is_empty() {
+            break;
+        }
+        let take = more.len().min(n - head.len());
+        head.extend_from_slice(&more[..take]);
+        r.consume(take);
+    }
+    let prefix = head.clone();
+    let inner = std::mem::replace(r, BufReader::new(Box::new(io::empty())));
+    *r = BufReader::with_capacity(BUF, Box::new(io::Cursor::new(prefix).chain(inner)));
+    Ok(head)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Write;
+
+    fn read_all(bytes: Vec<u8>) -> String {
+        let mut s = String::new();
+        decompress(Box::new(io::Cursor::new(bytes))).unwrap().read_to_string(&mut s).unwrap();
+        s
+    }
+
+    #[test]
+    fn plain_gzip_and_zstd() {
+        let text = "{\"a\":1}\n{\"a\":2}\n";
+        assert_eq!(read_all(text.as_bytes().to_vec()), text);
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+        gz.write_all(text.as_bytes()).unwrap();
+        assert_eq!(read_all(gz.finish().unwrap()), text);
+        let zs = zstd::stream::encode_all(text.as_bytes(), 3).unwrap();
+        assert_eq!(read_all(zs), text);
+        assert_eq!(read_all(Vec::new()), "");
+        assert_eq!(read_all(b"x".to_vec()), "x");
+    }
+
+    /// A reader that hands out one byte per read, like a slow pipe.
+    struct Trickle(io::Cursor<Vec<u8>>);
+    impl Read for Trickle {
+        fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+            let n = buf.len().min(1);
+            self.0.read(&mut buf[..n])
+        }
+    }
+
+    #[test]
+    fn magic_split_across_reads() {
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+        gz.write_all(b"hello").unwrap();
+        let mut s = String::new();
+        decompress(Box::new(Trickle(io::Cursor::new(gz.finish().unwrap()))))
+            .unwrap()
+            .read_to_string(&mut s)
+            .unwrap();
+        assert_eq!(s, "hello");
+    }
+}
