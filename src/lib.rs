@@ -8,3 +8,8 @@ pub mod ingest;
 pub mod record;
 pub mod price;
 pub mod tokenize;
+pub mod pipeline;
+pub mod aggregate;
+pub mod export;
+pub mod cli;
+pub mod cmd;

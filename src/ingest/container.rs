@@ -309,7 +309,14 @@ fn read_jsonl_or_document(
     let first = match first {
         Line::TooLong(len) => {
             let mut events = Vec::new();
-            fp.skip(leading_blank + 1, Skip::new("line too long", format!("line of {len} bytes exceeds the limit")), &mut events);
+            fp.skip(
+                leading_blank + 1,
+                Skip::new(
+                    "line too long",
+                    format!("line of {len} bytes exceeds the limit"),
+                ),
+                &mut events,
+            );
             sink(events)?;
             return read_jsonl(r, leading_blank + 1, fp, sink);
         }
@@ -335,7 +342,12 @@ fn read_jsonl_or_document(
         }
         Err(e) => {
             let lines = doc.split(|&b| b == b'\n').count();
-            if lines > 1 && doc.split(|&b| b == b'\n').skip(1).any(|l| serde_json::from_slice::<Value>(l).is_ok()) {
+            if lines > 1
+                && doc
+                    .split(|&b| b == b'\n')
+                    .skip(1)
+                    .any(|l| serde_json::from_slice::<Value>(l).is_ok())
+            {
                 read_jsonl(Box::new(io::Cursor::new(doc)), leading_blank, fp, sink)
             } else {
                 let line = leading_blank + e.line() as u64;
@@ -372,11 +384,11 @@ fn read_array(
             while let Some(v) = seq.next_element::<Value>()? {
                 self.index += 1;
                 self.fp.push(v, self.index, &mut events);
-                if events.len() >= BATCH_LINES {
-                    if let Err(e) = (self.sink)(std::mem::take(&mut events)) {
-                        self.sink_error = Some(e);
-                        return Err(de::Error::custom("stopped"));
-                    }
+                if events.len() >= BATCH_LINES
+                    && let Err(e) = (self.sink)(std::mem::take(&mut events))
+                {
+                    self.sink_error = Some(e);
+                    return Err(de::Error::custom("stopped"));
                 }
             }
             if let Err(e) = (self.sink)(events) {
@@ -406,7 +418,14 @@ fn read_array(
     let mut events = Vec::new();
     if let Err(e) = result {
         let at = seed.index + 1;
-        seed.fp.skip(at, Skip::new("malformed json", format!("malformed JSON array after element {}: {e}", seed.index)), &mut events);
+        seed.fp.skip(
+            at,
+            Skip::new(
+                "malformed json",
+                format!("malformed JSON array after element {}: {e}", seed.index),
+            ),
+            &mut events,
+        );
     }
     seed.fp.finish(&mut events);
     (seed.sink)(events)
@@ -423,10 +442,17 @@ fn read_csv(
 ) -> Result<()> {
     let mut rdr = csv::ReaderBuilder::new().flexible(true).from_reader(r);
     let headers: Vec<String> = match rdr.byte_headers() {
-        Ok(h) => h.iter().map(|f| String::from_utf8_lossy(f).trim().to_string()).collect(),
+        Ok(h) => h
+            .iter()
+            .map(|f| String::from_utf8_lossy(f).trim().to_string())
+            .collect(),
         Err(e) => {
             let mut events = Vec::new();
-            fp.skip(1, Skip::new("malformed csv", format!("unreadable CSV header: {e}")), &mut events);
+            fp.skip(
+                1,
+                Skip::new("malformed csv", format!("unreadable CSV header: {e}")),
+                &mut events,
+            );
             return sink(events);
         }
     };
@@ -445,7 +471,11 @@ fn read_csv(
             Err(e) => {
                 let line = e.position().map_or(0, |p| p.line());
                 let fatal = e.is_io_error();
-                fp.skip(line, Skip::new("malformed csv", format!("malformed CSV row: {e}")), &mut events);
+                fp.skip(
+                    line,
+                    Skip::new("malformed csv", format!("malformed CSV row: {e}")),
+                    &mut events,
+                );
                 if fatal {
                     break;
                 }
@@ -462,7 +492,8 @@ fn read_csv(
 fn row_to_value(headers: &[String], row: &csv::ByteRecord) -> Result<Value, Skip> {
     let mut m = Map::new();
     for (h, f) in headers.iter().zip(row.iter()) {
-        let s = std::str::from_utf8(f).map_err(|_| Skip::new("invalid utf-8", "CSV row is not valid UTF-8"))?;
+        let s = std::str::from_utf8(f)
+            .map_err(|_| Skip::new("invalid utf-8", "CSV row is not valid UTF-8"))?;
         // Cells holding JSON (messages arrays, metadata) are decoded so
         // formats can read them; everything else stays a string.
         let t = s.trim_start();

@@ -22,9 +22,15 @@ pub fn decompress(raw: Box<dyn Read + Send>) -> io::Result<Box<dyn BufRead + Sen
     let mut r = BufReader::with_capacity(BUF, raw);
     let head = fill_at_least(&mut r, 4)?;
     if head.starts_with(GZIP_MAGIC) {
-        Ok(Box::new(BufReader::with_capacity(BUF, flate2::bufread::MultiGzDecoder::new(r))))
+        Ok(Box::new(BufReader::with_capacity(
+            BUF,
+            flate2::bufread::MultiGzDecoder::new(r),
+        )))
     } else if head.starts_with(ZSTD_MAGIC) {
-        Ok(Box::new(BufReader::with_capacity(BUF, zstd::stream::read::Decoder::with_buffer(r)?)))
+        Ok(Box::new(BufReader::with_capacity(
+            BUF,
+            zstd::stream::read::Decoder::with_buffer(r)?,
+        )))
     } else {
         Ok(Box::new(r))
     }
@@ -63,7 +69,10 @@ mod tests {
 
     fn read_all(bytes: Vec<u8>) -> String {
         let mut s = String::new();
-        decompress(Box::new(io::Cursor::new(bytes))).unwrap().read_to_string(&mut s).unwrap();
+        decompress(Box::new(io::Cursor::new(bytes)))
+            .unwrap()
+            .read_to_string(&mut s)
+            .unwrap();
         s
     }
 

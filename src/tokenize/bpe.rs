@@ -2,7 +2,7 @@
 //! differential test below) and linear on pathological input, where
 //! tiktoken-rs's regex overflows its stack on ~1 MB whitespace runs.
 
-use super::{Tokenizer, TokenizeError, guarded};
+use super::{TokenizeError, Tokenizer, guarded};
 
 pub struct BpeOpenAi {
     name: &'static str,
@@ -121,12 +121,23 @@ mod tests {
         let bytes: usize = texts.iter().map(|t| t.len()).sum();
         assert!(bytes > 500_000, "corpus too small: {bytes}");
         let pairs: [(&dyn Tokenizer, &tiktoken_rs::CoreBPE); 2] = [
-            (super::super::Encoding::O200kBase.tokenizer(), tiktoken_rs::o200k_base_singleton()),
-            (super::super::Encoding::Cl100kBase.tokenizer(), tiktoken_rs::cl100k_base_singleton()),
+            (
+                super::super::Encoding::O200kBase.tokenizer(),
+                tiktoken_rs::o200k_base_singleton(),
+            ),
+            (
+                super::super::Encoding::Cl100kBase.tokenizer(),
+                tiktoken_rs::cl100k_base_singleton(),
+            ),
         ];
         for (ours, oracle) in pairs {
             for t in &texts {
-                assert_eq!(ours.count(t).unwrap(), oracle_count(oracle, t), "{} on {t:?}", ours.name());
+                assert_eq!(
+                    ours.count(t).unwrap(),
+                    oracle_count(oracle, t),
+                    "{} on {t:?}",
+                    ours.name()
+                );
             }
         }
     }
@@ -135,10 +146,16 @@ mod tests {
     #[test]
     fn megabyte_of_whitespace_does_not_crash() {
         let spaces = " ".repeat(1_000_000);
-        let n = super::super::Encoding::O200kBase.tokenizer().count(&spaces).unwrap();
+        let n = super::super::Encoding::O200kBase
+            .tokenizer()
+            .count(&spaces)
+            .unwrap();
         assert!(n > 0);
         let tabs = "\t".repeat(1_000_000) + "x";
-        let n = super::super::Encoding::Cl100kBase.tokenizer().count(&tabs).unwrap();
+        let n = super::super::Encoding::Cl100kBase
+            .tokenizer()
+            .count(&tabs)
+            .unwrap();
         assert!(n > 0);
     }
 }

@@ -23,7 +23,11 @@ const FUNC_END: i64 = 12;
 
 /// Tokens of the prompt side of a request.
 /// `framed` selects OpenAI chat framing; otherwise texts are summed.
-pub fn prompt_tokens(tok: &dyn Tokenizer, text: &Text, framed: bool) -> Result<usize, TokenizeError> {
+pub fn prompt_tokens(
+    tok: &dyn Tokenizer,
+    text: &Text,
+    framed: bool,
+) -> Result<usize, TokenizeError> {
     let mut n = 0;
     for m in &text.messages {
         n += tok.count(&m.content)?;
@@ -76,7 +80,10 @@ fn tool_tokens(tok: &dyn Tokenizer, defs: &[String]) -> Result<usize, TokenizeEr
             for (key, prop) in props {
                 n += PROP_KEY;
                 let ty = prop.get("type").and_then(Value::as_str).unwrap_or("");
-                let pdesc = prop.get("description").and_then(Value::as_str).unwrap_or("");
+                let pdesc = prop
+                    .get("description")
+                    .and_then(Value::as_str)
+                    .unwrap_or("");
                 let pdesc = pdesc.strip_suffix('.').unwrap_or(pdesc);
                 if let Some(items) = prop.get("enum").and_then(Value::as_array) {
                     n += ENUM_INIT;
@@ -118,12 +125,36 @@ mod tests {
     fn cookbook_example_messages() {
         let text = Text {
             messages: vec![
-                msg("system", "You are a helpful, pattern-following assistant that translates corporate jargon into plain English.", None),
-                msg("system", "New synergies will help drive top-line growth.", Some("example_user")),
-                msg("system", "Things working well together will increase revenue.", Some("example_assistant")),
-                msg("system", "Let's circle back when we have more bandwidth to touch base on opportunities for increased leverage.", Some("example_user")),
-                msg("system", "Let's talk later when we're less busy about how to do better.", Some("example_assistant")),
-                msg("user", "This late pivot means we don't have time to boil the ocean for the client deliverable.", None),
+                msg(
+                    "system",
+                    "You are a helpful, pattern-following assistant that translates corporate jargon into plain English.",
+                    None,
+                ),
+                msg(
+                    "system",
+                    "New synergies will help drive top-line growth.",
+                    Some("example_user"),
+                ),
+                msg(
+                    "system",
+                    "Things working well together will increase revenue.",
+                    Some("example_assistant"),
+                ),
+                msg(
+                    "system",
+                    "Let's circle back when we have more bandwidth to touch base on opportunities for increased leverage.",
+                    Some("example_user"),
+                ),
+                msg(
+                    "system",
+                    "Let's talk later when we're less busy about how to do better.",
+                    Some("example_assistant"),
+                ),
+                msg(
+                    "user",
+                    "This late pivot means we don't have time to boil the ocean for the client deliverable.",
+                    None,
+                ),
             ],
             has_prompt: true,
             ..Text::default()
@@ -140,11 +171,14 @@ mod tests {
     fn cookbook_tool_example() {
         let tool = r#"{"type":"function","function":{"name":"get_current_weather","description":"Get the current weather in a given location","parameters":{"type":"object","properties":{"location":{"type":"string","description":"The city and state, e.g. San Francisco, CA"},"unit":{"type":"string","description":"The unit of temperature to return","enum":["celsius","fahrenheit"]}},"required":["location"]}}}"#;
         let text = Text {
-            messages: vec![msg(
-                "system",
-                "You are a helpful assistant that can answer to questions about the weather.",
-                None,
-            ), msg("user", "What's the weather like in San Francisco?", None)],
+            messages: vec![
+                msg(
+                    "system",
+                    "You are a helpful assistant that can answer to questions about the weather.",
+                    None,
+                ),
+                msg("user", "What's the weather like in San Francisco?", None),
+            ],
             tools: vec![tool.to_string()],
             has_prompt: true,
             ..Text::default()

@@ -77,7 +77,9 @@ impl Encoding {
             Encoding::O200kBase => O200K.get_or_init(|| bpe::BpeOpenAi::o200k("o200k_base")),
             // o200k_harmony adds only special tokens; ordinary text encodes
             // exactly as o200k_base.
-            Encoding::O200kHarmony => HARMONY.get_or_init(|| bpe::BpeOpenAi::o200k("o200k_harmony")),
+            Encoding::O200kHarmony => {
+                HARMONY.get_or_init(|| bpe::BpeOpenAi::o200k("o200k_harmony"))
+            }
             Encoding::Cl100kBase => CL100K.get_or_init(bpe::BpeOpenAi::cl100k),
             Encoding::P50kBase => P50K.get_or_init(tiktoken::Tiktoken::p50k),
             Encoding::R50kBase => R50K.get_or_init(tiktoken::Tiktoken::r50k),

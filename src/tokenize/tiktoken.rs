@@ -40,7 +40,10 @@ impl Tiktoken {
     }
 
     fn encode_len(&self, text: &str) -> Option<usize> {
-        self.bpe.encode(text, &HashSet::new()).ok().map(|(t, _)| t.len())
+        self.bpe
+            .encode(text, &HashSet::new())
+            .ok()
+            .map(|(t, _)| t.len())
     }
 
     /// The rank table, rebuilt from the decoder (tiktoken-rs keeps its
@@ -69,7 +72,9 @@ impl Tiktoken {
                 let last = run.chars().next_back().map_or(0, char::len_utf8);
                 (&run[..run.len() - last], end - last)
             };
-            total += self.encode_len(&rest[..start]).ok_or_else(|| err(self.name))?;
+            total += self
+                .encode_len(&rest[..start])
+                .ok_or_else(|| err(self.name))?;
             total += merge_count(piece.as_bytes(), self.ranks());
             rest = &rest[tail_start..];
         }
@@ -164,7 +169,9 @@ impl Tokenizer for Tiktoken {
         if let Some(n) = self.encode_len(text) {
             return Ok(n);
         }
-        guarded(std::panic::AssertUnwindSafe(|| self.count_with_long_runs(text)))?
+        guarded(std::panic::AssertUnwindSafe(|| {
+            self.count_with_long_runs(text)
+        }))?
     }
 }
 
@@ -188,15 +195,31 @@ mod tests {
             format!("{} x", " \t".repeat(3000)),
             format!("x{}", " ".repeat(LONG_RUN)),
         ] {
-            assert_eq!(t.count_split_for_test(&text), t.encode_len(&text).unwrap(), "{:?}", &text[..8]);
+            assert_eq!(
+                t.count_split_for_test(&text),
+                t.encode_len(&text).unwrap(),
+                "{:?}",
+                &text[..8]
+            );
         }
     }
 
     #[test]
     fn heap_merge_matches_tiktoken_per_piece() {
         let t = Tiktoken::r50k();
-        for piece in ["hello", " world", "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", "      ", "\n\n\t ", "xyzzyplugh"] {
-            assert_eq!(merge_count(piece.as_bytes(), t.ranks()), t.encode_len(piece).unwrap(), "{piece:?}");
+        for piece in [
+            "hello",
+            " world",
+            "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
+            "      ",
+            "\n\n\t ",
+            "xyzzyplugh",
+        ] {
+            assert_eq!(
+                merge_count(piece.as_bytes(), t.ranks()),
+                t.encode_len(piece).unwrap(),
+                "{piece:?}"
+            );
         }
     }
 

@@ -1,0 +1,275 @@
+//! Grouping billed records and keeping the sums and distributions a report
+//! needs. All state is exact (integer token sums, decimal money, a histogram
+//! of output tokens) and mergeable, so shard reports can be combined later.
+
+use std::collections::BTreeMap;
+
+use jiff::tz::TimeZone;
+use rust_decimal::Decimal;
+
+use crate::pipeline::{Billed, Pricing, UsageSource};
+use crate::record::Usage;
+
+/// A `--by` dimension.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, clap::ValueEnum)]
+pub enum Dimension {
+    Model,
+    Provider,
+    Day,
+    Week,
+    Month,
+    Task,
+    Session,
+    File,
+}
+
+impl Dimension {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Dimension::Model => "model",
+            Dimension::Provider => "provider",
+            Dimension::Day => "day",
+            Dimension::Week => "week",
+            Dimension::Month => "month",
+            Dimension::Task => "task",
+            Dimension::Session => "session",
+            Dimension::File => "file",
+        }
+    }
+
+    /// The group value of a record. Missing values get a visible placeholder
+    /// rather than disappearing from the report.
+    fn value(self, b: &Billed, tz: &TimeZone) -> String {
+        let r = &b.record;
+        let or_none = |v: Option<&str>| v.filter(|s| !s.is_empty()).unwrap_or(NONE).to_string();
+        let date = || {
+            r.timestamp
+                .map(|ts| ts.to_zoned_datetime(tz.clone()).date())
+        };
+        match self {
+            Dimension::Model => or_none(r.model.as_deref()),
+            Dimension::Provider => or_none(b.provider()),
+            Dimension::Task => or_none(r.task.as_deref()),
+            Dimension::Session => or_none(r.session.as_deref()),
+            Dimension::File => r.source.path.to_string(),
+            Dimension::Day => date().map_or(NONE.into(), |d| d.to_string()),
+            Dimension::Month => {
+                date().map_or(NONE.into(), |d| format!("{:04}-{:02}", d.year(), d.month()))
+            }
+            Dimension::Week => date().map_or(NONE.into(), |d| {
+                let w = d.iso_week_date();
+                format!("{:04}-W{:02}", w.year(), w.week())
+            }),
+        }
+    }
+}
+
+/// Placeholder for a record without a value in a dimension.
+pub const NONE: &str = "(none)";
+
+/// Exact distribution of a per-record integer: a histogram, so it is
+/// compact when values repeat and merges by adding counts.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Distribution {
+    counts: BTreeMap<u64, u64>,
+    n: u64,
+    sum: u128,
+}
+
+impl Distribution {
+    pub fn add(&mut self, v: u64) {
+        *self.counts.entry(v).or_default() += 1;
+        self.n += 1;
+        self.sum += v as u128;
+    }
+
+    pub fn merge(&mut self, other: &Distribution) {
+        for (v, c) in &other.counts {
+            *self.counts.entry(*v).or_default() += c;
+        }
+        self.n += other.n;
+        self.sum += other.sum;
+    }
+
+    pub fn len(&self) -> u64 {
+        self.n
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.n == 0
+    }
+
+    /// Mean as an exact decimal (rounded to 2 places for display by callers).
+    pub fn mean(&self) -> Option<Decimal> {
+        (self.n > 0).then(|| Decimal::from(self.sum as u64) / Decimal::from(self.n))
+    }
+
+    /// Nearest-rank percentile: the smallest value with at least `p`% of
+    /// observations at or below it. Exact, no interpolation.
+    pub fn percentile(&self, p: u32) -> Option<u64> {
+        if self.n == 0 {
+            return None;
+        }
+        let rank = ((self.n as u128 * p as u128).div_ceil(100)).max(1) as u64;
+        let mut seen = 0;
+        for (v, c) in &self.counts {
+            seen += c;
+            if seen >= rank {
+                return Some(*v);
+            }
+        }
+        self.counts.keys().next_back().copied()
+    }
+
+    /// (value, count) pairs, ascending: the mergeable state.
+    pub fn buckets(&self) -> impl Iterator<Item = (u64, u64)> + '_ {
+        self.counts.iter().map(|(v, c)| (*v, *c))
+    }
+}
+
+/// Sums for one group (or the totals).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Stats {
+    pub records: u64,
+    pub priced_records: u64,
+    pub unpriced_records: u64,
+    /// Usage of all records, priced or not.
+    pub usage: Usage,
+    /// Usage of priced records only (the tokens the cost is for).
+    pub priced_usage: Usage,
+    pub cost: Decimal,
+    pub cost_breakdown: BTreeMap<&'static str, Decimal>,
+    /// Records whose usage was counted with an approximate tokenizer.
+    pub approx_records: u64,
+    pub counted_records: u64,
+    /// Priced without a timestamp (latest price row used).
+    pub undated_records: u64,
+    pub long_context_records: u64,
+    pub reported_cost: Decimal,
+    pub reported_cost_records: u64,
+    pub output_per_response: Distribution,
+}
+
+impl Stats {
+    pub fn add(&mut self, b: &Billed) {
+        self.records += 1;
+        self.usage.add(&b.usage);
+        self.output_per_response.add(b.usage.output);
+        if b.usage_source == UsageSource::Counted {
+            self.counted_records += 1;
+            if b.counted.as_ref().is_some_and(|c| !c.exact) {
+                self.approx_records += 1;
+            }
+        }
+        if let Some(rc) = b.record.reported_cost_usd {
+            self.reported_cost += rc;
+            self.reported_cost_records += 1;
+        }
+        match &b.pricing {
+            Pricing::Priced { cost, undated, .. } => {
+                self.priced_records += 1;
+                self.priced_usage.add(&b.usage);
+                self.cost += cost.total;
+                for (k, v) in &cost.breakdown {
+                    *self.cost_breakdown.entry(k).or_default() += *v;
+                }
+                self.undated_records += u64::from(*undated);
+                self.long_context_records += u64::from(cost.long_context);
+            }
+            Pricing::Unpriced { .. } => self.unpriced_records += 1,
+        }
+    }
+
+    pub fn merge(&mut self, o: &Stats) {
+        self.records += o.records;
+        self.priced_records += o.priced_records;
+        self.unpriced_records += o.unpriced_records;
+        self.usage.add(&o.usage);
+        self.priced_usage.add(&o.priced_usage);
+        self.cost += o.cost;
+        for (k, v) in &o.cost_breakdown {
+            *self.cost_breakdown.entry(k).or_default() += *v;
+        }
+        self.approx_records += o.approx_records;
+        self.counted_records += o.counted_records;
+        self.undated_records += o.undated_records;
+        self.long_context_records += o.long_context_records;
+        self.reported_cost += o.reported_cost;
+        self.reported_cost_records += o.reported_cost_records;
+        self.output_per_response.merge(&o.output_per_response);
+    }
+
+    /// Mean cost of a priced request.
+    pub fn cost_per_request(&self) -> Option<Decimal> {
+        (self.priced_records > 0).then(|| self.cost / Decimal::from(self.priced_records))
+    }
+
+    /// Cache reads as a share of everything read: cache_read / total input.
+    pub fn cache_hit_rate(&self) -> Option<Decimal> {
+        let total = self.usage.total_input();
+        (total > 0).then(|| Decimal::from(self.usage.cache_read) / Decimal::from(total))
+    }
+}
+
+/// Records grouped by the chosen dimensions, plus totals.
+#[derive(Clone, Debug)]
+pub struct Aggregate {
+    pub dims: Vec<Dimension>,
+    tz: TimeZone,
+    pub groups: BTreeMap<Vec<String>, Stats>,
+    pub totals: Stats,
+    /// Unpriced records by logged model name, with the reason first seen.
+    pub unpriced: BTreeMap<String, (u64, String)>,
+}
+
+impl Aggregate {
+    pub fn new(dims: Vec<Dimension>, tz: TimeZone) -> Aggregate {
+        Aggregate {
+            dims,
+            tz,
+            groups: BTreeMap::new(),
+            totals: Stats::default(),
+            unpriced: BTreeMap::new(),
+        }
+    }
+
+    pub fn add(&mut self, b: &Billed) {
+        let key: Vec<String> = self.dims.iter().map(|d| d.value(b, &self.tz)).collect();
+        self.groups.entry(key).or_default().add(b);
+        self.totals.add(b);
+        if let Pricing::Unpriced { reason } = &b.pricing {
+            let name = b
+                .record
+                .model
+                .clone()
+                .filter(|m| !m.is_empty())
+                .unwrap_or_else(|| NONE.to_string());
+            let e = self.unpriced.entry(name).or_insert((0, reason.clone()));
+            e.0 += 1;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn percentiles_nearest_rank() {
+        let mut d = Distribution::default();
+        for v in [10, 20, 30, 40, 50, 60, 70, 80, 90, 100] {
+            d.add(v);
+        }
+        assert_eq!(d.percentile(50), Some(50));
+        assert_eq!(d.percentile(90), Some(90));
+        assert_eq!(d.percentile(99), Some(100));
+        assert_eq!(d.percentile(0), Some(10));
+        assert_eq!(d.mean(), Some(Decimal::from(55)));
+        let mut e = Distribution::default();
+        e.add(5);
+        e.merge(&d);
+        assert_eq!(e.len(), 11);
+        assert_eq!(e.percentile(50), Some(50));
+        assert_eq!(Distribution::default().percentile(50), None);
+    }
+}

@@ -1,0 +1,225 @@
+//! Count tokens in text files (prompts, docs) or stdin, per file and total.
+//! With --max-tokens, exit 1 when a file is over budget: a CI gate for
+//! prompt files.
+//!
+//! Usage: tokenmaxx count [FILE…] [--model MODEL | --encoding ENC]
+//!        [--max-tokens N] [--max-total-tokens N] [--format table|json]
+
+use std::fs;
+use std::io::{self, BufWriter, IsTerminal, Read, Write};
+use std::path::PathBuf;
+
+use anyhow::{Context, Result, bail};
+use clap::Args;
+use serde_json::json;
+
+use crate::cli::{CommonArgs, Outcome};
+use crate::export::{SCHEMA_VERSION, thousands};
+use crate::tokenize::{Encoding, TokenizerChoice};
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum CountFormat {
+    #[default]
+    Table,
+    Json,
+}
+
+#[derive(Args, Debug)]
+#[command(after_help = "Examples:
+  tokenmaxx count prompts/ --model gpt-4o
+  echo 'hello world' | tokenmaxx count --encoding cl100k_base
+  tokenmaxx count AGENTS.md prompts/*.md --model gpt-5 --max-tokens 2500")]
+pub struct CountArgs {
+    /// Files or directories (every file inside, recursively); `-` or nothing reads stdin.
+    pub paths: Vec<PathBuf>,
+    /// Count with this model's tokenizer (from the price book or tiktoken's model map).
+    #[arg(long, conflicts_with = "encoding")]
+    pub model: Option<String>,
+    /// Count with this encoding: o200k_base, o200k_harmony, cl100k_base, p50k_base, r50k_base.
+    #[arg(long)]
+    pub encoding: Option<String>,
+    /// Exit 1 when any single file has more tokens than this.
+    #[arg(long, value_name = "N")]
+    pub max_tokens: Option<u64>,
+    /// Exit 1 when all files together have more tokens than this.
+    #[arg(long, value_name = "N")]
+    pub max_total_tokens: Option<u64>,
+    #[arg(long, value_enum, default_value_t = CountFormat::Table)]
+    pub format: CountFormat,
+    #[command(flatten)]
+    pub common: CommonArgs,
+}
+
+pub fn run(args: CountArgs) -> Result<Outcome> {
+    super::init_threads(&args.common)?;
+    let choice = choose(&args)?;
+    let tok = choice.encoding.tokenizer();
+    let files = collect(&args.paths)?;
+    let counts: Vec<(String, u64, u64)> = {
+        use rayon::prelude::*;
+        files
+            .par_iter()
+            .map(|f| -> Result<(String, u64, u64)> {
+                let (name, text) = read_text(f)?;
+                let n = tok
+                    .count(&text)
+                    .with_context(|| format!("{name}: cannot count"))?
+                    as u64;
+                Ok((name, text.len() as u64, n))
+            })
+            .collect::<Result<_>>()?
+    };
+    let total: u64 = counts.iter().map(|c| c.2).sum();
+    let mut out = BufWriter::new(io::stdout().lock());
+    match args.format {
+        CountFormat::Json => {
+            let v = json!({
+                "schema_version": SCHEMA_VERSION,
+                "tokenizer": choice.label(),
+                "exact": choice.exact,
+                "files": counts.iter().map(|(p, b, t)| json!({"path": p, "bytes": b, "tokens": t})).collect::<Vec<_>>(),
+                "total_tokens": total,
+            });
+            serde_json::to_writer_pretty(&mut out, &v)?;
+            writeln!(out)?;
+        }
+        CountFormat::Table => {
+            let width = counts.iter().map(|c| c.0.len()).max().unwrap_or(0).max(5);
+            for (p, _, t) in &counts {
+                writeln!(out, "{p:<width$}  {:>12}", thousands(*t))?;
+            }
+            if counts.len() > 1 {
+                writeln!(out, "{:<width$}  {:>12}", "total", thousands(total))?;
+            }
+            if !choice.exact {
+                writeln!(
+                    out,
+                    "(approximate: {} has no public tokenizer; counted with {})",
+                    args.model.as_deref().unwrap_or("this model"),
+                    choice.label()
+                )?;
+            }
+        }
+    }
+    out.flush()?;
+    let mut over = false;
+    if let Some(max) = args.max_tokens {
+        for (p, _, t) in counts.iter().filter(|c| c.2 > max) {
+            eprintln!(
+                "{p}: {} tokens, over the limit of {}",
+                thousands(*t),
+                thousands(max)
+            );
+            over = true;
+        }
+    }
+    if let Some(max) = args.max_total_tokens
+        && total > max
+    {
+        eprintln!(
+            "total: {} tokens, over the limit of {}",
+            thousands(total),
+            thousands(max)
+        );
+        over = true;
+    }
+    Ok(if over { Outcome::Problem } else { Outcome::Ok })
+}
+
+fn choose(args: &CountArgs) -> Result<TokenizerChoice> {
+    if let Some(e) = &args.encoding {
+        let encoding = Encoding::from_name(e).with_context(|| {
+            let names: Vec<&str> = Encoding::ALL.iter().map(|e| e.name()).collect();
+            format!(
+                "--encoding: unknown encoding `{e}`; expected one of: {}",
+                names.join(", ")
+            )
+        })?;
+        return Ok(TokenizerChoice {
+            encoding,
+            exact: true,
+        });
+    }
+    let Some(model) = &args.model else {
+        return Ok(TokenizerChoice {
+            encoding: Encoding::O200kBase,
+            exact: true,
+        });
+    };
+    let book = super::price_book(&args.common)?;
+    if let Some(entry) = book.find(model)
+        && let Some(encoding) = entry.tokenizer.as_deref().and_then(Encoding::from_name)
+    {
+        return Ok(TokenizerChoice {
+            encoding,
+            exact: entry.tokenizer_exact,
+        });
+    }
+    let choice = TokenizerChoice::for_unknown_model(model);
+    if !choice.exact {
+        bail!(
+            "--model: unknown model `{model}`; name a model from `tokenmaxx prices`, or pick a tokenizer with --encoding"
+        );
+    }
+    Ok(choice)
+}
+
+fn collect(paths: &[PathBuf]) -> Result<Vec<Option<PathBuf>>> {
+    if paths.is_empty() {
+        if io::stdin().is_terminal() {
+            bail!("no input: give files to count, or pipe text on stdin");
+        }
+        return Ok(vec![None]);
+    }
+    let mut out = Vec::new();
+    for p in paths {
+        if p.as_os_str() == "-" {
+            out.push(None);
+        } else if p.is_dir() {
+            walk(p, &mut out).with_context(|| format!("{}: cannot list directory", p.display()))?;
+        } else {
+            out.push(Some(p.clone()));
+        }
+    }
+    Ok(out)
+}
+
+fn walk(dir: &std::path::Path, out: &mut Vec<Option<PathBuf>>) -> io::Result<()> {
+    let mut entries: Vec<_> = fs::read_dir(dir)?.collect::<Result<_, _>>()?;
+    entries.sort_by_key(|e| e.file_name());
+    for e in entries {
+        if e.file_name().to_string_lossy().starts_with('.') {
+            continue;
+        }
+        let p = e.path();
+        if p.is_dir() {
+            walk(&p, out)?;
+        } else {
+            out.push(Some(p));
+        }
+    }
+    Ok(())
+}
+
+fn read_text(f: &Option<PathBuf>) -> Result<(String, String)> {
+    let (name, bytes) = match f {
+        None => {
+            let mut b = Vec::new();
+            io::stdin()
+                .read_to_end(&mut b)
+                .context("-: cannot read stdin")?;
+            ("-".to_string(), b)
+        }
+        Some(p) => (
+            p.display().to_string(),
+            fs::read(p).with_context(|| format!("{}: cannot read", p.display()))?,
+        ),
+    };
+    let text = String::from_utf8(bytes).map_err(|e| {
+        anyhow::anyhow!(
+            "{name}: not UTF-8 text (invalid byte at offset {})",
+            e.utf8_error().valid_up_to()
+        )
+    })?;
+    Ok((name, text))
+}

@@ -1,0 +1,133 @@
+//! One file per subcommand, each opening with its usage and a single `run`.
+//! Shared setup (price book, threads, inputs, time range) lives here.
+
+use std::path::PathBuf;
+
+use anyhow::{Context, Result, bail};
+use jiff::Timestamp;
+use jiff::tz::TimeZone;
+
+use crate::cli::{CommonArgs, InputArgs};
+use crate::ingest::{self, IngestOptions, Input, ParseOptions};
+use crate::pipeline::{Biller, RunOptions, TimeFilter};
+use crate::price::PriceBook;
+
+pub mod count;
+pub mod prices;
+pub mod records;
+pub mod report;
+pub mod tokenizers;
+
+/// Embedded tables plus `--pricing` overlays.
+pub fn price_book(common: &CommonArgs) -> Result<PriceBook> {
+    PriceBook::load(&common.pricing)
+}
+
+/// Size the worker pool once per process.
+pub fn init_threads(common: &CommonArgs) -> Result<()> {
+    if let Some(n) = common.threads {
+        if n == 0 {
+            bail!("--threads must be at least 1");
+        }
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(n)
+            .build_global()
+            .context("cannot start worker threads")?;
+    }
+    Ok(())
+}
+
+pub fn time_zone(name: &str) -> Result<TimeZone> {
+    if name.eq_ignore_ascii_case("local") {
+        return Ok(TimeZone::system());
+    }
+    TimeZone::get(name).with_context(|| {
+        format!("--tz: unknown time zone `{name}` (use an IANA name like Europe/Oslo, or UTC)")
+    })
+}
+
+/// `--since`/`--until`: a date is a whole day in `tz` (inclusive), an
+/// RFC 3339 string an exact instant.
+pub fn time_filter(args: &InputArgs, tz: &TimeZone) -> Result<TimeFilter> {
+    let since = args
+        .since
+        .as_deref()
+        .map(|s| bound(s, tz, false, "--since"))
+        .transpose()?;
+    let until = args
+        .until
+        .as_deref()
+        .map(|s| bound(s, tz, true, "--until"))
+        .transpose()?;
+    if let (Some(a), Some(b)) = (since, until)
+        && a >= b
+    {
+        bail!("--since is not before --until: the range is empty");
+    }
+    Ok(TimeFilter { since, until })
+}
+
+fn bound(s: &str, tz: &TimeZone, end: bool, flag: &str) -> Result<Timestamp> {
+    if let Ok(ts) = s.parse::<Timestamp>() {
+        return Ok(ts);
+    }
+    let date = parse_date(s).with_context(|| {
+        format!("{flag}: `{s}` is not a date (YYYY-MM-DD, YYYYMMDD) or an RFC 3339 time")
+    })?;
+    let date = if end {
+        date.tomorrow().context("date out of range")?
+    } else {
+        date
+    };
+    Ok(date.to_zoned_datetime(tz.clone())?.timestamp())
+}
+
+pub fn parse_date(s: &str) -> Result<jiff::civil::Date> {
+    if s.len() == 8 && s.bytes().all(|b| b.is_ascii_digit()) {
+        let y: i16 = s[0..4].parse()?;
+        let m: i8 = s[4..6].parse()?;
+        let d: i8 = s[6..8].parse()?;
+        return Ok(jiff::civil::Date::new(y, m, d)?);
+    }
+    Ok(s.parse::<jiff::civil::Date>()?)
+}
+
+/// Everything the log-reading commands share, set up from their flags.
+pub struct LogRun {
+    pub inputs: Vec<Input>,
+    pub biller: Biller,
+    pub opts: RunOptions,
+    pub tz: TimeZone,
+}
+
+pub fn log_run(args: &InputArgs) -> Result<LogRun> {
+    init_threads(&args.common)?;
+    let tz = time_zone(&args.tz)?;
+    let filter = time_filter(args, &tz)?;
+    let book = price_book(&args.common)?;
+    let inputs = ingest::collect_inputs(&args.paths)?;
+    Ok(LogRun {
+        inputs,
+        biller: Biller {
+            book,
+            mode: args.usage,
+        },
+        opts: RunOptions {
+            ingest: IngestOptions {
+                parse: ParseOptions {
+                    task_key: args.task_key.clone(),
+                },
+                format: args.input_format,
+            },
+            filter,
+            strict: args.strict,
+            quiet: args.common.quiet,
+        },
+        tz,
+    })
+}
+
+/// Paths for `count`: files as given, directories walked (every file).
+pub fn text_inputs(paths: &[PathBuf]) -> Result<Vec<Input>> {
+    ingest::collect_inputs(paths)
+}

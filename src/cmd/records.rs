@@ -1,0 +1,50 @@
+//! Stream one enriched JSON object per billed record: usage buckets, price
+//! row, exact cost. Made for `| jq` and for loading into DuckDB/Spark.
+//!
+//! Usage: tokenmaxx records [PATH…] [--format jsonl|csv] [--usage auto|reported|counted]
+//!        [--since DATE] [--until DATE] [--pricing FILE]… [--input-format FORMAT] [--strict]
+
+use std::io::{self, BufWriter, Write};
+
+use anyhow::Result;
+use clap::Args;
+
+use crate::cli::{InputArgs, Outcome};
+use crate::export::records::{self, RecordsFormat};
+use crate::pipeline;
+
+#[derive(Args, Debug)]
+#[command(after_help = "Examples:
+  cat calls.jsonl | tokenmaxx records | jq 'select(.priced | not) | .model'
+  tokenmaxx records logs/ --usage counted --format csv > records.csv")]
+pub struct RecordsArgs {
+    #[command(flatten)]
+    pub input: InputArgs,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = RecordsFormat::Jsonl)]
+    pub format: RecordsFormat,
+}
+
+pub fn run(args: RecordsArgs) -> Result<Outcome> {
+    let run = super::log_run(&args.input)?;
+    let stdout = io::stdout();
+    match args.format {
+        RecordsFormat::Jsonl => {
+            let mut out = BufWriter::new(stdout.lock());
+            pipeline::run(&run.inputs, &run.biller, &run.opts, &mut |b| {
+                records::write_jsonl(&b, &mut out)
+            })?;
+            out.flush()?;
+        }
+        RecordsFormat::Csv => {
+            let mut w = csv::Writer::from_writer(BufWriter::new(stdout.lock()));
+            w.write_record(records::CSV_HEADER)?;
+            pipeline::run(&run.inputs, &run.biller, &run.opts, &mut |b| {
+                w.write_record(records::csv_row(&b))?;
+                Ok(())
+            })?;
+            w.flush()?;
+        }
+    }
+    Ok(Outcome::Ok)
+}

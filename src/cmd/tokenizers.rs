@@ -1,0 +1,52 @@
+//! List the built-in tokenizers and which models use which, with exactness.
+//!
+//! Usage: tokenmaxx tokenizers [--pricing FILE]…
+
+use std::io::{self, BufWriter, Write};
+
+use anyhow::Result;
+use clap::Args;
+
+use crate::cli::{CommonArgs, Outcome};
+use crate::tokenize::Encoding;
+
+#[derive(Args, Debug)]
+pub struct TokenizersArgs {
+    #[command(flatten)]
+    pub common: CommonArgs,
+}
+
+pub fn run(args: TokenizersArgs) -> Result<Outcome> {
+    let book = super::price_book(&args.common)?;
+    let mut out = BufWriter::new(io::stdout().lock());
+    writeln!(
+        out,
+        "Encodings (exact reproductions of OpenAI tiktoken, encode_ordinary):"
+    )?;
+    for e in Encoding::ALL {
+        let engine = match e {
+            Encoding::O200kBase | Encoding::O200kHarmony | Encoding::Cl100kBase => "bpe-openai",
+            Encoding::P50kBase | Encoding::R50kBase => "tiktoken-rs",
+        };
+        writeln!(out, "  {:<14} engine: {engine}", e.name())?;
+    }
+    writeln!(out)?;
+    writeln!(out, "Models (from the price book):")?;
+    let width = book.models().iter().map(|m| m.id.len()).max().unwrap_or(0);
+    for m in book.models() {
+        let tok = m.tokenizer.as_deref().unwrap_or("-");
+        let label = if m.tokenizer_exact {
+            format!("{tok} (exact)")
+        } else {
+            format!("approx:{tok} (no public tokenizer; counts are estimates)")
+        };
+        writeln!(out, "  {:<width$}  {label}", m.id)?;
+    }
+    writeln!(out)?;
+    writeln!(
+        out,
+        "Other model names: tiktoken's name map (gpt-4o*, o1/o3/o4, gpt-5 → o200k_base; gpt-4, gpt-3.5 → cl100k_base; gpt-oss → o200k_harmony), else approx:o200k_base."
+    )?;
+    out.flush()?;
+    Ok(Outcome::Ok)
+}

@@ -1,0 +1,289 @@
+//! Rendering reports. One small trait, one file per output format, like
+//! hyperfine's `export/`. All formats read the same [`Report`].
+
+use std::io::Write;
+
+use anyhow::Result;
+use rust_decimal::{Decimal, RoundingStrategy};
+use serde_json::{Value, json};
+
+use crate::aggregate::{Aggregate, Stats};
+use crate::pipeline::Accounting;
+use crate::record::Usage;
+
+mod csv;
+mod json;
+mod markdown;
+pub mod records;
+mod table;
+
+/// Version of the JSON shapes in SPEC §8; bumped on any rename or removal.
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// `--format` for `report`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum ReportFormat {
+    #[default]
+    Table,
+    Json,
+    Csv,
+    Markdown,
+}
+
+/// A renderer of reports.
+pub trait Exporter {
+    fn write(&self, report: &Report, out: &mut dyn Write) -> Result<()>;
+}
+
+pub fn exporter(format: ReportFormat) -> Box<dyn Exporter> {
+    match format {
+        ReportFormat::Table => Box::new(table::TableExporter),
+        ReportFormat::Json => Box::new(json::JsonExporter),
+        ReportFormat::Csv => Box::new(csv::CsvExporter),
+        ReportFormat::Markdown => Box::new(markdown::MarkdownExporter),
+    }
+}
+
+/// Everything a report shows.
+pub struct Report<'a> {
+    pub aggregate: &'a Aggregate,
+    pub accounting: &'a Accounting,
+}
+
+/// Token columns shown in tables, in order.
+pub(crate) const USAGE_COLUMNS: [&str; 6] = [
+    "Input",
+    "Cache read",
+    "Cache write",
+    "Output",
+    "Total tokens",
+    "Reasoning",
+];
+
+pub(crate) fn usage_cells(u: &Usage) -> [u64; 6] {
+    [
+        u.input,
+        u.cache_read,
+        u.cache_write_5m + u.cache_write_1h,
+        u.output,
+        u.total(),
+        u.reasoning,
+    ]
+}
+
+/// One row of a human-readable table (table, markdown): the key values then
+/// formatted metric cells.
+pub(crate) fn human_header(report: &Report) -> Vec<String> {
+    let mut h: Vec<String> = report
+        .aggregate
+        .dims
+        .iter()
+        .map(|d| title(d.as_str()))
+        .collect();
+    if h.is_empty() {
+        h.push("All".into());
+    }
+    h.push("Records".into());
+    h.extend(USAGE_COLUMNS.iter().map(|s| s.to_string()));
+    h.extend(
+        [
+            "Cost (USD)",
+            "$/request",
+            "Out/resp p50",
+            "Out/resp p90",
+            "Cache hit",
+        ]
+        .map(String::from),
+    );
+    h
+}
+
+pub(crate) fn human_row(key: &[String], s: &Stats) -> Vec<String> {
+    let mut row: Vec<String> = key.to_vec();
+    if row.is_empty() {
+        row.push("all".into());
+    }
+    let mut records = s.records.to_string();
+    if s.unpriced_records > 0 {
+        records = format!("{records} ({} unpriced)", s.unpriced_records);
+    }
+    row.push(records);
+    row.extend(usage_cells(&s.usage).iter().map(|n| thousands(*n)));
+    row.push(if s.priced_records == 0 {
+        "unpriced".into()
+    } else {
+        money(s.cost, 4)
+    });
+    row.push(s.cost_per_request().map_or("-".into(), |c| money(c, 6)));
+    row.push(opt_num(s.output_per_response.percentile(50)));
+    row.push(opt_num(s.output_per_response.percentile(90)));
+    row.push(s.cache_hit_rate().map_or("-".into(), percent));
+    row
+}
+
+/// Lines printed under a human-readable table: what the totals leave out.
+pub(crate) fn notes(report: &Report) -> Vec<String> {
+    let t = &report.aggregate.totals;
+    let mut notes = Vec::new();
+    if t.unpriced_records > 0 {
+        let models: Vec<String> = report
+            .aggregate
+            .unpriced
+            .iter()
+            .map(|(m, (n, reason))| format!("{m} ×{n} ({reason})"))
+            .collect();
+        notes.push(format!(
+            "Cost totals exclude {} unpriced record{}: {}.",
+            t.unpriced_records,
+            plural(t.unpriced_records),
+            models.join("; ")
+        ));
+    }
+    if t.approx_records > 0 {
+        notes.push(format!(
+            "{} record{} counted with an approximate tokenizer (no public tokenizer for the model).",
+            t.approx_records,
+            plural(t.approx_records)
+        ));
+    }
+    if t.undated_records > 0 {
+        notes.push(format!(
+            "{} record{} had no timestamp and {} priced at the latest price.",
+            t.undated_records,
+            plural(t.undated_records),
+            if t.undated_records == 1 {
+                "was"
+            } else {
+                "were"
+            }
+        ));
+    }
+    if t.reported_cost_records > 0 {
+        notes.push(format!(
+            "Logs carried their own cost for {} record{}: {} (not used in the totals above).",
+            t.reported_cost_records,
+            plural(t.reported_cost_records),
+            money(t.reported_cost, 4)
+        ));
+    }
+    let acc = report.accounting;
+    let skipped = acc.skipped_lines();
+    if skipped > 0 {
+        let parts: Vec<String> = acc
+            .skipped
+            .iter()
+            .map(|(r, n)| format!("{r} {n}"))
+            .collect();
+        notes.push(format!(
+            "Skipped {skipped} line{}: {}.",
+            plural(skipped),
+            parts.join(", ")
+        ));
+    }
+    if acc.filtered > 0 {
+        notes.push(format!(
+            "{} record{} outside --since/--until (or without a timestamp) left out.",
+            acc.filtered,
+            plural(acc.filtered)
+        ));
+    }
+    notes
+}
+
+fn plural(n: u64) -> &'static str {
+    if n == 1 { "" } else { "s" }
+}
+
+fn title(s: &str) -> String {
+    let mut c = s.chars();
+    c.next()
+        .map_or(String::new(), |f| f.to_uppercase().chain(c).collect())
+}
+
+fn opt_num(v: Option<u64>) -> String {
+    v.map_or("-".into(), thousands)
+}
+
+/// `1234567` → `1,234,567`.
+pub(crate) fn thousands(n: u64) -> String {
+    let s = n.to_string();
+    let mut out = String::with_capacity(s.len() + s.len() / 3);
+    for (i, c) in s.chars().enumerate() {
+        if i > 0 && (s.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// Fixed decimals for display, rounded half away from zero. Exact values
+/// stay in JSON/CSV.
+pub(crate) fn money(d: Decimal, places: u32) -> String {
+    let r = d.round_dp_with_strategy(places, RoundingStrategy::MidpointAwayFromZero);
+    let body = format!("{:.*}", places as usize, r.abs());
+    if r.is_sign_negative() && !r.is_zero() {
+        format!("-${body}")
+    } else {
+        format!("${body}")
+    }
+}
+
+fn percent(d: Decimal) -> String {
+    let p =
+        (d * Decimal::from(100)).round_dp_with_strategy(1, RoundingStrategy::MidpointAwayFromZero);
+    format!("{p:.1}%")
+}
+
+/// Exact decimal as a JSON string, without trailing zeros.
+pub(crate) fn dec(d: Decimal) -> Value {
+    Value::String(d.normalize().to_string())
+}
+
+/// A derived (divided) decimal: rounded to `places`, as a JSON string.
+pub(crate) fn dec_rounded(d: Decimal, places: u32) -> Value {
+    dec(d.round_dp_with_strategy(places, RoundingStrategy::MidpointNearestEven))
+}
+
+pub(crate) fn usage_json(u: &Usage) -> Value {
+    json!({
+        "input": u.input,
+        "cache_read": u.cache_read,
+        "cache_write_5m": u.cache_write_5m,
+        "cache_write_1h": u.cache_write_1h,
+        "output": u.output,
+        "reasoning": u.reasoning,
+        "total": u.total(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::str::FromStr;
+
+    #[test]
+    fn money_is_fixed_and_rounded() {
+        assert_eq!(money(Decimal::from_str("0.00176").unwrap(), 4), "$0.0018");
+        assert_eq!(money(Decimal::from_str("12").unwrap(), 2), "$12.00");
+        assert_eq!(money(Decimal::from_str("1.5").unwrap(), 4), "$1.5000");
+        assert_eq!(money(Decimal::from_str("0.00005").unwrap(), 4), "$0.0001");
+    }
+
+    #[test]
+    fn thousands_separators() {
+        assert_eq!(thousands(0), "0");
+        assert_eq!(thousands(999), "999");
+        assert_eq!(thousands(1000), "1,000");
+        assert_eq!(thousands(1234567), "1,234,567");
+    }
+
+    #[test]
+    fn decimals_in_json_are_exact_strings() {
+        assert_eq!(
+            dec(Decimal::from_str("0.00176000").unwrap()),
+            json!("0.00176")
+        );
+        assert_eq!(dec(Decimal::ZERO), json!("0"));
+    }
+}

@@ -1,0 +1,344 @@
+//! The per-record hot path after ingest: decide the usage (reported or
+//! counted), then price it. Runs on batches in parallel; results keep input
+//! order so every output is identical whatever the thread count.
+
+use std::io::Write;
+
+use anyhow::{Result, bail};
+use jiff::Timestamp;
+use jiff::civil::Date;
+use rayon::prelude::*;
+
+use crate::ingest::{self, Event, IngestOptions, Input, Skip};
+use crate::price::{Cost, PriceBook};
+use crate::record::{Format, Record, Source, Usage};
+use crate::tokenize::{TokenizerChoice, chat};
+
+/// `--usage`: where token counts come from.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum UsageMode {
+    /// Reported usage when the log has it, else count the text.
+    #[default]
+    Auto,
+    /// Only reported usage; records without it are skipped.
+    Reported,
+    /// Always tokenize the text (records without text keep reported usage).
+    Counted,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum UsageSource {
+    Reported,
+    Counted,
+}
+
+impl UsageSource {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            UsageSource::Reported => "reported",
+            UsageSource::Counted => "counted",
+        }
+    }
+}
+
+/// Tokens counted from the record's text.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Counted {
+    /// None when the log had no prompt text (a response-only line).
+    pub prompt: Option<u64>,
+    pub response: Option<u64>,
+    /// `o200k_base`, or `approx:o200k_base` for models without a public tokenizer.
+    pub tokenizer: String,
+    pub exact: bool,
+}
+
+/// How a record was priced.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Pricing {
+    Priced {
+        model_id: String,
+        effective_from: Date,
+        source: String,
+        /// No timestamp: the latest row was used.
+        undated: bool,
+        cost: Cost,
+    },
+    Unpriced {
+        reason: String,
+    },
+}
+
+/// A record with its final usage and price.
+#[derive(Clone, Debug)]
+pub struct Billed {
+    pub record: Record,
+    pub usage: Usage,
+    pub usage_source: UsageSource,
+    pub counted: Option<Counted>,
+    pub pricing: Pricing,
+}
+
+impl Billed {
+    pub fn cost(&self) -> Option<&Cost> {
+        match &self.pricing {
+            Pricing::Priced { cost, .. } => Some(cost),
+            Pricing::Unpriced { .. } => None,
+        }
+    }
+
+    /// Provider as logged, else from the price book's model entry.
+    pub fn provider(&self) -> Option<&str> {
+        self.record.provider.as_deref()
+    }
+}
+
+/// Everything needed to bill records.
+pub struct Biller {
+    pub book: PriceBook,
+    pub mode: UsageMode,
+}
+
+impl Biller {
+    /// Turn one record into a billed one, or say why it cannot be.
+    pub fn bill(&self, mut record: Record) -> Result<Billed, Skip> {
+        let model = record.model.clone().unwrap_or_default();
+        let entry = self.book.find(&model);
+        if record.provider.is_none() {
+            record.provider = entry.map(|e| e.provider.clone());
+        }
+        let want_count = match self.mode {
+            UsageMode::Auto => record.usage.is_none(),
+            UsageMode::Reported => false,
+            UsageMode::Counted => true,
+        };
+        let (usage, usage_source, counted) = match (record.usage, want_count) {
+            (Some(u), false) => (u, UsageSource::Reported, None),
+            (None, false) => {
+                return Err(Skip::new(
+                    "no reported usage",
+                    "record has no reported usage (--usage reported)",
+                ));
+            }
+            (reported, true) => {
+                let Some(text) = record
+                    .text
+                    .as_ref()
+                    .filter(|t| t.has_prompt || t.has_response)
+                else {
+                    match reported {
+                        Some(u) => return self.finish(record, u, UsageSource::Reported, None),
+                        None => {
+                            return Err(Skip::new(
+                                "no usage",
+                                "record has neither usage nor text to count",
+                            ));
+                        }
+                    }
+                };
+                let choice = match entry
+                    .and_then(|e| e.tokenizer.as_deref())
+                    .and_then(crate::tokenize::Encoding::from_name)
+                {
+                    Some(encoding) => TokenizerChoice {
+                        encoding,
+                        exact: entry.is_some_and(|e| e.tokenizer_exact),
+                    },
+                    None => TokenizerChoice::for_unknown_model(&model),
+                };
+                let tok = choice.encoding.tokenizer();
+                let framed = matches!(record.format, Format::OpenAiChat) && choice.exact;
+                let err =
+                    |e: crate::tokenize::TokenizeError| Skip::new("tokenize failed", e.to_string());
+                let prompt = if text.has_prompt {
+                    Some(chat::prompt_tokens(tok, text, framed).map_err(err)? as u64)
+                } else {
+                    None
+                };
+                let response = if text.has_response {
+                    Some(tok.count(&text.response).map_err(err)? as u64)
+                } else {
+                    None
+                };
+                let base = reported.unwrap_or_default();
+                // A side the log has no text for keeps its reported figure.
+                let usage = Usage {
+                    input: prompt.unwrap_or(base.input),
+                    cache_read: if prompt.is_some() { 0 } else { base.cache_read },
+                    cache_write_5m: if prompt.is_some() {
+                        0
+                    } else {
+                        base.cache_write_5m
+                    },
+                    cache_write_1h: if prompt.is_some() {
+                        0
+                    } else {
+                        base.cache_write_1h
+                    },
+                    output: response.unwrap_or(base.output),
+                    reasoning: if response.is_some() {
+                        0
+                    } else {
+                        base.reasoning
+                    },
+                };
+                let counted = Counted {
+                    prompt,
+                    response,
+                    tokenizer: choice.label(),
+                    exact: choice.exact,
+                };
+                (usage, UsageSource::Counted, Some(counted))
+            }
+        };
+        self.finish(record, usage, usage_source, counted)
+    }
+
+    fn finish(
+        &self,
+        record: Record,
+        usage: Usage,
+        usage_source: UsageSource,
+        counted: Option<Counted>,
+    ) -> Result<Billed, Skip> {
+        let pricing = match record.model.as_deref() {
+            None | Some("") => Pricing::Unpriced {
+                reason: "no model in the log".to_string(),
+            },
+            Some(model) => match self.book.resolve(model, record.timestamp) {
+                Err(u) => Pricing::Unpriced { reason: u.reason },
+                Ok(res) => {
+                    match res.cost(&usage, record.service_tier, record.web_search_requests) {
+                        Err(u) => Pricing::Unpriced { reason: u.reason },
+                        Ok(cost) => Pricing::Priced {
+                            model_id: res.model.id.clone(),
+                            effective_from: res.row.from,
+                            source: res.row.source.clone(),
+                            undated: res.undated,
+                            cost,
+                        },
+                    }
+                }
+            },
+        };
+        Ok(Billed {
+            record,
+            usage,
+            usage_source,
+            counted,
+            pricing,
+        })
+    }
+}
+
+/// Date-range filter on record timestamps (`--since`, `--until`, inclusive
+/// days in the report's time zone, already converted to instants).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct TimeFilter {
+    pub since: Option<Timestamp>,
+    /// Exclusive upper bound.
+    pub until: Option<Timestamp>,
+}
+
+impl TimeFilter {
+    pub fn is_set(&self) -> bool {
+        self.since.is_some() || self.until.is_some()
+    }
+
+    fn keeps(&self, ts: Option<Timestamp>) -> bool {
+        if !self.is_set() {
+            return true;
+        }
+        let Some(ts) = ts else { return false };
+        self.since.is_none_or(|s| ts >= s) && self.until.is_none_or(|u| ts < u)
+    }
+}
+
+/// Counts of what happened to the input, for the summary.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Accounting {
+    pub skipped: std::collections::BTreeMap<String, u64>,
+    /// Records dropped by `--since/--until` (or without a timestamp while
+    /// a range is set).
+    pub filtered: u64,
+}
+
+impl Accounting {
+    pub fn skipped_lines(&self) -> u64 {
+        self.skipped.values().sum()
+    }
+}
+
+pub struct RunOptions {
+    pub ingest: IngestOptions,
+    pub filter: TimeFilter,
+    pub strict: bool,
+    pub quiet: bool,
+}
+
+/// Stop printing per-line warnings after this many; the summary has them all.
+const MAX_WARNINGS: u64 = 50;
+
+/// Read every input, bill every record, hand billed records to `sink` in
+/// input order. Skips are reported on stderr as `path:line: reason` and
+/// counted; with `strict` the first one is an error.
+pub fn run(
+    inputs: &[Input],
+    biller: &Biller,
+    opts: &RunOptions,
+    sink: &mut dyn FnMut(Billed) -> Result<()>,
+) -> Result<Accounting> {
+    let mut acc = Accounting::default();
+    let mut warned = 0u64;
+    let stderr = std::io::stderr();
+    for input in inputs {
+        let mut on_batch = |events: Vec<Event>| -> Result<()> {
+            enum Outcome {
+                Billed(Box<Billed>),
+                Skipped(Source, Skip),
+                Filtered,
+            }
+            let outcomes: Vec<Outcome> = events
+                .into_par_iter()
+                .map(|ev| match ev {
+                    Event::Skip { source, skip } => Outcome::Skipped(source, skip),
+                    Event::Record(r) if !opts.filter.keeps(r.timestamp) => Outcome::Filtered,
+                    Event::Record(r) => {
+                        let source = r.source.clone();
+                        match biller.bill(*r) {
+                            Ok(b) => Outcome::Billed(Box::new(b)),
+                            Err(skip) => Outcome::Skipped(source, skip),
+                        }
+                    }
+                })
+                .collect();
+            for o in outcomes {
+                match o {
+                    Outcome::Billed(b) => sink(*b)?,
+                    Outcome::Filtered => acc.filtered += 1,
+                    Outcome::Skipped(source, skip) => {
+                        if opts.strict {
+                            bail!("{}:{}: {}", source.path, source.line, skip.detail);
+                        }
+                        *acc.skipped.entry(skip.reason.to_string()).or_default() += 1;
+                        if !opts.quiet {
+                            warned += 1;
+                            let mut e = stderr.lock();
+                            if warned <= MAX_WARNINGS {
+                                let _ =
+                                    writeln!(e, "{}:{}: {}", source.path, source.line, skip.detail);
+                            } else if warned == MAX_WARNINGS + 1 {
+                                let _ = writeln!(
+                                    e,
+                                    "tokenmaxx: more lines skipped; the summary counts them all"
+                                );
+                            }
+                        }
+                    }
+                }
+            }
+            Ok(())
+        };
+        ingest::read_input(input, &opts.ingest, &mut on_batch)?;
+    }
+    Ok(acc)
+}
