@@ -275,8 +275,8 @@ pub struct RunOptions {
     pub quiet: bool,
 }
 
-/// Stop printing per-line warnings after this many; the summary has them all.
-const MAX_WARNINGS: u64 = 50;
+/// Per-line warnings printed per input; the summary counts them all.
+const MAX_WARNINGS_PER_INPUT: u64 = 20;
 
 /// Read every input, bill every record, hand billed records to `sink` in
 /// input order. Skips are reported on stderr as `path:line: reason` and
@@ -288,9 +288,9 @@ pub fn run(
     sink: &mut dyn FnMut(Billed) -> Result<()>,
 ) -> Result<Accounting> {
     let mut acc = Accounting::default();
-    let mut warned = 0u64;
     let stderr = std::io::stderr();
     for input in inputs {
+        let mut warned = 0u64;
         let mut on_batch = |events: Vec<Event>| -> Result<()> {
             enum Outcome {
                 Billed(Box<Billed>),
@@ -322,14 +322,13 @@ pub fn run(
                         *acc.skipped.entry(skip.reason.to_string()).or_default() += 1;
                         if !opts.quiet {
                             warned += 1;
-                            let mut e = stderr.lock();
-                            if warned <= MAX_WARNINGS {
-                                let _ =
-                                    writeln!(e, "{}:{}: {}", source.path, source.line, skip.detail);
-                            } else if warned == MAX_WARNINGS + 1 {
+                            if warned <= MAX_WARNINGS_PER_INPUT {
                                 let _ = writeln!(
-                                    e,
-                                    "tokenmaxx: more lines skipped; the summary counts them all"
+                                    stderr.lock(),
+                                    "{}:{}: {}",
+                                    source.path,
+                                    source.line,
+                                    skip.detail
                                 );
                             }
                         }
@@ -339,6 +338,15 @@ pub fn run(
             Ok(())
         };
         ingest::read_input(input, &opts.ingest, &mut on_batch)?;
+        if warned > MAX_WARNINGS_PER_INPUT {
+            let more = warned - MAX_WARNINGS_PER_INPUT;
+            let _ = writeln!(
+                stderr.lock(),
+                "{}: {more} more skipped line{} not shown",
+                input.display_name(),
+                if more == 1 { "" } else { "s" }
+            );
+        }
     }
     Ok(acc)
 }

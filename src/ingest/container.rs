@@ -33,8 +33,25 @@ pub fn read(
     sink: &mut dyn FnMut(Vec<Event>) -> Result<()>,
 ) -> Result<()> {
     let mut fp = FileParser::new(name.clone(), opts);
-    skip_bom(&mut r)?;
-    let first = first_significant_byte(&mut r)?;
+    // A stream that fails before its first line (a cut gzip header) is a
+    // skipped input, not a fatal error: other files still count.
+    let first = match skip_bom(&mut r).and_then(|()| first_significant_byte(&mut r)) {
+        Ok(b) => b,
+        Err(e) => {
+            let mut events = Vec::new();
+            fp.skip(1, read_error(&e), &mut events);
+            return sink(events);
+        }
+    };
+    if looks_binary(&mut r)? {
+        let mut events = Vec::new();
+        fp.skip(
+            1,
+            Skip::new("binary data", "not a text log (binary data; compressed formats other than gzip/zstd are not read)"),
+            &mut events,
+        );
+        return sink(events);
+    }
     match first {
         None => Ok(()),
         Some(b'[') => read_array(r, &mut fp, sink),
@@ -64,11 +81,29 @@ fn first_significant_byte(r: &mut Box<dyn BufRead + Send>) -> io::Result<Option<
     Ok(buf.iter().copied().find(|b| !b.is_ascii_whitespace()))
 }
 
+/// Binary input: a NUL byte, or many control bytes, in the first block.
+/// Reported once for the file instead of once per "line" of noise. Text in
+/// a wrong encoding (Latin-1) is not binary: its lines are reported one by
+/// one as invalid UTF-8.
+fn looks_binary(r: &mut Box<dyn BufRead + Send>) -> io::Result<bool> {
+    let buf = r.fill_buf()?;
+    let head = &buf[..buf.len().min(8192)];
+    if head.contains(&0) {
+        return Ok(true);
+    }
+    let control = head
+        .iter()
+        .filter(|&&b| (b < 0x20 && !matches!(b, b'\t' | b'\n' | b'\r' | 0x0c)) || b == 0x7f)
+        .count();
+    Ok(control * 10 > head.len())
+}
+
 fn looks_like_csv_header(r: &mut Box<dyn BufRead + Send>) -> io::Result<bool> {
     let buf = r.fill_buf()?;
     let line_end = memchr::memchr(b'\n', buf).unwrap_or(buf.len());
     let line = &buf[..line_end];
-    Ok(line.contains(&b',') || line.contains(&b'\t'))
+    let printable = line.iter().all(|&b| b >= 0x20 || b == b'\t' || b == b'\r');
+    Ok(printable && (line.contains(&b',') || line.contains(&b'\t')))
 }
 
 /// Holds the detected parser for one file and turns values into events.
@@ -159,8 +194,17 @@ fn unrecognized(source: Source) -> Event {
     }
 }
 
-fn malformed(e: &serde_json::Error) -> Skip {
-    Skip::new("malformed json", format!("malformed JSON: {e}"))
+/// Why `bytes` did not parse: bad UTF-8 is named as such, since "invalid
+/// code point at column 32" sends people looking in the wrong place.
+fn malformed(bytes: &[u8], e: &serde_json::Error) -> Skip {
+    if std::str::from_utf8(bytes).is_err() {
+        Skip::new(
+            "invalid utf-8",
+            "line is not valid UTF-8 (is the file in another encoding?)",
+        )
+    } else {
+        Skip::new("malformed json", format!("malformed JSON: {e}"))
+    }
 }
 
 // ---- JSONL -------------------------------------------------------------
@@ -268,13 +312,9 @@ fn parse_batch(batch: Vec<(u64, Line)>, fp: &mut FileParser<'_>) -> Vec<Event> {
                     format!("line of {len} bytes exceeds the {MAX_LINE_BYTES}-byte limit"),
                 ))),
                 Line::Bytes(b) if b.iter().all(u8::is_ascii_whitespace) => None,
-                Line::Bytes(b) => Some(serde_json::from_slice::<Value>(&b).map_err(|e| {
-                    if std::str::from_utf8(&b).is_err() {
-                        Skip::new("invalid utf-8", "line is not valid UTF-8")
-                    } else {
-                        malformed(&e)
-                    }
-                })),
+                Line::Bytes(b) => {
+                    Some(serde_json::from_slice::<Value>(&b).map_err(|e| malformed(&b, &e)))
+                }
             };
             (n, v)
         })
@@ -300,7 +340,16 @@ fn read_jsonl_or_document(
 ) -> Result<()> {
     let mut leading_blank = 0u64;
     let first = loop {
-        match read_line(&mut r)? {
+        let line = match read_line(&mut r) {
+            Ok(l) => l,
+            Err(e) => {
+                let mut events = Vec::new();
+                fp.skip(leading_blank + 1, read_error(&e), &mut events);
+                fp.finish(&mut events);
+                return sink(events);
+            }
+        };
+        match line {
             None => return Ok(()),
             Some(Line::Bytes(b)) if b.iter().all(u8::is_ascii_whitespace) => leading_blank += 1,
             Some(l) => break l,
@@ -332,8 +381,12 @@ fn read_jsonl_or_document(
     // JSONL and arrays are the streaming paths).
     let mut doc = first;
     doc.push(b'\n');
-    r.read_to_end(&mut doc)?;
     let mut events = Vec::new();
+    if let Err(e) = r.read_to_end(&mut doc) {
+        // Keep what was read; a cut document will fail to parse below and
+        // be reported with its line.
+        fp.skip(leading_blank + 1, read_error(&e), &mut events);
+    }
     match serde_json::from_slice::<Value>(&doc) {
         Ok(v) => {
             fp.push(v, leading_blank + 1, &mut events);
@@ -350,8 +403,11 @@ fn read_jsonl_or_document(
             {
                 read_jsonl(Box::new(io::Cursor::new(doc)), leading_blank, fp, sink)
             } else {
-                let line = leading_blank + e.line() as u64;
-                fp.skip(line, malformed(&e), &mut events);
+                // serde counts the newline we appended; never point past
+                // the last real line.
+                let real_lines = doc.trim_ascii_end().split(|&b| b == b'\n').count() as u64;
+                let line = leading_blank + (e.line() as u64).clamp(1, real_lines.max(1));
+                fp.skip(line, malformed(&doc, &e), &mut events);
                 fp.finish(&mut events);
                 sink(events)
             }

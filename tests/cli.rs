@@ -1,0 +1,706 @@
+//! End-to-end tests of the binary: exit codes, containers, bad input,
+//! determinism, exact money. Format-specific behaviour is in tests/formats.rs.
+
+mod common;
+
+use std::io::{Read, Write};
+use std::process::Stdio;
+
+use common::{chat_line, jsonl, stdout_json, tokenmaxx};
+use rust_decimal::Decimal;
+use serde_json::json;
+
+const JAN_1_2025: i64 = 1735689600;
+
+fn write(dir: &tempfile::TempDir, name: &str, body: &[u8]) -> std::path::PathBuf {
+    let p = dir.path().join(name);
+    std::fs::write(&p, body).unwrap();
+    p
+}
+
+#[test]
+fn gpt4o_cost_matches_hand_computation() {
+    // 156 uncached × $2.50 + 1024 cached × $1.25 + 9 output × $10, per 1M
+    // = 0.00039 + 0.00128 + 0.00009 = 0.00176 (gpt-4o-2024-08-06 list price).
+    let line = chat_line("gpt-4o-2024-08-06", JAN_1_2025, 1180, 1024, 9, "task-17");
+    let out = tokenmaxx()
+        .arg("records")
+        .write_stdin(line)
+        .output()
+        .unwrap();
+    let recs = jsonl(&out);
+    assert_eq!(recs.len(), 1);
+    let r = &recs[0];
+    assert_eq!(r["usage"]["input"], 156);
+    assert_eq!(r["usage"]["cache_read"], 1024);
+    assert_eq!(r["usage"]["output"], 9);
+    assert_eq!(r["cost_usd"], "0.00176");
+    assert_eq!(
+        r["cost_breakdown"],
+        json!({"input": "0.00039", "cache_read": "0.00128", "output": "0.00009"})
+    );
+    assert_eq!(r["task"], "task-17");
+    assert_eq!(r["timestamp"], "2025-01-01T00:00:00Z");
+    assert_eq!(r["priced"], true);
+    assert_eq!(r["usage_source"], "reported");
+    assert_eq!(r["counted"], serde_json::Value::Null);
+    assert_eq!(r["source"], json!({"path": "-", "line": 1}));
+}
+
+#[test]
+fn alias_is_priced_at_the_price_of_its_day() {
+    // gpt-4o cost $5/$15 before the alias moved to the 2024-08-06 snapshot.
+    let may = chat_line("gpt-4o", 1717200000, 1000, 0, 100, "t"); // 2024-06-01
+    let jan = chat_line("gpt-4o", JAN_1_2025, 1000, 0, 100, "t");
+    let out = tokenmaxx()
+        .arg("records")
+        .write_stdin(format!("{may}\n{jan}\n"))
+        .output()
+        .unwrap();
+    let recs = jsonl(&out);
+    // 1000×5 + 100×15 = 6500 → 0.0065 ; 1000×2.5 + 100×10 = 3500 → 0.0035
+    assert_eq!(recs[0]["cost_usd"], "0.0065");
+    assert_eq!(recs[1]["cost_usd"], "0.0035");
+    assert_eq!(recs[0]["price"]["effective_from"], "2024-05-13");
+}
+
+#[test]
+fn unknown_model_is_unpriced_never_zero() {
+    let lines = format!(
+        "{}\n{}\n",
+        chat_line("gpt-4o-mini", JAN_1_2025, 1000, 0, 10, "a"),
+        chat_line("made-up-model-9", JAN_1_2025, 1000, 0, 10, "a")
+    );
+    let out = tokenmaxx()
+        .args(["records"])
+        .write_stdin(lines.clone())
+        .output()
+        .unwrap();
+    let recs = jsonl(&out);
+    assert_eq!(recs[1]["priced"], false);
+    assert_eq!(recs[1]["cost_usd"], serde_json::Value::Null);
+    assert!(
+        recs[1]["unpriced_reason"]
+            .as_str()
+            .unwrap()
+            .contains("unknown model")
+    );
+
+    let out = tokenmaxx()
+        .args(["report", "--format", "json"])
+        .write_stdin(lines)
+        .output()
+        .unwrap();
+    let rep = stdout_json(&out);
+    assert_eq!(rep["totals"]["records"], 2);
+    assert_eq!(rep["totals"]["unpriced_records"], 1);
+    assert_eq!(rep["totals"]["unpriced_models"], json!(["made-up-model-9"]));
+    // 1000×0.15 + 10×0.60 = 156 → 0.000156, the priced record only.
+    assert_eq!(rep["totals"]["cost_usd"], "0.000156");
+    let g = rep["groups"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|g| g["key"]["model"] == "made-up-model-9")
+        .unwrap();
+    assert_eq!(g["cost_usd"], serde_json::Value::Null);
+
+    let out = tokenmaxx()
+        .args(["report"])
+        .write_stdin(format!(
+            "{}\n",
+            chat_line("made-up-model-9", JAN_1_2025, 1, 0, 1, "a")
+        ))
+        .output()
+        .unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.contains("unpriced"), "{text}");
+    assert!(text.contains("exclude 1 unpriced record"), "{text}");
+}
+
+/// Totals must equal the sum of the records' costs to the last digit.
+#[test]
+fn totals_equal_sum_of_parts_exactly() {
+    let mut body = String::new();
+    let models = [
+        "gpt-4o",
+        "gpt-4o-mini",
+        "o1",
+        "gpt-4o-2024-05-13",
+        "claude-3-5-sonnet-20241022",
+    ];
+    for i in 0..500u64 {
+        let m = models[(i % 5) as usize];
+        let ts = JAN_1_2025 + (i as i64) * 3607;
+        body.push_str(&chat_line(
+            m,
+            ts,
+            100 + i * 37 % 9000,
+            (i * 13) % 64 * 16,
+            1 + i * 7 % 997,
+            &format!("t{}", i % 23),
+        ));
+        body.push('\n');
+    }
+    let recs = jsonl(
+        &tokenmaxx()
+            .arg("records")
+            .write_stdin(body.clone())
+            .output()
+            .unwrap(),
+    );
+    let sum: Decimal = recs
+        .iter()
+        .map(|r| r["cost_usd"].as_str().unwrap().parse::<Decimal>().unwrap())
+        .sum();
+    let rep = stdout_json(
+        &tokenmaxx()
+            .args(["report", "--by", "model,day", "--format", "json"])
+            .write_stdin(body)
+            .output()
+            .unwrap(),
+    );
+    let total: Decimal = rep["totals"]["cost_usd"].as_str().unwrap().parse().unwrap();
+    assert_eq!(sum, total);
+    let groups: Decimal = rep["groups"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|g| g["cost_usd"].as_str().unwrap().parse::<Decimal>().unwrap())
+        .sum();
+    assert_eq!(groups, total);
+}
+
+#[test]
+fn output_is_identical_for_any_thread_count() {
+    let mut body = String::new();
+    for i in 0..3000u64 {
+        body.push_str(&chat_line(
+            ["gpt-4o", "o3", "mystery"][(i % 3) as usize],
+            JAN_1_2025 + i as i64 * 60,
+            50 + i,
+            0,
+            1 + i % 50,
+            &format!("t{}", i % 7),
+        ));
+        body.push('\n');
+        if i % 500 == 7 {
+            body.push_str("{broken\n");
+        }
+    }
+    let run = |threads: &str, cmd: &[&str]| {
+        let mut c = tokenmaxx();
+        c.args(cmd)
+            .args(["--threads", threads])
+            .write_stdin(body.clone());
+        c.output().unwrap()
+    };
+    for cmd in [
+        &["records"][..],
+        &["report", "--by", "task,day", "--format", "json"][..],
+        &["report", "--format", "csv"][..],
+    ] {
+        let one = run("1", cmd);
+        let two = run("2", cmd);
+        let four = run("4", cmd);
+        assert!(one.status.success());
+        assert_eq!(one.stdout, two.stdout, "{cmd:?}");
+        assert_eq!(one.stdout, four.stdout, "{cmd:?}");
+        assert_eq!(one.stderr, two.stderr, "{cmd:?}");
+    }
+}
+
+#[test]
+fn malformed_line_is_reported_and_the_rest_processed() {
+    let dir = tempfile::tempdir().unwrap();
+    let body = format!(
+        "{}\n{{\"model\": \"gpt-4o\", \"usage\": \n{}\n",
+        chat_line("gpt-4o", JAN_1_2025, 10, 0, 1, "a"),
+        chat_line("gpt-4o", JAN_1_2025, 20, 0, 2, "a")
+    );
+    let p = write(&dir, "calls.jsonl", body.as_bytes());
+    let out = tokenmaxx()
+        .args(["report", "--format", "json"])
+        .arg(&p)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8(out.stderr.clone()).unwrap();
+    assert!(
+        stderr.contains(&format!("{}:2: malformed JSON", p.display())),
+        "{stderr}"
+    );
+    let rep = stdout_json(&out);
+    assert_eq!(rep["totals"]["records"], 2);
+    assert_eq!(
+        rep["skipped"],
+        json!({"lines": 1, "by_reason": {"malformed json": 1}})
+    );
+
+    let out = tokenmaxx()
+        .args(["report", "--strict"])
+        .arg(&p)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert!(stderr.contains(":2:"), "{stderr}");
+}
+
+#[test]
+fn gzip_zstd_array_and_document_read_alike() {
+    let dir = tempfile::tempdir().unwrap();
+    let a = chat_line("gpt-4o", JAN_1_2025, 100, 0, 10, "a");
+    let b = chat_line("o3", JAN_1_2025, 200, 0, 20, "b");
+    let plain = format!("{a}\n{b}\n");
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    gz.write_all(plain.as_bytes()).unwrap();
+    let files = [
+        write(&dir, "plain.jsonl", plain.as_bytes()),
+        // named .json on purpose: detection is by content, not by name
+        write(&dir, "packed.json", &gz.finish().unwrap()),
+        write(
+            &dir,
+            "packed.zst",
+            &zstd::stream::encode_all(plain.as_bytes(), 3).unwrap(),
+        ),
+        write(
+            &dir,
+            "array.json",
+            format!("[\n  {a},\n  {b}\n]\n").as_bytes(),
+        ),
+        write(
+            &dir,
+            "crlf.jsonl",
+            format!("\u{feff}{a}\r\n\r\n{b}\r\n").as_bytes(),
+        ),
+    ];
+    let reference = stdout_json(
+        &tokenmaxx()
+            .args(["report", "--format", "json"])
+            .arg(&files[0])
+            .output()
+            .unwrap(),
+    );
+    for f in &files[1..] {
+        let rep = stdout_json(
+            &tokenmaxx()
+                .args(["report", "--format", "json"])
+                .arg(f)
+                .output()
+                .unwrap(),
+        );
+        assert_eq!(rep["totals"], reference["totals"], "{}", f.display());
+    }
+    // A pretty-printed single object is one record.
+    let doc = serde_json::to_string_pretty(&serde_json::from_str::<serde_json::Value>(&a).unwrap())
+        .unwrap();
+    let p = write(&dir, "one.json", doc.as_bytes());
+    let rep = stdout_json(
+        &tokenmaxx()
+            .args(["report", "--format", "json"])
+            .arg(&p)
+            .output()
+            .unwrap(),
+    );
+    assert_eq!(rep["totals"]["records"], 1);
+    // The directory holds all of them.
+    let rep = stdout_json(
+        &tokenmaxx()
+            .args(["report", "--format", "json"])
+            .arg(dir.path())
+            .output()
+            .unwrap(),
+    );
+    assert_eq!(rep["totals"]["records"], 11);
+}
+
+#[test]
+fn garbage_empty_and_invalid_utf8_never_crash() {
+    let dir = tempfile::tempdir().unwrap();
+    write(&dir, "empty.jsonl", b"");
+    write(&dir, "blank.jsonl", b"\n\n  \n");
+    let mut garbage = Vec::new();
+    let mut x: u32 = 12345;
+    for _ in 0..100_000 {
+        x = x.wrapping_mul(1103515245).wrapping_add(12345);
+        garbage.push((x >> 16) as u8);
+    }
+    write(&dir, "garbage.log", &garbage);
+    write(
+        &dir,
+        "latin1.jsonl",
+        b"{\"model\":\"gpt-4o\",\"prompt\":\"caf\xe9\"}\n",
+    );
+    write(
+        &dir,
+        "truncated.jsonl",
+        &chat_line("gpt-4o", JAN_1_2025, 1, 0, 1, "a").as_bytes()[..80],
+    );
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    gz.write_all(
+        chat_line("gpt-4o", JAN_1_2025, 1, 0, 1, "a")
+            .repeat(50)
+            .as_bytes(),
+    )
+    .unwrap();
+    let gz = gz.finish().unwrap();
+    write(&dir, "cut.jsonl.gz", &gz[..gz.len() / 2]);
+    let out = tokenmaxx()
+        .args(["report", "--format", "json"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let rep: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(rep["skipped"]["lines"].as_u64().unwrap() >= 3, "{rep}");
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert!(stderr.contains("latin1.jsonl:1:"), "{stderr}");
+    assert!(stderr.contains("truncated.jsonl:1:"), "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+}
+
+#[test]
+fn hundred_megabyte_line_is_processed() {
+    let dir = tempfile::tempdir().unwrap();
+    let big = "x".repeat(100 * 1024 * 1024);
+    let line = format!(
+        r#"{{"object":"chat.completion","created":{JAN_1_2025},"model":"gpt-4o","choices":[{{"message":{{"role":"assistant","content":"{big}"}}}}],"usage":{{"prompt_tokens":5,"completion_tokens":7}}}}"#
+    );
+    drop(big);
+    let p = write(
+        &dir,
+        "big.jsonl",
+        format!(
+            "{line}\n{}\n",
+            chat_line("gpt-4o", JAN_1_2025, 1, 0, 1, "a")
+        )
+        .as_bytes(),
+    );
+    drop(line);
+    let rep = stdout_json(
+        &tokenmaxx()
+            .args(["report", "--format", "json"])
+            .arg(&p)
+            .output()
+            .unwrap(),
+    );
+    assert_eq!(rep["totals"]["records"], 2);
+    assert_eq!(rep["totals"]["usage"]["output"], 8);
+}
+
+#[test]
+fn closed_pipe_ends_quietly() {
+    let mut body = String::new();
+    for i in 0..20000 {
+        body.push_str(&chat_line("gpt-4o", JAN_1_2025 + i, 10, 0, 1, "a"));
+        body.push('\n');
+    }
+    let bin = assert_cmd::cargo::cargo_bin("tokenmaxx");
+    let mut child = std::process::Command::new(bin)
+        .arg("records")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let writer = std::thread::spawn(move || {
+        let _ = stdin.write_all(body.as_bytes());
+    });
+    let mut stdout = child.stdout.take().unwrap();
+    let mut first = [0u8; 64];
+    stdout.read_exact(&mut first).unwrap();
+    drop(stdout); // like `| head -c 64`
+    let out = child.wait_with_output().unwrap();
+    writer.join().unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(String::from_utf8_lossy(&out.stderr), "");
+}
+
+#[test]
+fn since_until_and_time_zone() {
+    let lines = [
+        chat_line("gpt-4o", 1735689599, 1, 0, 1, "a"), // 2024-12-31T23:59:59Z
+        chat_line("gpt-4o", JAN_1_2025, 1, 0, 1, "a"), // 2025-01-01T00:00:00Z
+        chat_line("gpt-4o", 1735776000, 1, 0, 1, "a"), // 2025-01-02T00:00:00Z
+    ]
+    .join("\n");
+    let rep = stdout_json(
+        &tokenmaxx()
+            .args([
+                "report",
+                "--by",
+                "day",
+                "--format",
+                "json",
+                "--since",
+                "2025-01-01",
+                "--until",
+                "20250101",
+            ])
+            .write_stdin(lines.clone())
+            .output()
+            .unwrap(),
+    );
+    assert_eq!(rep["totals"]["records"], 1);
+    assert_eq!(rep["filtered_records"], 2);
+    // In Oslo (UTC+1) the first record falls on 2025-01-01 too.
+    let rep = stdout_json(
+        &tokenmaxx()
+            .args([
+                "report",
+                "--by",
+                "day",
+                "--format",
+                "json",
+                "--tz",
+                "Europe/Oslo",
+            ])
+            .write_stdin(lines)
+            .output()
+            .unwrap(),
+    );
+    let days: Vec<&str> = rep["groups"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|g| g["key"]["day"].as_str().unwrap())
+        .collect();
+    assert_eq!(days, ["2025-01-01", "2025-01-02"]);
+    let out = tokenmaxx()
+        .args(["report", "--tz", "Mars/Olympus"])
+        .write_stdin("")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+}
+
+#[test]
+fn pricing_overlay_prices_a_private_model() {
+    let dir = tempfile::tempdir().unwrap();
+    let overlay = write(
+        &dir,
+        "mine.toml",
+        br#"
+[[model]]
+id = "acme-large"
+provider = "acme"
+names = ["acme-large"]
+tokenizer = "cl100k_base"
+
+[[model.price]]
+from = "2024-01-01"
+input = "1.00"
+output = "2.00"
+source = "https://acme.example/contract-2024"
+checked = "2026-11-27"
+"#,
+    );
+    let line = chat_line("acme-large", JAN_1_2025, 1000, 0, 1000, "a");
+    let recs = jsonl(
+        &tokenmaxx()
+            .arg("records")
+            .arg("--pricing")
+            .arg(&overlay)
+            .write_stdin(line.clone())
+            .output()
+            .unwrap(),
+    );
+    assert_eq!(recs[0]["cost_usd"], "0.003");
+    let recs = jsonl(
+        &tokenmaxx()
+            .arg("records")
+            .env("TOKENMAXX_PRICING", &overlay)
+            .write_stdin(line)
+            .output()
+            .unwrap(),
+    );
+    assert_eq!(recs[0]["cost_usd"], "0.003");
+
+    let bad = write(&dir, "bad.toml", b"[[model]]\nid = 3\n");
+    let out = tokenmaxx()
+        .arg("prices")
+        .arg("--pricing")
+        .arg(&bad)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("bad.toml"));
+}
+
+#[test]
+fn counted_usage_tokenizes_on_request_only() {
+    let line = r#"{"created":1735689600,"model":"gpt-4o-2024-08-06","messages":[{"role":"system","content":"You are a helpful, pattern-following assistant that translates corporate jargon into plain English."},{"role":"user","content":"This late pivot means we don't have time to boil the ocean for the client deliverable."}]}"#;
+    // A request alone has no reported usage: it is counted automatically.
+    let recs = jsonl(
+        &tokenmaxx()
+            .arg("records")
+            .write_stdin(line)
+            .output()
+            .unwrap(),
+    );
+    assert_eq!(recs[0]["usage_source"], "counted");
+    assert_eq!(recs[0]["counted"]["tokenizer"], "o200k_base");
+    assert_eq!(recs[0]["counted"]["exact"], true);
+    // 2 messages: (3 + role + content) each, + 3 priming.
+    let input = recs[0]["usage"]["input"].as_u64().unwrap();
+    assert!(input > 30 && input < 60, "{input}");
+    // A response with usage is not tokenized unless asked.
+    let resp = chat_line("gpt-4o", JAN_1_2025, 100, 0, 10, "a");
+    let recs = jsonl(
+        &tokenmaxx()
+            .arg("records")
+            .write_stdin(resp.clone())
+            .output()
+            .unwrap(),
+    );
+    assert_eq!(recs[0]["counted"], serde_json::Value::Null);
+    let recs = jsonl(
+        &tokenmaxx()
+            .args(["records", "--usage", "counted"])
+            .write_stdin(resp)
+            .output()
+            .unwrap(),
+    );
+    assert_eq!(recs[0]["usage_source"], "counted");
+    assert_eq!(recs[0]["counted"]["response"], 1); // "ok"
+    assert_eq!(recs[0]["counted"]["prompt"], serde_json::Value::Null);
+    assert_eq!(recs[0]["usage"]["input"], 100); // no prompt text: reported figure kept
+}
+
+#[test]
+fn count_files_and_stdin() {
+    let out = tokenmaxx()
+        .args(["count", "--encoding", "cl100k_base", "--format", "json"])
+        .write_stdin("hello world")
+        .output()
+        .unwrap();
+    let v = stdout_json(&out);
+    assert_eq!(v["total_tokens"], 2);
+    assert_eq!(v["tokenizer"], "cl100k_base");
+    assert_eq!(v["files"], json!([{"path": "-", "bytes": 11, "tokens": 2}]));
+    assert_eq!(v["schema_version"], 1);
+
+    let dir = tempfile::tempdir().unwrap();
+    write(&dir, "a.md", b"tiktoken is great!");
+    write(&dir, "b.md", "<|endoftext|>".as_bytes());
+    let v = stdout_json(
+        &tokenmaxx()
+            .args(["count", "--model", "gpt-3.5-turbo", "--format", "json"])
+            .arg(dir.path())
+            .output()
+            .unwrap(),
+    );
+    assert_eq!(v["total_tokens"], 6 + 7);
+
+    let out = tokenmaxx()
+        .args(["count", "--max-tokens", "5", "--encoding", "cl100k_base"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("a.md: 6 tokens, over the limit of 5"));
+    let out = tokenmaxx()
+        .args(["count", "--max-tokens", "7"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+
+    let out = tokenmaxx()
+        .args(["count", "--model", "no-such-model"])
+        .write_stdin("x")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("unknown model `no-such-model`"));
+
+    // Claude has no public tokenizer: the count says it is approximate.
+    let v = stdout_json(
+        &tokenmaxx()
+            .args(["count", "--model", "claude-sonnet-4-5", "--format", "json"])
+            .write_stdin("hi")
+            .output()
+            .unwrap(),
+    );
+    assert_eq!(v["tokenizer"], "approx:o200k_base");
+    assert_eq!(v["exact"], false);
+}
+
+#[test]
+fn count_survives_a_megabyte_of_whitespace() {
+    for enc in ["o200k_base", "cl100k_base", "p50k_base", "r50k_base"] {
+        let out = tokenmaxx()
+            .args(["count", "--encoding", enc])
+            .write_stdin(" ".repeat(1_000_000) + "x")
+            .output()
+            .unwrap();
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{enc}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+}
+
+#[test]
+fn prices_show_resolve_and_check() {
+    let out = tokenmaxx().args(["prices", "check"]).output().unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v = stdout_json(
+        &tokenmaxx()
+            .args(["prices", "o3", "--at", "2025-05-01", "--format", "json"])
+            .output()
+            .unwrap(),
+    );
+    assert_eq!(v["in_effect"]["input"], "10");
+    assert_eq!(v["in_effect"]["output"], "40");
+    let v = stdout_json(
+        &tokenmaxx()
+            .args([
+                "prices",
+                "o3-2025-04-16",
+                "--at",
+                "2025-06-10",
+                "--format",
+                "json",
+            ])
+            .output()
+            .unwrap(),
+    );
+    assert_eq!(v["in_effect"]["input"], "2");
+    assert!(
+        v["in_effect"]["source"]
+            .as_str()
+            .unwrap()
+            .starts_with("https://")
+    );
+    let out = tokenmaxx().args(["prices", "nope-1"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let out = tokenmaxx().args(["prices"]).output().unwrap();
+    assert!(String::from_utf8_lossy(&out.stdout).contains("claude-sonnet-4-5"));
+}
+
+#[test]
+fn bad_cli_use_exits_2() {
+    for args in [
+        &["report", "--by", "colour"][..],
+        &["report", "--input-format", "xml"][..],
+        &["nonsense"][..],
+        &["report", "/no/such/path"][..],
+    ] {
+        let out = tokenmaxx().args(args).write_stdin("").output().unwrap();
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+    }
+}

@@ -1,0 +1,57 @@
+//! Helpers shared by the integration tests.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+
+use assert_cmd::Command;
+
+pub fn tokenmaxx() -> Command {
+    let mut c = Command::cargo_bin("tokenmaxx").unwrap();
+    // Tests must not pick up a developer's overlay.
+    c.env_remove("TOKENMAXX_PRICING");
+    c.env("NO_COLOR", "1");
+    c
+}
+
+pub fn fixture(rel: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(rel)
+}
+
+pub fn stdout_json(out: &std::process::Output) -> serde_json::Value {
+    assert!(
+        out.status.success(),
+        "failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).expect("stdout is JSON")
+}
+
+pub fn jsonl(out: &std::process::Output) -> Vec<serde_json::Value> {
+    assert!(
+        out.status.success(),
+        "failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout.clone())
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("each line is JSON"))
+        .collect()
+}
+
+/// An OpenAI Chat Completions response line (the most common log shape).
+pub fn chat_line(
+    model: &str,
+    created: i64,
+    prompt: u64,
+    cached: u64,
+    completion: u64,
+    user: &str,
+) -> String {
+    format!(
+        r#"{{"id":"chatcmpl-{created}{prompt}","object":"chat.completion","created":{created},"model":"{model}","user":"{user}","choices":[{{"index":0,"message":{{"role":"assistant","content":"ok"}},"finish_reason":"stop"}}],"usage":{{"prompt_tokens":{prompt},"completion_tokens":{completion},"total_tokens":{},"prompt_tokens_details":{{"cached_tokens":{cached}}}}}}}"#,
+        prompt + completion
+    )
+}
