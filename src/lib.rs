@@ -4,12 +4,12 @@
 //! ingest → tokenize → price → aggregate → export (report rendering),
 //! with `cmd` holding one file per subcommand.
 
-pub mod ingest;
-pub mod record;
-pub mod price;
-pub mod tokenize;
-pub mod pipeline;
 pub mod aggregate;
-pub mod export;
 pub mod cli;
 pub mod cmd;
+pub mod export;
+pub mod ingest;
+pub mod pipeline;
+pub mod price;
+pub mod record;
+pub mod tokenize;

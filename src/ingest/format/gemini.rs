@@ -1,28 +1,674 @@
-//! (placeholder while the format is being written; detect() matches nothing)
+//! Google Gemini `generateContent` (Gemini API and Vertex AI;
+//! reference/log-formats.md §7), camelCase REST JSON and the snake_case
+//! dumps of the Python `google-genai` SDK alike.
+//!
+//! Lines this parser reads:
+//! - responses: `candidates[]` and/or `usageMetadata` / `usage_metadata`,
+//! - requests: `contents` (+ `systemInstruction`, `tools[].functionDeclarations`,
+//!   also under the SDK's `config`),
+//! - `{request, response}` wrappers, where the model is often only in the
+//!   wrapper: a `model` key or a URL path (`…/models/gemini-2.5-flash:generateContent`
+//!   in `url`/`path`/`endpoint`); a wrapper whose `response` is an array of
+//!   stream chunks; Gemini Batch lines `{key, request|response}` (batch tier),
+//! - a request line directly followed by its response line (joined),
+//! - stream chunks (`streamGenerateContent` logged one chunk per line or as
+//!   a JSON array): consecutive responses with the same `responseId` are one
+//!   call; text is concatenated and usage counts (cumulative) keep their
+//!   largest value. A response is emitted when the next line shows it is
+//!   complete (another id, a request, the end of the file).
+//!
+//! Usage: `promptTokenCount` includes `cachedContentTokenCount`;
+//! `toolUsePromptTokenCount` is extra input; `thoughtsTokenCount` is outside
+//! `candidatesTokenCount` and billed as output. Hence
+//! `input = prompt − cached + toolUse`, `cache_read = cached`,
+//! `output = candidates + thoughts`, `reasoning = thoughts`. Fields are
+//! omitted when zero. Response text covers every candidate (all are billed),
+//! thought parts included, and function calls (name + args).
 
+use jiff::Timestamp;
 use serde_json::Value;
 
-use super::{FormatParser, ParseOptions, Skip};
-use crate::record::{Record, Source};
+use super::{
+    FormatParser, ParseOptions, Skip, api_error, append_json_text, append_text, attach_text,
+    count_field, envelope, fill_from_wrappers, first_str, parse_timestamp, str_from, task_from,
+    unrecognized,
+};
+use crate::record::{Format, Message, Record, ServiceTier, Source, Text, Usage};
 
-pub fn detect(_v: &Value) -> bool {
-    false
+const PROVIDER: &str = "google";
+const EXPECTED: &str =
+    "a Gemini generateContent request (`contents`) or response (`candidates` / `usageMetadata`)";
+const TASK_KEYS: &[&str] = &[
+    "task_id",
+    "metadata.task_id",
+    "labels.task_id",
+    "labels.task",
+];
+const SESSION_KEYS: &[&str] = &[
+    "session_id",
+    "metadata.session_id",
+    "labels.session_id",
+    "conversation_id",
+];
+/// Wrapper keys that may hold the request URL (model in its path).
+const URL_KEYS: &[&str] = &["url", "path", "endpoint", "uri", "request_url", "api_url"];
+
+pub fn detect(v: &Value) -> bool {
+    v.get("candidates").is_some_and(Value::is_array)
+        || usage_meta(v).is_some()
+        || v.get("contents")
+            .and_then(Value::as_array)
+            .is_some_and(|c| {
+                c.iter()
+                    .any(|c| c.get("parts").is_some_and(Value::is_array))
+            })
+}
+
+fn usage_meta(v: &Value) -> Option<&Value> {
+    v.get("usageMetadata")
+        .or_else(|| v.get("usage_metadata"))
+        .filter(|u| u.is_object())
+}
+
+fn is_response(v: &Value) -> bool {
+    v.get("candidates").is_some_and(Value::is_array) || usage_meta(v).is_some()
+}
+
+fn is_request(v: &Value) -> bool {
+    v.get("contents").is_some_and(|c| !c.is_null())
+}
+
+/// Either spelling of a field.
+fn get2<'v>(v: &'v Value, camel: &str, snake: &str) -> Option<&'v Value> {
+    v.get(camel)
+        .filter(|x| !x.is_null())
+        .or_else(|| v.get(snake))
+}
+
+fn count2(u: &Value, camel: &str, snake: &str) -> Result<Option<u64>, Skip> {
+    match count_field(u, camel)? {
+        Some(n) => Ok(Some(n)),
+        None => count_field(u, snake),
+    }
+}
+
+#[derive(Clone, Copy, Debug, Default)]
+struct GUsage {
+    prompt: u64,
+    candidates: u64,
+    cached: u64,
+    thoughts: u64,
+    tool_prompt: u64,
+}
+
+impl GUsage {
+    fn parse(u: &Value) -> Result<GUsage, Skip> {
+        Ok(GUsage {
+            prompt: count2(u, "promptTokenCount", "prompt_token_count")?.unwrap_or(0),
+            candidates: count2(u, "candidatesTokenCount", "candidates_token_count")?.unwrap_or(0),
+            cached: count2(u, "cachedContentTokenCount", "cached_content_token_count")?
+                .unwrap_or(0),
+            thoughts: count2(u, "thoughtsTokenCount", "thoughts_token_count")?.unwrap_or(0),
+            tool_prompt: count2(u, "toolUsePromptTokenCount", "tool_use_prompt_token_count")?
+                .unwrap_or(0),
+        })
+    }
+
+    fn merge_max(&mut self, o: &GUsage) {
+        self.prompt = self.prompt.max(o.prompt);
+        self.candidates = self.candidates.max(o.candidates);
+        self.cached = self.cached.max(o.cached);
+        self.thoughts = self.thoughts.max(o.thoughts);
+        self.tool_prompt = self.tool_prompt.max(o.tool_prompt);
+    }
+
+    fn usage(&self) -> Usage {
+        let output = self.candidates + self.thoughts;
+        Usage {
+            input: self.prompt.saturating_sub(self.cached) + self.tool_prompt,
+            cache_read: self.cached,
+            cache_write_5m: 0,
+            cache_write_1h: 0,
+            output,
+            reasoning: self.thoughts,
+        }
+    }
+}
+
+/// Text of one `Part`: text (thoughts included), function calls and
+/// responses, code and its results. Inline/file data carry no text.
+fn part_text(p: &Value, out: &mut String) {
+    match p {
+        Value::String(s) => append_text(out, s),
+        Value::Object(_) => {
+            if let Some(Value::String(t)) = p.get("text") {
+                append_text(out, t);
+            }
+            if let Some(fc) = get2(p, "functionCall", "function_call") {
+                if let Some(n) = fc.get("name").and_then(Value::as_str) {
+                    append_text(out, n);
+                }
+                if let Some(a) = fc.get("args") {
+                    append_json_text(out, a);
+                }
+            }
+            if let Some(fr) = get2(p, "functionResponse", "function_response") {
+                if let Some(n) = fr.get("name").and_then(Value::as_str) {
+                    append_text(out, n);
+                }
+                if let Some(r) = fr.get("response") {
+                    append_json_text(out, r);
+                }
+            }
+            if let Some(Value::String(c)) =
+                get2(p, "executableCode", "executable_code").and_then(|x| x.get("code"))
+            {
+                append_text(out, c);
+            }
+            if let Some(Value::String(o)) = get2(p, "codeExecutionResult", "code_execution_result")
+                .and_then(|x| x.get("output"))
+            {
+                append_text(out, o);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// Text of a `Content` (`{role, parts}`), a bare part, or a string.
+fn content_parts_text(c: &Value, out: &mut String) {
+    match c.get("parts") {
+        Some(Value::Array(parts)) => parts.iter().for_each(|p| part_text(p, out)),
+        _ => part_text(c, out),
+    }
+}
+
+fn request_text(req: &Value, text: &mut Text) {
+    let config = get2(req, "config", "generationConfig").unwrap_or(&Value::Null);
+    let system = get2(req, "systemInstruction", "system_instruction")
+        .or_else(|| get2(config, "systemInstruction", "system_instruction"));
+    if let Some(sys) = system {
+        let mut s = String::new();
+        match sys {
+            Value::Array(items) => items.iter().for_each(|i| content_parts_text(i, &mut s)),
+            other => content_parts_text(other, &mut s),
+        }
+        if !s.is_empty() {
+            text.messages.push(Message {
+                role: "system".to_string(),
+                name: None,
+                content: s,
+            });
+        }
+    }
+    let mut push = |role: &str, c: &Value| {
+        let mut s = String::new();
+        content_parts_text(c, &mut s);
+        text.messages.push(Message {
+            role: role.to_string(),
+            name: None,
+            content: s,
+        });
+    };
+    let mut has_prompt = false;
+    match req.get("contents") {
+        Some(Value::Array(items)) => {
+            has_prompt = true;
+            for c in items {
+                push(c.get("role").and_then(Value::as_str).unwrap_or("user"), c);
+            }
+        }
+        Some(c @ (Value::String(_) | Value::Object(_))) => {
+            has_prompt = true;
+            push(c.get("role").and_then(Value::as_str).unwrap_or("user"), c);
+        }
+        _ => {}
+    }
+    text.has_prompt = has_prompt;
+    let tools = req
+        .get("tools")
+        .or_else(|| config.get("tools"))
+        .and_then(Value::as_array);
+    for tool in tools.into_iter().flatten() {
+        match get2(tool, "functionDeclarations", "function_declarations").and_then(Value::as_array)
+        {
+            Some(decls) => text.tools.extend(decls.iter().map(Value::to_string)),
+            None => text.tools.push(tool.to_string()),
+        }
+    }
+}
+
+/// One response body (or stream chunk), extracted.
+#[derive(Debug, Default)]
+struct Chunk {
+    id: Option<String>,
+    model: Option<String>,
+    timestamp: Option<Timestamp>,
+    usage: Option<GUsage>,
+    text: String,
+}
+
+impl Chunk {
+    fn parse(body: &Value) -> Result<Chunk, Skip> {
+        let usage = usage_meta(body).map(GUsage::parse).transpose()?;
+        let mut text = String::new();
+        for cand in body
+            .get("candidates")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
+            if let Some(c) = cand.get("content") {
+                content_parts_text(c, &mut text);
+            }
+        }
+        let s = |camel, snake| {
+            get2(body, camel, snake)
+                .and_then(Value::as_str)
+                .filter(|s| !s.is_empty())
+                .map(str::to_string)
+        };
+        Ok(Chunk {
+            id: s("responseId", "response_id"),
+            model: s("modelVersion", "model_version"),
+            timestamp: get2(body, "createTime", "create_time").and_then(parse_timestamp),
+            usage,
+            text,
+        })
+    }
+
+    /// Add the next chunk of the same stream.
+    fn merge(&mut self, next: Chunk) {
+        self.text.push_str(&next.text);
+        if self.model.is_none() {
+            self.model = next.model;
+        }
+        if self.timestamp.is_none() {
+            self.timestamp = next.timestamp;
+        }
+        match (&mut self.usage, next.usage) {
+            (Some(a), Some(b)) => a.merge_max(&b),
+            (None, b) => self.usage = b,
+            _ => {}
+        }
+    }
+}
+
+/// The model from a request URL path: `…/models/gemini-2.5-flash:generateContent`.
+fn model_from_path(s: &str) -> Option<String> {
+    let rest = &s[s.find("models/")? + "models/".len()..];
+    let end = rest.find([':', '/', '?', '#']).unwrap_or(rest.len());
+    let m = &rest[..end];
+    (!m.is_empty()).then(|| m.to_string())
+}
+
+fn strip_models_prefix(m: String) -> String {
+    match m.strip_prefix("models/") {
+        Some(rest) if !rest.is_empty() => rest.to_string(),
+        _ => m,
+    }
+}
+
+struct Held {
+    line: Value,
+    source: Source,
+}
+
+impl Held {
+    fn body(&self) -> &Value {
+        envelope(&self.line).request_or_line()
+    }
+}
+
+/// A response waiting to see whether more chunks of it follow.
+struct Open {
+    source: Source,
+    line: Value,
+    request: Option<Held>,
+    chunk: Chunk,
 }
 
 pub struct Parser {
-    _opts: ParseOptions,
+    opts: ParseOptions,
+    pending: Option<Held>,
+    open: Option<Open>,
 }
 
 impl Parser {
     pub fn new(opts: ParseOptions) -> Parser {
-        Parser { _opts: opts }
+        Parser {
+            opts,
+            pending: None,
+            open: None,
+        }
+    }
+
+    fn build(
+        &self,
+        source: Source,
+        req: Option<(&Value, &Value)>,
+        resp: Option<(&Value, &Value, Chunk)>,
+    ) -> Result<Record, Skip> {
+        let mut rec = Record::new(source, Format::Gemini);
+        rec.provider = Some(PROVIDER.to_string());
+        let mut text = Text::default();
+        let mut lines: Vec<&Value> = Vec::with_capacity(2);
+        let mut bodies: Vec<&Value> = Vec::with_capacity(2);
+        if let Some((_, body)) = req {
+            request_text(body, &mut text);
+            bodies.push(body);
+        }
+        if let Some((line, body, chunk)) = resp {
+            text.has_response = true;
+            text.response = chunk.text;
+            rec.model = chunk.model;
+            rec.timestamp = chunk.timestamp;
+            rec.usage = chunk.usage.map(|u| u.usage());
+            lines.push(line);
+            bodies.push(body);
+        }
+        if let Some((line, body)) = req {
+            lines.push(line);
+            if rec.model.is_none() {
+                rec.model = first_str(body, &["model"]);
+            }
+        }
+        let task_lines: Vec<&Value> = lines.iter().rev().copied().collect();
+        rec.task = task_from(&self.opts, &task_lines, &bodies, TASK_KEYS);
+        rec.session = str_from(&lines, &bodies, SESSION_KEYS);
+        fill_from_wrappers(&mut rec, &lines);
+        if rec.model.is_none() {
+            rec.model = lines
+                .iter()
+                .find_map(|l| first_str(l, URL_KEYS))
+                .and_then(|u| model_from_path(&u));
+        }
+        rec.model = rec.model.map(strip_models_prefix);
+        // Gemini Batch API lines are `{key, request}` / `{key, response}`.
+        if lines
+            .iter()
+            .any(|l| l.get("key").is_some_and(Value::is_string) && envelope(l).wrapped)
+        {
+            rec.service_tier = ServiceTier::Batch;
+        }
+        attach_text(&mut rec, text)?;
+        Ok(rec)
+    }
+
+    fn flush_pending(&mut self, out: &mut Vec<Record>) {
+        if let Some(h) = self.pending.take()
+            && let Ok(rec) = self.build(h.source.clone(), Some((&h.line, h.body())), None)
+        {
+            out.push(rec);
+        }
+    }
+
+    fn flush_open(&mut self, out: &mut Vec<Record>) {
+        if let Some(o) = self.open.take() {
+            let body = envelope(&o.line).response.unwrap_or(&o.line);
+            let req = o.request.as_ref().map(|h| (&h.line, h.body()));
+            if let Ok(rec) = self.build(o.source.clone(), req, Some((&o.line, body, o.chunk))) {
+                out.push(rec);
+            }
+        }
+    }
+
+    /// A response-only line: continue the open stream or open a new one.
+    fn on_response(
+        &mut self,
+        line: Value,
+        source: Source,
+        out: &mut Vec<Record>,
+    ) -> Result<(), Skip> {
+        let chunk = match Chunk::parse(envelope(&line).response.unwrap_or(&line)) {
+            Ok(c) => c,
+            Err(e) => {
+                self.flush_open(out);
+                self.flush_pending(out);
+                return Err(e);
+            }
+        };
+        if let Some(open) = self.open.as_mut()
+            && open.chunk.id.is_some()
+            && open.chunk.id == chunk.id
+        {
+            open.chunk.merge(chunk);
+            return Ok(());
+        }
+        self.flush_open(out);
+        let request = self.pending.take();
+        let source = request.as_ref().map_or(source, |h| h.source.clone());
+        self.open = Some(Open {
+            source,
+            line,
+            request,
+            chunk,
+        });
+        Ok(())
     }
 }
 
 impl FormatParser for Parser {
-    fn push(&mut self, _value: Value, _source: Source, _out: &mut Vec<Record>) -> Result<(), Skip> {
-        Err(Skip::new("unrecognized record", "format not implemented yet"))
+    fn push(&mut self, value: Value, source: Source, out: &mut Vec<Record>) -> Result<(), Skip> {
+        let env = envelope(&value);
+        // `{request, response:[chunk, …]}`: a logged stream in one line.
+        if let Some(chunks) = value.get("response").and_then(Value::as_array) {
+            self.flush_open(out);
+            self.flush_pending(out);
+            let mut merged: Option<Chunk> = None;
+            for c in chunks.iter().filter(|c| c.is_object()) {
+                let c = Chunk::parse(c)?;
+                match merged.as_mut() {
+                    Some(m) => m.merge(c),
+                    None => merged = Some(c),
+                }
+            }
+            let req = env.request.map(|r| (&value, r));
+            let Some(chunk) = merged else {
+                return Err(unrecognized(&value, EXPECTED));
+            };
+            out.push(self.build(source, req, Some((&value, &value, chunk)))?);
+            return Ok(());
+        }
+        let (req, resp) = if env.wrapped {
+            (env.request, env.response)
+        } else if is_response(&value) {
+            (None, Some(&value))
+        } else if is_request(&value) {
+            (Some(&value), None)
+        } else {
+            self.flush_pending(out);
+            return Err(api_error(&value).unwrap_or_else(|| unrecognized(&value, EXPECTED)));
+        };
+        match (req, resp) {
+            (_, Some(resp)) if !is_response(resp) => {
+                self.flush_open(out);
+                self.flush_pending(out);
+                Err(api_error(resp)
+                    .or_else(|| api_error(&value))
+                    .unwrap_or_else(|| unrecognized(resp, EXPECTED)))
+            }
+            (Some(req), Some(resp)) => {
+                self.flush_open(out);
+                self.flush_pending(out);
+                let chunk = Chunk::parse(resp)?;
+                out.push(self.build(source, Some((&value, req)), Some((&value, resp, chunk)))?);
+                Ok(())
+            }
+            (None, Some(_)) => self.on_response(value, source, out),
+            (Some(_), None) | (None, None) => {
+                self.flush_open(out);
+                self.flush_pending(out);
+                if env.wrapped
+                    && let Some(e) = api_error(&value)
+                {
+                    return Err(e);
+                }
+                let body = req.unwrap_or(&value);
+                if !is_request(body) {
+                    return Err(unrecognized(body, EXPECTED));
+                }
+                self.pending = Some(Held {
+                    line: value,
+                    source,
+                });
+                Ok(())
+            }
+        }
     }
 
-    fn finish(&mut self, _out: &mut Vec<Record>) {}
+    fn finish(&mut self, out: &mut Vec<Record>) {
+        self.flush_open(out);
+        self.flush_pending(out);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+    use std::sync::Arc;
+
+    fn run(lines: &[Value]) -> (Vec<Record>, Vec<Skip>) {
+        let mut p = Parser::new(ParseOptions::default());
+        let path: Arc<str> = Arc::from("t.jsonl");
+        let mut out = Vec::new();
+        let mut skips = Vec::new();
+        for (i, l) in lines.iter().enumerate() {
+            if let Err(s) = p.push(
+                l.clone(),
+                super::super::source(&path, i as u64 + 1),
+                &mut out,
+            ) {
+                skips.push(s);
+            }
+        }
+        p.finish(&mut out);
+        (out, skips)
+    }
+
+    fn response_example() -> Value {
+        json!({"candidates":[{"content":{"role":"model","parts":[{"text":"Oslo: 4 °C, overcast."}]},"finishReason":"STOP","index":0}],
+            "usageMetadata":{"promptTokenCount":2210,"candidatesTokenCount":11,"cachedContentTokenCount":2048,"thoughtsTokenCount":148,"totalTokenCount":2369,
+                "promptTokensDetails":[{"modality":"TEXT","tokenCount":2210}],"cacheTokensDetails":[{"modality":"TEXT","tokenCount":2048}]},
+            "modelVersion":"gemini-2.5-flash","responseId":"mAitaK2xF4u1"})
+    }
+
+    fn buckets(u: Usage) -> (u64, u64, u64, u64) {
+        (u.input, u.cache_read, u.output, u.reasoning)
+    }
+
+    #[test]
+    fn detection() {
+        assert!(detect(&response_example()));
+        assert!(detect(
+            &json!({"contents":[{"role":"user","parts":[{"text":"hi"}]}]})
+        ));
+        assert!(detect(&json!({"usage_metadata":{"prompt_token_count":3}})));
+        assert!(!detect(&json!({"foo":1})));
+    }
+
+    #[test]
+    fn thoughts_are_outside_candidates() {
+        let (recs, skips) = run(&[response_example()]);
+        assert!(skips.is_empty());
+        let r = &recs[0];
+        assert_eq!(r.model.as_deref(), Some("gemini-2.5-flash"));
+        assert_eq!(r.provider.as_deref(), Some("google"));
+        // input = 2210 − 2048; output = 11 + 148.
+        assert_eq!(buckets(r.usage.unwrap()), (162, 2048, 159, 148));
+        assert_eq!(r.text.as_ref().unwrap().response, "Oslo: 4 °C, overcast.");
+    }
+
+    #[test]
+    fn snake_case_dump_with_nulls() {
+        let v = json!({"candidates":[{"content":{"role":"model","parts":[{"text":"Hi there","thought":null}]},"finish_reason":"STOP"}],
+            "usage_metadata":{"prompt_token_count":"120","candidates_token_count":30,"cached_content_token_count":null,"thoughts_token_count":null,
+                              "tool_use_prompt_token_count":5,"total_token_count":155},
+            "model_version":"gemini-2.5-pro","response_id":"r-snake","create_time":"2025-04-02T09:00:00Z"});
+        let (recs, _) = run(&[v]);
+        let r = &recs[0];
+        assert_eq!(r.model.as_deref(), Some("gemini-2.5-pro"));
+        assert_eq!(r.timestamp, Some("2025-04-02T09:00:00Z".parse().unwrap()));
+        assert_eq!(buckets(r.usage.unwrap()), (125, 0, 30, 0));
+    }
+
+    #[test]
+    fn pair_with_model_in_url_and_thought_parts() {
+        let line = json!({"timestamp":"2025-04-03T10:00:00Z","url":"https://generativelanguage.googleapis.com/v1beta/models/gemini-2.5-flash:generateContent",
+            "task_id":"g-1",
+            "request":{"systemInstruction":{"parts":[{"text":"Answer in one line."}]},
+                       "contents":[{"role":"user","parts":[{"text":"Weather in Oslo?"}]},
+                                   {"role":"model","parts":[{"functionCall":{"name":"get_weather","args":{"city":"Oslo"}}}]},
+                                   {"role":"user","parts":[{"functionResponse":{"name":"get_weather","response":{"temp_c":4}}}]}],
+                       "tools":[{"functionDeclarations":[{"name":"get_weather","parameters":{"type":"OBJECT"}}]}]},
+            "response":{"candidates":[{"content":{"role":"model","parts":[{"text":"Thinking about units.","thought":true},{"text":"4 °C."}]}}],
+                        "usageMetadata":{"promptTokenCount":80,"candidatesTokenCount":4,"thoughtsTokenCount":20}}});
+        let (recs, _) = run(&[line]);
+        let r = &recs[0];
+        assert_eq!(r.model.as_deref(), Some("gemini-2.5-flash"));
+        assert_eq!(r.task.as_deref(), Some("g-1"));
+        assert_eq!(r.timestamp, Some("2025-04-03T10:00:00Z".parse().unwrap()));
+        assert_eq!(buckets(r.usage.unwrap()), (80, 0, 24, 20));
+        let t = r.text.as_ref().unwrap();
+        assert_eq!(t.messages[0].role, "system");
+        assert_eq!(t.messages[2].content, "get_weather\n{\"city\":\"Oslo\"}");
+        assert_eq!(t.messages[3].content, "get_weather\n{\"temp_c\":4}");
+        assert_eq!(
+            t.tools,
+            vec!["{\"name\":\"get_weather\",\"parameters\":{\"type\":\"OBJECT\"}}".to_string()]
+        );
+        assert_eq!(t.response, "Thinking about units.\n4 °C.");
+    }
+
+    #[test]
+    fn stream_chunks_with_same_response_id_are_one_call() {
+        let c = |text: &str, usage: Value| json!({"candidates":[{"content":{"role":"model","parts":[{"text":text}]}}],"usageMetadata":usage,"modelVersion":"gemini-2.5-flash","responseId":"st-1"});
+        let lines = vec![
+            json!({"model":"gemini-2.5-flash","contents":[{"role":"user","parts":[{"text":"Count"}]}]}),
+            c("One, ", json!({"promptTokenCount":5})),
+            c(
+                "two.",
+                json!({"promptTokenCount":5,"candidatesTokenCount":4,"totalTokenCount":9}),
+            ),
+            json!({"foo":1}),
+        ];
+        let (recs, skips) = run(&lines);
+        assert_eq!(skips.len(), 1);
+        assert_eq!(recs.len(), 1);
+        assert_eq!(recs[0].source.line, 1);
+        assert_eq!(buckets(recs[0].usage.unwrap()), (5, 0, 4, 0));
+        assert_eq!(recs[0].text.as_ref().unwrap().response, "One, two.");
+        assert!(recs[0].text.as_ref().unwrap().has_prompt);
+    }
+
+    #[test]
+    fn batch_lines_and_negative_counts() {
+        let ok = json!({"key":"req-1","response":{"candidates":[],"usageMetadata":{"promptTokenCount":10,"candidatesTokenCount":2},"modelVersion":"gemini-2.5-flash"}});
+        let bad =
+            json!({"usageMetadata":{"promptTokenCount":-10},"modelVersion":"gemini-2.5-flash"});
+        let (recs, skips) = run(&[ok, bad]);
+        assert_eq!(recs.len(), 1);
+        assert_eq!(recs[0].service_tier, ServiceTier::Batch);
+        assert_eq!(skips[0].reason, "invalid usage");
+    }
+
+    #[test]
+    fn cached_absent_vs_zero() {
+        let (recs, _) = run(&[
+            json!({"usageMetadata":{"promptTokenCount":100,"candidatesTokenCount":5},"modelVersion":"gemini-2.5-pro","responseId":"a"}),
+            json!({"usageMetadata":{"promptTokenCount":100,"candidatesTokenCount":5,"cachedContentTokenCount":0},"modelVersion":"gemini-2.5-pro","responseId":"b"}),
+        ]);
+        assert_eq!(buckets(recs[0].usage.unwrap()), (100, 0, 5, 0));
+        assert_eq!(buckets(recs[1].usage.unwrap()), (100, 0, 5, 0));
+    }
+
+    #[test]
+    fn model_path_parsing() {
+        assert_eq!(
+            model_from_path("projects/p/locations/us/publishers/google/models/gemini-2.5-pro:streamGenerateContent?alt=sse").as_deref(),
+            Some("gemini-2.5-pro")
+        );
+        assert_eq!(model_from_path("/v1/chat"), None);
+    }
 }

@@ -1,28 +1,407 @@
-//! (placeholder while the format is being written; detect() matches nothing)
+//! Generic rows: home-grown JSONL logs and CSV exports with prompt/response
+//! text and/or token counts and a model. Checked last in detection.
+//!
+//! Field names (matched exactly, then case-insensitively with spaces and
+//! dashes read as `_`, so a CSV header `Input Tokens` works):
+//! - text: `prompt` | `input` | `question` | `input_text` (a string, or an
+//!   array of `{role, content}` messages); `system` | `system_prompt`;
+//!   `response` | `output` | `completion` | `answer` | `output_text`,
+//! - `model` | `model_name` | `engine`; optional `provider`, `service_tier`,
+//! - `timestamp` | `time` | `ts` | `created_at` | `datetime` | `date` |
+//!   `datetime_utc` | `created`,
+//! - `task_id` | `task` | `taskId` | `job_id`; `session_id` | `session` |
+//!   `conversation_id` | `thread_id`,
+//! - `input_tokens` | `prompt_tokens` | `tokens_in`; `output_tokens` |
+//!   `completion_tokens` | `tokens_out`; `cached_tokens` |
+//!   `cache_read_tokens` | `cache_read_input_tokens`; `cache_write_tokens` |
+//!   `cache_creation_tokens` | `cache_creation_input_tokens`;
+//!   `reasoning_tokens` (counts may also sit in a nested `usage` object),
+//! - `cost` | `cost_usd` | `costUSD` (kept as the reported cost).
+//!
+//! Counting semantics (the reference is silent on home-grown logs):
+//! `input_tokens` is the *total* input including cached tokens, as OpenAI
+//! and Gemini report it, so `input = input_tokens − cached − cache_write`;
+//! unless the row uses Anthropic's names `cache_read_input_tokens` /
+//! `cache_creation_input_tokens`, in which case the counts are additive
+//! (`input_tokens` is uncached input only) and writes are 5-minute writes.
+//! `output_tokens` includes reasoning. A lone `total_tokens` cannot be split
+//! into buckets and is ignored.
+//!
+//! CSV rows arrive as objects whose values are all strings: an empty string
+//! is a missing value, numeric strings are numbers.
 
-use serde_json::Value;
+use serde_json::{Map, Value};
 
-use super::{FormatParser, ParseOptions, Skip};
-use crate::record::{Record, Source};
+use super::{
+    FormatParser, ParseOptions, Skip, attach_text, content_text, count_value, decimal_value,
+    fill_from_wrappers, parse_timestamp, task_of, unrecognized,
+};
+use crate::record::{Format, Message, Record, Source, Text, Usage};
 
-pub fn detect(_v: &Value) -> bool {
-    false
+const EXPECTED: &str = "a row with a `model` and prompt/response text or token counts";
+const MODEL_KEYS: &[&str] = &["model", "model_name", "engine"];
+const PROMPT_KEYS: &[&str] = &["prompt", "input", "question", "input_text"];
+const SYSTEM_KEYS: &[&str] = &["system", "system_prompt"];
+const RESPONSE_KEYS: &[&str] = &["response", "output", "completion", "answer", "output_text"];
+const TIME_KEYS: &[&str] = &[
+    "timestamp",
+    "time",
+    "ts",
+    "created_at",
+    "datetime",
+    "date",
+    "datetime_utc",
+    "created",
+];
+const TASK_KEYS: &[&str] = &["task_id", "task", "taskId", "job_id"];
+const SESSION_KEYS: &[&str] = &["session_id", "session", "conversation_id", "thread_id"];
+const INPUT_KEYS: &[&str] = &["input_tokens", "prompt_tokens", "tokens_in"];
+const OUTPUT_KEYS: &[&str] = &["output_tokens", "completion_tokens", "tokens_out"];
+const CACHED_KEYS: &[&str] = &[
+    "cached_tokens",
+    "cache_read_tokens",
+    "cache_read_input_tokens",
+];
+const WRITE_KEYS: &[&str] = &[
+    "cache_write_tokens",
+    "cache_creation_tokens",
+    "cache_creation_input_tokens",
+];
+const REASONING_KEYS: &[&str] = &["reasoning_tokens"];
+const ANTHROPIC_CACHE_KEYS: &[&str] = &["cache_read_input_tokens", "cache_creation_input_tokens"];
+const COST_KEYS: &[&str] = &["cost_usd", "costUSD", "cost"];
+/// Keys that belong to formats with their own parser: such rows are theirs.
+const FOREIGN_KEYS: &[&str] = &[
+    "messages",
+    "contents",
+    "choices",
+    "candidates",
+    "custom_id",
+    "resourceSpans",
+    "payload",
+    "request_body",
+    "response_body",
+    "request_created_at",
+    "call_type",
+    "usageDetails",
+    "traceId",
+    "parentUuid",
+    "leafUuid",
+    "usageMetadata",
+    "usage_metadata",
+];
+
+pub fn detect(v: &Value) -> bool {
+    let Some(row) = v.as_object() else {
+        return false;
+    };
+    if FOREIGN_KEYS.iter().any(|k| row.contains_key(*k)) {
+        return false;
+    }
+    let has_model = field(row, MODEL_KEYS).is_some_and(|(_, m)| m.is_string());
+    let has_text = field(row, PROMPT_KEYS)
+        .into_iter()
+        .chain(field(row, RESPONSE_KEYS))
+        .any(|(_, t)| t.is_string() || t.is_array());
+    let has_tokens = [INPUT_KEYS, OUTPUT_KEYS].iter().any(|keys| {
+        counts_in(row).any(|m| field(m, keys).is_some_and(|(k, x)| count_value(x, k).is_ok()))
+    });
+    has_model && (has_text || has_tokens)
+}
+
+/// Normalize a key for loose matching: lowercase, `-` and spaces as `_`.
+fn norm(k: &str) -> String {
+    k.trim()
+        .chars()
+        .map(|c| match c {
+            '-' | ' ' => '_',
+            c => c.to_ascii_lowercase(),
+        })
+        .collect()
+}
+
+/// A present value (not null, not an empty string).
+fn present(v: &Value) -> bool {
+    match v {
+        Value::Null => false,
+        Value::String(s) => !s.trim().is_empty(),
+        _ => true,
+    }
+}
+
+/// First present field among `names`: exact keys first, then loose matches.
+fn field<'v>(
+    row: &'v Map<String, Value>,
+    names: &[&'static str],
+) -> Option<(&'static str, &'v Value)> {
+    for n in names {
+        if let Some(v) = row.get(*n).filter(|v| present(v)) {
+            return Some((n, v));
+        }
+    }
+    for n in names {
+        let want = norm(n);
+        if let Some((_, v)) = row.iter().find(|(k, v)| norm(k) == want && present(v)) {
+            return Some((n, v));
+        }
+    }
+    None
+}
+
+/// Where token counts may be: the row, then a nested `usage` object.
+fn counts_in(row: &Map<String, Value>) -> impl Iterator<Item = &Map<String, Value>> {
+    std::iter::once(row).chain(row.get("usage").and_then(Value::as_object))
+}
+
+fn count_of(row: &Map<String, Value>, names: &[&'static str]) -> Result<Option<u64>, Skip> {
+    for m in counts_in(row) {
+        if let Some((k, v)) = field(m, names) {
+            return count_value(v, k);
+        }
+    }
+    Ok(None)
+}
+
+fn string_of(v: &Value) -> Option<String> {
+    match v {
+        Value::String(s) => Some(s.trim().to_string()),
+        Value::Number(n) => Some(n.to_string()),
+        _ => None,
+    }
+    .filter(|s| !s.is_empty())
+}
+
+fn usage_of(row: &Map<String, Value>) -> Result<Option<Usage>, Skip> {
+    let input = count_of(row, INPUT_KEYS)?;
+    let output = count_of(row, OUTPUT_KEYS)?;
+    let cached = count_of(row, CACHED_KEYS)?;
+    let write = count_of(row, WRITE_KEYS)?;
+    let reasoning = count_of(row, REASONING_KEYS)?.unwrap_or(0);
+    if input.is_none() && output.is_none() && cached.is_none() && write.is_none() {
+        return Ok(None);
+    }
+    let (input, output) = (input.unwrap_or(0), output.unwrap_or(0));
+    let (cached, write) = (cached.unwrap_or(0), write.unwrap_or(0));
+    let additive = counts_in(row).any(|m| field(m, ANTHROPIC_CACHE_KEYS).is_some());
+    Ok(Some(if additive {
+        Usage {
+            input,
+            cache_read: cached,
+            cache_write_5m: write,
+            cache_write_1h: 0,
+            output,
+            reasoning: reasoning.min(output),
+        }
+    } else {
+        Usage::from_inclusive_input(input, cached, write, output, reasoning)
+    }))
+}
+
+fn text_of(v: &Value) -> String {
+    let mut s = String::new();
+    content_text(v, &mut s);
+    s
+}
+
+fn prompt_messages(v: &Value, out: &mut Vec<Message>) {
+    match v {
+        Value::Array(items) => {
+            for m in items {
+                let role = m.get("role").and_then(Value::as_str).unwrap_or("user");
+                let content = match m {
+                    Value::Object(_) => m.get("content").map(text_of).unwrap_or_default(),
+                    other => text_of(other),
+                };
+                out.push(Message {
+                    role: role.to_string(),
+                    name: m.get("name").and_then(Value::as_str).map(str::to_string),
+                    content,
+                });
+            }
+        }
+        other => out.push(Message {
+            role: "user".to_string(),
+            name: None,
+            content: text_of(other),
+        }),
+    }
 }
 
 pub struct Parser {
-    _opts: ParseOptions,
+    opts: ParseOptions,
 }
 
 impl Parser {
     pub fn new(opts: ParseOptions) -> Parser {
-        Parser { _opts: opts }
+        Parser { opts }
     }
 }
 
 impl FormatParser for Parser {
-    fn push(&mut self, _value: Value, _source: Source, _out: &mut Vec<Record>) -> Result<(), Skip> {
-        Err(Skip::new("unrecognized record", "format not implemented yet"))
+    fn push(&mut self, value: Value, source: Source, out: &mut Vec<Record>) -> Result<(), Skip> {
+        let Some(row) = value.as_object() else {
+            return Err(unrecognized(&value, EXPECTED));
+        };
+        let model = field(row, MODEL_KEYS).and_then(|(_, m)| string_of(m));
+        let prompt = field(row, PROMPT_KEYS);
+        let response = field(row, RESPONSE_KEYS);
+        let usage = usage_of(row)?;
+        if model.is_none() && prompt.is_none() && response.is_none() && usage.is_none() {
+            return Err(unrecognized(&value, EXPECTED));
+        }
+        let mut rec = Record::new(source, Format::Generic);
+        rec.model = model;
+        rec.usage = usage;
+        rec.timestamp = field(row, TIME_KEYS)
+            .and_then(|(_, t)| parse_timestamp(t))
+            .filter(|t| t.as_second() >= 946_684_800);
+        rec.task = match &self.opts.task_key {
+            Some(_) => task_of(&value, &self.opts, &[]),
+            None => field(row, TASK_KEYS).and_then(|(_, t)| string_of(t)),
+        };
+        rec.session = field(row, SESSION_KEYS).and_then(|(_, s)| string_of(s));
+        rec.reported_cost_usd = field(row, COST_KEYS).and_then(|(_, c)| decimal_value(c));
+        // Provider and service tier as logged (exact key names).
+        fill_from_wrappers(&mut rec, &[&value]);
+
+        let mut text = Text::default();
+        if let Some((_, s)) = field(row, SYSTEM_KEYS) {
+            text.messages.push(Message {
+                role: "system".to_string(),
+                name: None,
+                content: text_of(s),
+            });
+        }
+        if let Some((_, p)) = prompt {
+            text.has_prompt = true;
+            prompt_messages(p, &mut text.messages);
+        }
+        if let Some((_, r)) = response {
+            text.has_response = true;
+            text.response = text_of(r);
+        }
+        if !text.has_prompt {
+            // A system prompt alone is not the logged prompt.
+            text.messages.clear();
+        }
+        attach_text(&mut rec, text)?;
+        out.push(rec);
+        Ok(())
     }
 
     fn finish(&mut self, _out: &mut Vec<Record>) {}
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+    use std::sync::Arc;
+
+    fn run(lines: &[Value]) -> (Vec<Record>, Vec<Skip>) {
+        let mut p = Parser::new(ParseOptions::default());
+        let path: Arc<str> = Arc::from("t.csv");
+        let mut out = Vec::new();
+        let mut skips = Vec::new();
+        for (i, l) in lines.iter().enumerate() {
+            if let Err(s) = p.push(
+                l.clone(),
+                super::super::source(&path, i as u64 + 1),
+                &mut out,
+            ) {
+                skips.push(s);
+            }
+        }
+        p.finish(&mut out);
+        (out, skips)
+    }
+
+    fn buckets(u: Usage) -> (u64, u64, u64, u64, u64) {
+        (
+            u.input,
+            u.cache_read,
+            u.cache_write_5m,
+            u.output,
+            u.reasoning,
+        )
+    }
+
+    #[test]
+    fn detection() {
+        assert!(detect(
+            &json!({"model":"gpt-4o","prompt":"hi","response":"hello"})
+        ));
+        assert!(detect(
+            &json!({"model":"gpt-4o","input_tokens":"12","output_tokens":"3"})
+        ));
+        assert!(!detect(&json!({"prompt":"hi","response":"hello"})));
+        assert!(!detect(&json!({"model":"gpt-4o","messages":[]})));
+        assert!(!detect(&json!({"model":"gpt-4o","input_tokens":"x"})));
+        assert!(!detect(&json!({"foo":1})));
+    }
+
+    #[test]
+    fn csv_row_all_strings() {
+        let row = json!({"timestamp":"2025-02-03 10:00:00","model":"gpt-4o-mini","task_id":"T1","session_id":"",
+            "prompt":"Summarize the ticket","response":"Printer is jammed.","input_tokens":"1200","cached_tokens":"1024",
+            "output_tokens":"8","cost_usd":"0.000318"});
+        let (recs, skips) = run(&[row]);
+        assert!(skips.is_empty());
+        let r = &recs[0];
+        assert_eq!(r.timestamp, Some("2025-02-03T10:00:00Z".parse().unwrap()));
+        assert_eq!(r.task.as_deref(), Some("T1"));
+        assert_eq!(r.session, None);
+        assert_eq!(buckets(r.usage.unwrap()), (176, 1024, 0, 8, 0));
+        assert_eq!(r.reported_cost_usd.unwrap().to_string(), "0.000318");
+        let t = r.text.as_ref().unwrap();
+        assert_eq!(t.messages[0].content, "Summarize the ticket");
+        assert_eq!(t.response, "Printer is jammed.");
+    }
+
+    #[test]
+    fn anthropic_names_are_additive() {
+        let row = json!({"model":"claude-haiku-4-5-20251001","input_tokens":30,"cache_read_input_tokens":2000,
+            "cache_creation_input_tokens":500,"output_tokens":40});
+        let (recs, _) = run(&[row]);
+        assert_eq!(buckets(recs[0].usage.unwrap()), (30, 2000, 500, 40, 0));
+    }
+
+    #[test]
+    fn synonyms_loose_keys_and_nested_usage() {
+        let rows = [
+            json!({"Model Name":"gemini-2.5-flash","Question":"2+2?","Answer":"4","Tokens In":"9","Tokens Out":"1","Job ID":"j-7"}),
+            json!({"engine":"gpt-4.1","input":"hi","output":"hello","usage":{"prompt_tokens":5,"completion_tokens":2},"ts":1735776000}),
+        ];
+        let (recs, skips) = run(&rows);
+        assert!(skips.is_empty());
+        assert_eq!(recs[0].model.as_deref(), Some("gemini-2.5-flash"));
+        assert_eq!(recs[0].task.as_deref(), Some("j-7"));
+        assert_eq!(buckets(recs[0].usage.unwrap()), (9, 0, 0, 1, 0));
+        assert_eq!(buckets(recs[1].usage.unwrap()), (5, 0, 0, 2, 0));
+        assert_eq!(
+            recs[1].timestamp,
+            Some("2025-01-02T00:00:00Z".parse().unwrap())
+        );
+    }
+
+    #[test]
+    fn text_only_and_no_usage_rows() {
+        let (recs, skips) = run(&[
+            json!({"model":"mistral-large-2411","prompt":[{"role":"user","content":"Bonjour"}],"response":"Salut"}),
+            json!({"model":"gpt-4o","prompt":"","response":""}),
+            json!({"foo":1}),
+            json!({"model":"gpt-4o","input_tokens":-4,"output_tokens":1}),
+        ]);
+        assert_eq!(recs.len(), 1);
+        assert!(recs[0].usage.is_none());
+        assert_eq!(
+            recs[0].text.as_ref().unwrap().messages[0].content,
+            "Bonjour"
+        );
+        let reasons: Vec<&str> = skips.iter().map(|s| s.reason).collect();
+        assert_eq!(
+            reasons,
+            ["no usage", "unrecognized record", "invalid usage"]
+        );
+    }
 }

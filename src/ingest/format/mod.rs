@@ -5,12 +5,14 @@
 //! several lines (stream chunks whose last chunk carries usage; a request line
 //! followed by its response line).
 
+use std::str::FromStr;
 use std::sync::Arc;
 
 use jiff::Timestamp;
+use rust_decimal::Decimal;
 use serde_json::Value;
 
-use crate::record::{Format, Record, Source};
+use crate::record::{Format, Record, ServiceTier, Source, Text};
 
 pub mod anthropic;
 pub mod gemini;
@@ -71,7 +73,22 @@ pub fn detect(v: &Value) -> Option<Format> {
     {
         return Some(f);
     }
-    detect_unwrapped(v)
+    if let Some(f) = detect_unwrapped(v) {
+        return Some(f);
+    }
+    // `{input, output}` wrappers whose sides are provider bodies. Checked
+    // after the line itself because `input`/`output` are also plain fields
+    // (Responses requests, generic rows, Langfuse observations).
+    if envelope(v).wrapped {
+        for key in ["output", "input"] {
+            if let Some(side) = obj.get(key).filter(|x| x.is_object())
+                && let Some(f) = detect_unwrapped(side)
+            {
+                return Some(f);
+            }
+        }
+    }
+    None
 }
 
 fn detect_unwrapped(v: &Value) -> Option<Format> {
@@ -124,7 +141,10 @@ pub fn count_value(x: &Value, field: &str) -> Result<Option<u64>, Skip> {
             if let Some(u) = n.as_u64() {
                 u
             } else if n.as_i64().is_some_and(|i| i < 0) || n.as_f64().is_some_and(|f| f < 0.0) {
-                return Err(Skip::new("invalid usage", format!("negative token count in `{field}`")));
+                return Err(Skip::new(
+                    "invalid usage",
+                    format!("negative token count in `{field}`"),
+                ));
             } else {
                 match n.as_f64() {
                     Some(f) if f.fract() == 0.0 && f <= MAX_TOKENS as f64 => f as u64,
@@ -143,21 +163,33 @@ pub fn count_value(x: &Value, field: &str) -> Result<Option<u64>, Skip> {
                 return Ok(None);
             }
             if t.starts_with('-') {
-                return Err(Skip::new("invalid usage", format!("negative token count in `{field}`")));
+                return Err(Skip::new(
+                    "invalid usage",
+                    format!("negative token count in `{field}`"),
+                ));
             }
             t.parse::<u64>().map_err(|_| {
-                Skip::new("invalid usage", format!("token count in `{field}` is not a number: {s:?}"))
+                Skip::new(
+                    "invalid usage",
+                    format!("token count in `{field}` is not a number: {s:?}"),
+                )
             })?
         }
         other => {
             return Err(Skip::new(
                 "invalid usage",
-                format!("token count in `{field}` has the wrong type: {}", type_name(other)),
+                format!(
+                    "token count in `{field}` has the wrong type: {}",
+                    type_name(other)
+                ),
             ));
         }
     };
     if n > MAX_TOKENS {
-        return Err(Skip::new("invalid usage", format!("absurd token count in `{field}`: {n}")));
+        return Err(Skip::new(
+            "invalid usage",
+            format!("absurd token count in `{field}`: {n}"),
+        ));
     }
     Ok(Some(n))
 }
@@ -197,10 +229,16 @@ pub fn parse_timestamp(v: &Value) -> Option<Timestamp> {
             }
             // "2025-01-01T10:00:00" or "2025-01-01 10:00:00" without offset: UTC.
             if let Ok(dt) = s.replace(' ', "T").parse::<jiff::civil::DateTime>() {
-                return dt.to_zoned_datetime(jiff::tz::TimeZone::UTC).ok().map(|z| z.timestamp());
+                return dt
+                    .to_zoned_datetime(jiff::tz::TimeZone::UTC)
+                    .ok()
+                    .map(|z| z.timestamp());
             }
             if let Ok(d) = s.parse::<jiff::civil::Date>() {
-                return d.to_zoned_datetime(jiff::tz::TimeZone::UTC).ok().map(|z| z.timestamp());
+                return d
+                    .to_zoned_datetime(jiff::tz::TimeZone::UTC)
+                    .ok()
+                    .map(|z| z.timestamp());
             }
             None
         }
@@ -333,6 +371,345 @@ pub fn source(path: &Arc<str>, line: u64) -> Source {
     }
 }
 
+// ---- wrappers, metadata and text helpers shared by the formats ----------
+
+/// A line split into the provider bodies it carries. Home-grown logs wrap a
+/// call as `{"timestamp":…, "request":{…}, "response":{…}}` (or with
+/// `input`/`output` objects); the wrapper's other keys are metadata.
+#[derive(Clone, Copy, Debug)]
+pub struct Envelope<'a> {
+    pub line: &'a Value,
+    pub request: Option<&'a Value>,
+    pub response: Option<&'a Value>,
+    /// True when the line is a wrapper (bodies are in `request`/`response`).
+    pub wrapped: bool,
+}
+
+impl<'a> Envelope<'a> {
+    /// The request body: the wrapper's side, or the line itself.
+    pub fn request_or_line(&self) -> &'a Value {
+        self.request.unwrap_or(self.line)
+    }
+}
+
+/// Split a line into wrapper and bodies. `request`/`response` count when
+/// either is an object; `input`/`output` only when each is an object or
+/// absent/null (they are plain text fields in many formats).
+pub fn envelope(line: &Value) -> Envelope<'_> {
+    let obj = |k: &str| line.get(k).filter(|x| x.is_object());
+    let (req, resp) = (obj("request"), obj("response"));
+    if req.is_some() || resp.is_some() {
+        return Envelope {
+            line,
+            request: req,
+            response: resp,
+            wrapped: true,
+        };
+    }
+    let side_ok = |k: &str| line.get(k).is_none_or(|x| x.is_object() || x.is_null());
+    let (i, o) = (obj("input"), obj("output"));
+    if (i.is_some() || o.is_some()) && side_ok("input") && side_ok("output") {
+        return Envelope {
+            line,
+            request: i,
+            response: o,
+            wrapped: true,
+        };
+    }
+    Envelope {
+        line,
+        request: None,
+        response: None,
+        wrapped: false,
+    }
+}
+
+/// Keys a wrapper (or a log line) uses for when the call happened.
+pub const WRAPPER_TIME_KEYS: &[&str] = &[
+    "timestamp",
+    "created_at",
+    "time",
+    "ts",
+    "start_time",
+    "startTime",
+    "datetime",
+    "request_time",
+];
+
+/// First plausible timestamp among `keys` of `values` (in order). Values
+/// before 2000 are ignored: they are durations or zeros, not dates.
+pub fn time_of(values: &[&Value], keys: &[&str]) -> Option<Timestamp> {
+    let floor = Timestamp::from_second(946_684_800).ok()?;
+    values.iter().find_map(|v| {
+        keys.iter().find_map(|k| {
+            lookup(v, k)
+                .and_then(parse_timestamp)
+                .filter(|t| *t >= floor)
+        })
+    })
+}
+
+/// A decimal from a JSON number or numeric string, without float noise:
+/// numbers are read from their shortest textual form. Negative, empty or
+/// non-numeric values give `None`.
+pub fn decimal_value(v: &Value) -> Option<Decimal> {
+    let text = match v {
+        Value::Number(n) => n.to_string(),
+        Value::String(s) => s.trim().trim_start_matches('$').trim().to_string(),
+        _ => return None,
+    };
+    if text.is_empty() {
+        return None;
+    }
+    let d = Decimal::from_str(&text)
+        .or_else(|_| Decimal::from_scientific(&text))
+        .ok()?;
+    (!d.is_sign_negative()).then_some(d)
+}
+
+/// A cost the log carries (`cost_usd`, `costUSD`, `cost`) on any of `values`.
+pub fn reported_cost(values: &[&Value]) -> Option<Decimal> {
+    values.iter().find_map(|v| {
+        ["cost_usd", "costUSD", "cost"]
+            .iter()
+            .find_map(|k| v.get(*k).and_then(decimal_value))
+    })
+}
+
+/// The task id: with `--task-key`, the key on the raw lines first, then on
+/// the bodies; otherwise the format's default fields on the bodies first,
+/// then on the wrapper lines.
+pub fn task_from(
+    opts: &ParseOptions,
+    lines: &[&Value],
+    bodies: &[&Value],
+    defaults: &[&str],
+) -> Option<String> {
+    if opts.task_key.is_some() {
+        lines
+            .iter()
+            .chain(bodies)
+            .find_map(|v| task_of(v, opts, defaults))
+    } else {
+        bodies
+            .iter()
+            .chain(lines)
+            .find_map(|v| task_of(v, opts, defaults))
+    }
+}
+
+/// First string among `paths` on the bodies, then on the wrapper lines.
+pub fn str_from(lines: &[&Value], bodies: &[&Value], paths: &[&str]) -> Option<String> {
+    bodies.iter().chain(lines).find_map(|v| first_str(v, paths))
+}
+
+/// Fill what every format reads the same way from wrapper lines, leaving
+/// what the bodies already set: timestamp, model, service tier, reported
+/// cost, and a logged `provider` (which wins over the format's default).
+pub fn fill_from_wrappers(rec: &mut Record, lines: &[&Value]) {
+    if rec.timestamp.is_none() {
+        rec.timestamp = time_of(lines, WRAPPER_TIME_KEYS);
+    }
+    if rec.model.is_none() {
+        rec.model = lines.iter().find_map(|v| first_str(v, &["model"]));
+    }
+    if rec.service_tier == ServiceTier::Standard
+        && let Some(t) = lines.iter().find_map(|v| first_str(v, &["service_tier"]))
+    {
+        rec.service_tier = ServiceTier::from_logged(&t);
+    }
+    if rec.reported_cost_usd.is_none() {
+        rec.reported_cost_usd = reported_cost(lines);
+    }
+    if let Some(p) = lines
+        .iter()
+        .find_map(|v| v.get("provider").and_then(Value::as_str))
+        .map(|p| p.trim().to_ascii_lowercase())
+        .filter(|p| !p.is_empty())
+    {
+        rec.provider = Some(p);
+    }
+}
+
+/// Append `s` to `out`, newline-separated (empty strings are dropped).
+pub fn append_text(out: &mut String, s: &str) {
+    push_text(out, s);
+}
+
+/// Append a value that is text when it is a string (tool arguments as a
+/// JSON string) and compact JSON otherwise (arguments as an object).
+pub fn append_json_text(out: &mut String, v: &Value) {
+    match v {
+        Value::Null => {}
+        Value::String(s) => push_text(out, s),
+        other => push_text(out, &other.to_string()),
+    }
+}
+
+/// True when a record carries any text worth keeping.
+pub fn text_is_empty(t: &Text) -> bool {
+    t.messages.iter().all(|m| m.content.is_empty()) && t.tools.is_empty() && t.response.is_empty()
+}
+
+/// Put `text` on the record (when either side was logged), or refuse the
+/// line when it has neither usage nor text.
+pub fn attach_text(rec: &mut Record, text: Text) -> Result<(), Skip> {
+    let empty = text_is_empty(&text);
+    if rec.usage.is_none() && empty {
+        return Err(Skip::new(
+            "no usage",
+            "record has neither token usage nor any prompt or response text",
+        ));
+    }
+    if text.has_prompt || text.has_response || !empty {
+        rec.text = Some(text);
+    }
+    Ok(())
+}
+
+/// Short description of a value for "unrecognized record" messages.
+pub fn describe(v: &Value) -> String {
+    match v {
+        Value::Object(m) if m.is_empty() => "an empty object".to_string(),
+        Value::Object(m) => {
+            let mut keys: Vec<&str> = m.keys().map(String::as_str).take(6).collect();
+            if m.len() > 6 {
+                keys.push("…");
+            }
+            match m.get("type").and_then(Value::as_str) {
+                Some(t) => format!("an object of type `{t}` (keys: {})", keys.join(", ")),
+                None => format!("an object with keys: {}", keys.join(", ")),
+            }
+        }
+        other => format!("a JSON {}", type_name(other)),
+    }
+}
+
+/// `Skip("unrecognized record")` naming what the format expected.
+pub fn unrecognized(v: &Value, expected: &str) -> Skip {
+    Skip::new(
+        "unrecognized record",
+        format!("expected {expected}; got {}", describe(v)),
+    )
+}
+
+/// `Skip("api error")` when `v` is an error event or an error body (an
+/// `error` with no usage or output beside it).
+pub fn api_error(v: &Value) -> Option<Skip> {
+    let err = v.get("error").filter(|e| !e.is_null() && **e != false)?;
+    let typed_error = v.get("type").and_then(Value::as_str) == Some("error");
+    let has_output = [
+        "usage",
+        "usageMetadata",
+        "usage_metadata",
+        "choices",
+        "candidates",
+        "content",
+        "output",
+    ]
+    .iter()
+    .any(|k| v.get(*k).is_some_and(|x| !x.is_null()));
+    if has_output && !typed_error {
+        return None;
+    }
+    let inner = err.get("error").filter(|e| e.is_object()).unwrap_or(err);
+    let kind = first_str(inner, &["type", "code", "status"]);
+    let msg = match inner {
+        Value::String(s) => Some(s.clone()),
+        _ => first_str(inner, &["message"]),
+    };
+    let detail = match (kind, msg) {
+        (Some(k), Some(m)) => format!("the log records an API error ({k}): {m}"),
+        (Some(k), None) => format!("the log records an API error ({k})"),
+        (None, Some(m)) => format!("the log records an API error: {m}"),
+        (None, None) => "the log records an API error".to_string(),
+    };
+    Some(Skip::new("api error", detail))
+}
+
+/// Whether a `model` + `messages` request body is Anthropic's (rule 19 of
+/// reference/log-formats.md §0.1). Strong signals of either side win over
+/// the model name; `max_tokens` alone is Anthropic only when the model is
+/// not an OpenAI one (OpenAI requests often set it too).
+pub fn is_anthropic_request(v: &Value) -> bool {
+    let Some(msgs) = v.get("messages").and_then(Value::as_array) else {
+        return false;
+    };
+    let has = |k: &str| v.get(k).is_some_and(|x| !x.is_null());
+    if has("system") || has("anthropic_version") || has("stop_sequences") || has("top_k") {
+        return true;
+    }
+    if v.get("thinking").is_some_and(Value::is_object) {
+        return true;
+    }
+    let tools = v.get("tools").and_then(Value::as_array);
+    if tools.is_some_and(|t| t.iter().any(|t| t.get("input_schema").is_some())) {
+        return true;
+    }
+    let blocks = || {
+        msgs.iter()
+            .filter_map(|m| m.get("content").and_then(Value::as_array))
+            .flatten()
+            .filter_map(|b| b.get("type").and_then(Value::as_str))
+    };
+    const ANTHROPIC_BLOCKS: &[&str] = &[
+        "tool_use",
+        "tool_result",
+        "thinking",
+        "redacted_thinking",
+        "server_tool_use",
+        "web_search_tool_result",
+        "document",
+        "search_result",
+    ];
+    if blocks().any(|t| ANTHROPIC_BLOCKS.contains(&t)) {
+        return true;
+    }
+    // OpenAI-only shapes.
+    let openai_roles = msgs.iter().any(|m| {
+        matches!(
+            m.get("role").and_then(Value::as_str),
+            Some("system" | "developer" | "tool" | "function")
+        ) || m.get("tool_calls").is_some()
+            || m.get("function_call").is_some()
+    });
+    let openai_parts = blocks().any(|t| matches!(t, "image_url" | "input_audio" | "file"));
+    let openai_keys = [
+        "max_completion_tokens",
+        "response_format",
+        "stream_options",
+        "frequency_penalty",
+        "presence_penalty",
+        "logprobs",
+        "n",
+        "seed",
+        "functions",
+    ]
+    .iter()
+    .any(|k| has(k));
+    let openai_tools = tools.is_some_and(|t| {
+        t.iter()
+            .any(|t| t.get("function").is_some_and(Value::is_object))
+    });
+    if openai_roles || openai_parts || openai_keys || openai_tools {
+        return false;
+    }
+    let model = v
+        .get("model")
+        .and_then(Value::as_str)
+        .unwrap_or("")
+        .to_ascii_lowercase();
+    if model.contains("claude") {
+        return true;
+    }
+    let openai_model = [
+        "gpt-", "chatgpt", "o1", "o3", "o4", "ft:", "gemini", "openai/",
+    ]
+    .iter()
+    .any(|p| model.starts_with(p));
+    !openai_model && has("max_tokens")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -359,7 +736,10 @@ mod tests {
         assert_eq!(parse_timestamp(&json!(1735689600000u64)), Some(want));
         assert_eq!(parse_timestamp(&json!("1735689600000000000")), Some(want));
         assert_eq!(parse_timestamp(&json!("2025-01-01T00:00:00Z")), Some(want));
-        assert_eq!(parse_timestamp(&json!("2025-01-01T01:00:00+01:00")), Some(want));
+        assert_eq!(
+            parse_timestamp(&json!("2025-01-01T01:00:00+01:00")),
+            Some(want)
+        );
         assert_eq!(parse_timestamp(&json!("2025-01-01 00:00:00")), Some(want));
         assert_eq!(parse_timestamp(&json!("2025-01-01")), Some(want));
         assert_eq!(parse_timestamp(&json!("yesterday")), None);
@@ -384,5 +764,132 @@ mod tests {
             &mut s,
         );
         assert_eq!(s, "hi\nread\n{\"path\":\"a\"}");
+    }
+}
+
+#[cfg(test)]
+mod helper_tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn decimals_without_float_noise() {
+        let d = |v: Value| decimal_value(&v).map(|d| d.to_string());
+        assert_eq!(d(json!(0.00176)), Some("0.00176".into()));
+        assert_eq!(d(json!(0.1)), Some("0.1".into()));
+        assert_eq!(d(json!(1e-7)), Some("0.0000001".into()));
+        assert_eq!(d(json!(3)), Some("3".into()));
+        assert_eq!(d(json!("0.027")), Some("0.027".into()));
+        assert_eq!(d(json!("$1.50")), Some("1.50".into()));
+        assert_eq!(d(json!("")), None);
+        assert_eq!(d(json!(-0.5)), None);
+        assert_eq!(d(json!("abc")), None);
+    }
+
+    #[test]
+    fn envelopes() {
+        let v = json!({"timestamp":"x","request":{"model":"m"},"response":{"id":"r"}});
+        let e = envelope(&v);
+        assert!(e.wrapped && e.request.is_some() && e.response.is_some());
+        let v = json!({"input":{"model":"m","messages":[]},"output":{"object":"chat.completion"}});
+        assert!(envelope(&v).wrapped);
+        // Plain text fields are not wrappers.
+        assert!(!envelope(&json!({"model":"m","input":"hi","output":"yo"})).wrapped);
+        assert!(
+            !envelope(&json!({"input":[{"role":"user"}],"output":{"role":"assistant"}})).wrapped
+        );
+    }
+
+    #[test]
+    fn input_output_wrapper_is_detected() {
+        let v = json!({"input":{"model":"gpt-4o","messages":[{"role":"user","content":"hi"}]},
+                       "output":{"object":"chat.completion","choices":[],"usage":{"prompt_tokens":1}}});
+        assert_eq!(detect(&v), Some(Format::OpenAiChat));
+    }
+
+    #[test]
+    fn anthropic_vs_openai_requests() {
+        let a = |v: Value| is_anthropic_request(&v);
+        assert!(a(json!({"model":"x","system":"s","messages":[]})));
+        assert!(a(
+            json!({"model":"claude-haiku-4-5","messages":[{"role":"user","content":"hi"}]})
+        ));
+        assert!(a(
+            json!({"model":"proxy-alias","max_tokens":5,"messages":[{"role":"user","content":"hi"}]})
+        ));
+        assert!(!a(
+            json!({"model":"gpt-4o","max_tokens":5,"messages":[{"role":"user","content":"hi"}]})
+        ));
+        assert!(!a(
+            json!({"model":"x","messages":[{"role":"system","content":"s"}]})
+        ));
+        assert!(a(
+            json!({"model":"x","messages":[{"role":"user","content":[{"type":"tool_result","tool_use_id":"t","content":"ok"}]}]})
+        ));
+    }
+
+    #[test]
+    fn odd_shapes_never_panic() {
+        let odd = [
+            json!(null),
+            json!(1),
+            json!("x"),
+            json!([]),
+            json!({}),
+            json!({"choices": null}),
+            json!({"choices": [1, {"message": 2}, {"delta": 5}]}),
+            json!({"object": "chat.completion.chunk", "choices": [{"delta": {"tool_calls": [1, {"function": 3}]}}]}),
+            json!({"object": "chat.completion.chunk", "id": "a", "choices": [], "usage": {"prompt_tokens": "x"}}),
+            json!({"type": "message_start"}),
+            json!({"type": "message_start", "message": {"usage": {"input_tokens": -1}}}),
+            json!({"type": "content_block_delta", "delta": null, "index": "z"}),
+            json!({"type": "message_delta", "usage": []}),
+            json!({"type": "message_stop"}),
+            json!({"type": "response.completed", "response": {"output": [1, null]}}),
+            json!({"candidates": [null, {"content": 3}], "usageMetadata": {"promptTokenCount": "abc"}}),
+            json!({"request": {}, "response": {}}),
+            json!({"request": {"messages": 1}, "response": null, "error": "boom"}),
+            json!({"input": {}, "output": null}),
+            json!({"model": 5, "messages": [null, 3, {"content": {"a": 1}, "tool_calls": 4}]}),
+            json!({"model": "m", "input": [1, {"type": "function_call", "arguments": {}}]}),
+            json!({"output": [1], "usage": {"input_tokens": 1}}),
+            json!({"contents": [{"parts": [null, {"functionCall": 7}]}], "systemInstruction": 3}),
+            json!({"response": [1, {"candidates": 5}], "request": {"contents": "hi"}}),
+            json!({"url": "models/", "response": {"usageMetadata": {}}}),
+            json!({"model": "m", "prompt": {"x": [1]}, "input_tokens": 1.5}),
+        ];
+        for f in Format::ALL {
+            let mut p = parser_for(f, &ParseOptions::default());
+            let path: Arc<str> = Arc::from("odd");
+            let mut out = Vec::new();
+            for (i, v) in odd.iter().enumerate() {
+                let _ = p.push(v.clone(), source(&path, i as u64 + 1), &mut out);
+            }
+            p.finish(&mut out);
+        }
+    }
+
+    #[test]
+    fn wrapper_fields_and_api_errors() {
+        let line = json!({"timestamp":"2025-03-01T00:00:00Z","provider":"OpenAI","costUSD":"0.5","service_tier":"flex","model":"gpt-4o"});
+        let mut rec = Record::new(source(&Arc::from("x"), 1), Format::OpenAiChat);
+        fill_from_wrappers(&mut rec, &[&line]);
+        assert_eq!(rec.provider.as_deref(), Some("openai"));
+        assert_eq!(rec.model.as_deref(), Some("gpt-4o"));
+        assert_eq!(rec.service_tier, ServiceTier::Flex);
+        assert_eq!(
+            rec.reported_cost_usd.map(|d| d.to_string()).as_deref(),
+            Some("0.5")
+        );
+        assert!(rec.timestamp.is_some());
+        // Durations are not dates.
+        assert_eq!(time_of(&[&json!({"time": 1.5})], WRAPPER_TIME_KEYS), None);
+        let e = api_error(
+            &json!({"type":"error","error":{"type":"overloaded_error","message":"Overloaded"}}),
+        )
+        .unwrap();
+        assert_eq!(e.reason, "api error");
+        assert!(api_error(&json!({"error":null,"usage":{}})).is_none());
+        assert!(api_error(&json!({"error":{"code":"x"},"output":[],"usage":{}})).is_none());
     }
 }

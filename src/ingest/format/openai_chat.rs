@@ -1,28 +1,856 @@
-//! (placeholder while the format is being written; detect() matches nothing)
+//! OpenAI Chat Completions (reference/log-formats.md §1).
+//!
+//! Lines this parser reads:
+//! - request bodies (`model` + `messages`; legacy completions `prompt`),
+//! - responses (`object:"chat.completion"`, or `choices[].message`),
+//! - `{request, response}` wrappers (also `{input, output}` objects) with
+//!   metadata beside the bodies (`timestamp`, `task_id`, `session_id`,
+//!   `cost_usd`, …),
+//! - a request line directly followed by its response line: joined into one
+//!   record (prompt text from the request; model, timestamp and usage from
+//!   the response). A request that no response follows becomes a text-only
+//!   record (no usage) when the next request comes or the file ends,
+//! - stream chunks (`object:"chat.completion.chunk"`): text and tool-call
+//!   fragments are accumulated per stream `id`; usage comes only on the last
+//!   chunk (`usage` non-null, `choices` empty) and the stream's single record
+//!   is emitted then. A stream without that chunk is emitted at the end of
+//!   the file with text only. A request line right before a stream's first
+//!   chunk gives that stream its prompt text.
+//!
+//! Usage: `prompt_tokens` includes cached tokens (and cache writes), so
+//! `input = prompt − cached − cache_write`; `completion_tokens` includes
+//! reasoning, which is only recorded as the informational subset.
+//!
+//! A joined record's source is the line where the call starts (the request
+//! line, or a stream's first chunk).
 
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+use jiff::Timestamp;
 use serde_json::Value;
 
-use super::{FormatParser, ParseOptions, Skip};
-use crate::record::{Record, Source};
+use super::{
+    FormatParser, ParseOptions, Skip, api_error, append_json_text, append_text, attach_text,
+    content_text, count_field, count0, envelope, fill_from_wrappers, is_anthropic_request,
+    parse_timestamp, str_from, task_from, unrecognized,
+};
+use crate::record::{Format, Message, Record, ServiceTier, Source, Text, Usage};
 
-pub fn detect(_v: &Value) -> bool {
-    false
+const PROVIDER: &str = "openai";
+const EXPECTED: &str = "an OpenAI chat request (`model` + `messages`), a `chat.completion` response or a `chat.completion.chunk`";
+/// Where OpenAI chat logs keep a task id (request body first, then wrapper).
+const TASK_KEYS: &[&str] = &[
+    "metadata.task_id",
+    "task_id",
+    "metadata.task",
+    "user",
+    "safety_identifier",
+];
+const SESSION_KEYS: &[&str] = &[
+    "metadata.session_id",
+    "session_id",
+    "conversation_id",
+    "metadata.conversation_id",
+];
+
+/// Response, stream chunk, or a `model` + `messages` request that is not
+/// Anthropic's (rule 19 of §0.1).
+pub fn detect(v: &Value) -> bool {
+    if matches!(
+        v.get("object").and_then(Value::as_str),
+        Some("chat.completion" | "chat.completion.chunk")
+    ) {
+        return true;
+    }
+    let choices_message = v.get("choices").and_then(Value::as_array).is_some_and(|c| {
+        c.iter()
+            .any(|c| c.get("message").is_some_and(Value::is_object))
+    });
+    let prompt_tokens = v
+        .get("usage")
+        .and_then(|u| u.get("prompt_tokens"))
+        .is_some_and(|x| !x.is_null());
+    if choices_message && prompt_tokens {
+        return true;
+    }
+    v.get("model").is_some_and(Value::is_string)
+        && v.get("messages").is_some_and(Value::is_array)
+        && !is_anthropic_request(v)
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Kind {
+    Request,
+    Response,
+    Chunk,
+}
+
+/// What a body is, leniently (the file is already known to be chat logs).
+fn classify(v: &Value) -> Option<Kind> {
+    match v.get("object").and_then(Value::as_str) {
+        Some("chat.completion.chunk") => return Some(Kind::Chunk),
+        Some("chat.completion" | "text_completion") => return Some(Kind::Response),
+        _ => {}
+    }
+    if let Some(choices) = v.get("choices").and_then(Value::as_array) {
+        if choices.iter().any(|c| c.get("delta").is_some()) {
+            return Some(Kind::Chunk);
+        }
+        return Some(Kind::Response);
+    }
+    if v.get("messages").is_some_and(Value::is_array)
+        || (v.get("model").is_some() && v.get("prompt").is_some_and(Value::is_string))
+    {
+        return Some(Kind::Request);
+    }
+    let usage = v.get("usage").filter(|u| u.is_object())?;
+    (usage.get("prompt_tokens").is_some() || usage.get("completion_tokens").is_some())
+        .then_some(Kind::Response)
+}
+
+/// Usage of a chat response or final chunk. `None` when no counts are there.
+fn usage_of(u: Option<&Value>) -> Result<Option<Usage>, Skip> {
+    let Some(u) = u.filter(|u| u.is_object()) else {
+        return Ok(None);
+    };
+    let prompt = match count_field(u, "prompt_tokens")? {
+        Some(n) => Some(n),
+        None => count_field(u, "input_tokens")?,
+    };
+    let completion = match count_field(u, "completion_tokens")? {
+        Some(n) => Some(n),
+        None => count_field(u, "output_tokens")?,
+    };
+    if prompt.is_none() && completion.is_none() {
+        return Ok(None);
+    }
+    let pd = u
+        .get("prompt_tokens_details")
+        .or_else(|| u.get("input_tokens_details"))
+        .unwrap_or(&Value::Null);
+    let cd = u
+        .get("completion_tokens_details")
+        .or_else(|| u.get("output_tokens_details"))
+        .unwrap_or(&Value::Null);
+    Ok(Some(Usage::from_inclusive_input(
+        prompt.unwrap_or(0),
+        count0(pd, "cached_tokens")?,
+        count0(pd, "cache_write_tokens")?,
+        completion.unwrap_or(0),
+        count0(cd, "reasoning_tokens")?,
+    )))
+}
+
+/// All text of one chat message: content (string or parts), refusal,
+/// reasoning text some compatible servers return, and tool calls (name and
+/// arguments, which are billed like text).
+fn message_content(m: &Value) -> String {
+    let mut s = String::new();
+    for key in ["reasoning_content", "reasoning"] {
+        if let Some(Value::String(r)) = m.get(key) {
+            append_text(&mut s, r);
+        }
+    }
+    if let Some(c) = m.get("content") {
+        content_text(c, &mut s);
+    }
+    if let Some(Value::String(r)) = m.get("refusal") {
+        append_text(&mut s, r);
+    }
+    if let Some(calls) = m.get("tool_calls").and_then(Value::as_array) {
+        for tc in calls {
+            let f = tc
+                .get("function")
+                .or_else(|| tc.get("custom"))
+                .unwrap_or(tc);
+            if let Some(name) = f.get("name").and_then(Value::as_str) {
+                append_text(&mut s, name);
+            }
+            if let Some(args) = f.get("arguments").or_else(|| f.get("input")) {
+                append_json_text(&mut s, args);
+            }
+        }
+    }
+    if let Some(fc) = m.get("function_call").filter(|x| x.is_object()) {
+        if let Some(name) = fc.get("name").and_then(Value::as_str) {
+            append_text(&mut s, name);
+        }
+        if let Some(args) = fc.get("arguments") {
+            append_json_text(&mut s, args);
+        }
+    }
+    s
+}
+
+/// Prompt side of a request body into `text`.
+fn request_text(req: &Value, text: &mut Text) {
+    if let Some(msgs) = req.get("messages").and_then(Value::as_array) {
+        text.has_prompt = true;
+        for m in msgs {
+            let role = m.get("role").and_then(Value::as_str).unwrap_or("user");
+            text.messages.push(Message {
+                role: role.to_string(),
+                name: m.get("name").and_then(Value::as_str).map(str::to_string),
+                content: message_content(m),
+            });
+        }
+    } else if let Some(Value::String(p)) = req.get("prompt") {
+        text.has_prompt = true;
+        text.messages.push(Message {
+            role: "user".to_string(),
+            name: None,
+            content: p.clone(),
+        });
+    }
+    if let Some(tools) = req.get("tools").and_then(Value::as_array) {
+        for t in tools {
+            text.tools.push(t.get("function").unwrap_or(t).to_string());
+        }
+    }
+    if let Some(fns) = req.get("functions").and_then(Value::as_array) {
+        text.tools.extend(fns.iter().map(Value::to_string));
+    }
+}
+
+/// The response side, extracted from a response body or a finished stream.
+#[derive(Debug, Default)]
+struct Reply {
+    model: Option<String>,
+    timestamp: Option<Timestamp>,
+    tier: Option<String>,
+    usage: Option<Usage>,
+    text: String,
+}
+
+fn parse_reply(body: &Value) -> Result<Reply, Skip> {
+    let usage = usage_of(body.get("usage"))?;
+    let mut text = String::new();
+    for c in body
+        .get("choices")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+    {
+        if let Some(m) = c.get("message").filter(|m| m.is_object()) {
+            append_text(&mut text, &message_content(m));
+        } else if let Some(Value::String(t)) = c.get("text") {
+            append_text(&mut text, t);
+        }
+    }
+    Ok(Reply {
+        model: str_of(body, "model"),
+        timestamp: body.get("created").and_then(parse_timestamp),
+        tier: str_of(body, "service_tier"),
+        usage,
+        text,
+    })
+}
+
+fn str_of(v: &Value, key: &str) -> Option<String> {
+    v.get(key)
+        .and_then(Value::as_str)
+        .filter(|s| !s.is_empty())
+        .map(str::to_string)
+}
+
+/// A line held back until we know whether its response follows.
+struct Held {
+    line: Value,
+    source: Source,
+    seq: u64,
+}
+
+impl Held {
+    fn body(&self) -> &Value {
+        envelope(&self.line).request_or_line()
+    }
+}
+
+#[derive(Default)]
+struct ChoiceAcc {
+    reasoning: String,
+    content: String,
+    refusal: String,
+    /// Tool calls by index: (name, argument fragments joined).
+    calls: BTreeMap<u64, (String, String)>,
+}
+
+/// One stream being reassembled from its chunks.
+struct Stream {
+    source: Source,
+    seq: u64,
+    /// The first chunk's raw line (wrapper metadata, task, session).
+    first: Value,
+    request: Option<Held>,
+    model: Option<String>,
+    created: Option<Timestamp>,
+    tier: Option<String>,
+    choices: BTreeMap<u64, ChoiceAcc>,
+    usage: Option<Usage>,
+}
+
+impl Stream {
+    fn absorb(&mut self, chunk: &Value) {
+        if self.model.is_none() {
+            self.model = str_of(chunk, "model");
+        }
+        if self.created.is_none() {
+            self.created = chunk.get("created").and_then(parse_timestamp);
+        }
+        if let Some(t) = str_of(chunk, "service_tier") {
+            self.tier = Some(t);
+        }
+        let choices = chunk.get("choices").and_then(Value::as_array);
+        for (pos, c) in choices.into_iter().flatten().enumerate() {
+            let idx = c.get("index").and_then(Value::as_u64).unwrap_or(pos as u64);
+            let acc = self.choices.entry(idx).or_default();
+            let Some(d) = c.get("delta").filter(|d| d.is_object()) else {
+                continue;
+            };
+            match d.get("content") {
+                Some(Value::String(s)) => acc.content.push_str(s),
+                Some(parts @ Value::Array(_)) => {
+                    let mut s = String::new();
+                    content_text(parts, &mut s);
+                    acc.content.push_str(&s);
+                }
+                _ => {}
+            }
+            for key in ["reasoning_content", "reasoning"] {
+                if let Some(Value::String(s)) = d.get(key) {
+                    acc.reasoning.push_str(s);
+                }
+            }
+            if let Some(Value::String(s)) = d.get("refusal") {
+                acc.refusal.push_str(s);
+            }
+            let calls = d.get("tool_calls").and_then(Value::as_array);
+            for (tpos, tc) in calls.into_iter().flatten().enumerate() {
+                let ti = tc
+                    .get("index")
+                    .and_then(Value::as_u64)
+                    .unwrap_or(tpos as u64);
+                let f = tc.get("function").unwrap_or(tc);
+                absorb_call(acc.calls.entry(ti).or_default(), f);
+            }
+            if let Some(fc) = d.get("function_call").filter(|x| x.is_object()) {
+                absorb_call(acc.calls.entry(u64::MAX).or_default(), fc);
+            }
+        }
+    }
+
+    fn text(&self) -> String {
+        let mut s = String::new();
+        for acc in self.choices.values() {
+            append_text(&mut s, &acc.reasoning);
+            append_text(&mut s, &acc.content);
+            append_text(&mut s, &acc.refusal);
+            for (name, args) in acc.calls.values() {
+                append_text(&mut s, name);
+                append_text(&mut s, args);
+            }
+        }
+        s
+    }
+}
+
+fn absorb_call(slot: &mut (String, String), f: &Value) {
+    if let Some(name) = f.get("name").and_then(Value::as_str)
+        && slot.0.is_empty()
+    {
+        slot.0 = name.to_string();
+    }
+    if let Some(Value::String(a)) = f.get("arguments") {
+        slot.1.push_str(a);
+    }
 }
 
 pub struct Parser {
-    _opts: ParseOptions,
+    opts: ParseOptions,
+    /// A request line waiting for the next line to be its response.
+    pending: Option<Held>,
+    /// Open streams by chunk `id`.
+    streams: HashMap<String, Stream>,
+    /// Streams already emitted with usage: late chunks of theirs are ignored.
+    done: HashSet<String>,
+    seq: u64,
 }
 
 impl Parser {
     pub fn new(opts: ParseOptions) -> Parser {
-        Parser { _opts: opts }
+        Parser {
+            opts,
+            pending: None,
+            streams: HashMap::new(),
+            done: HashSet::new(),
+            seq: 0,
+        }
+    }
+
+    fn next_seq(&mut self) -> u64 {
+        self.seq += 1;
+        self.seq
+    }
+
+    /// Build one record. `req` is (raw line, request body); `resp` is (raw
+    /// line, response body, extracted reply).
+    fn build(
+        &self,
+        source: Source,
+        req: Option<(&Value, &Value)>,
+        resp: Option<(&Value, &Value, Reply)>,
+    ) -> Result<Record, Skip> {
+        let mut rec = Record::new(source, Format::OpenAiChat);
+        rec.provider = Some(PROVIDER.to_string());
+        let mut text = Text::default();
+        let mut lines: Vec<&Value> = Vec::with_capacity(2);
+        let mut bodies: Vec<&Value> = Vec::with_capacity(2);
+        if let Some((_, body)) = req {
+            request_text(body, &mut text);
+            bodies.push(body);
+        }
+        if let Some((line, body, reply)) = resp {
+            text.has_response = true;
+            text.response = reply.text;
+            rec.model = reply.model;
+            rec.timestamp = reply.timestamp;
+            rec.usage = reply.usage;
+            if let Some(t) = reply.tier {
+                rec.service_tier = ServiceTier::from_logged(&t);
+            }
+            lines.push(line);
+            bodies.push(body);
+        }
+        if let Some((line, body)) = req {
+            lines.push(line);
+            if rec.model.is_none() {
+                rec.model = str_of(body, "model");
+            }
+        }
+        // Task: request line before response line.
+        let task_lines: Vec<&Value> = lines.iter().rev().copied().collect();
+        rec.task = task_from(&self.opts, &task_lines, &bodies, TASK_KEYS);
+        rec.session = str_from(&lines, &bodies, SESSION_KEYS);
+        fill_from_wrappers(&mut rec, &lines);
+        attach_text(&mut rec, text)?;
+        Ok(rec)
+    }
+
+    /// Emit the held request as a text-only record.
+    fn flush_pending(&mut self, out: &mut Vec<Record>) {
+        if let Some(h) = self.pending.take()
+            && let Ok(rec) = self.build(h.source.clone(), Some((&h.line, h.body())), None)
+        {
+            out.push(rec);
+        }
+    }
+
+    fn stream_record(&self, st: Stream) -> Result<Record, Skip> {
+        let reply = Reply {
+            text: st.text(),
+            model: st.model,
+            timestamp: st.created,
+            tier: st.tier,
+            usage: st.usage,
+        };
+        let chunk_body = envelope(&st.first).response.unwrap_or(&st.first);
+        let req = st.request.as_ref().map(|h| (&h.line, h.body()));
+        self.build(st.source, req, Some((&st.first, chunk_body, reply)))
+    }
+
+    fn on_chunk(
+        &mut self,
+        line: &Value,
+        chunk: &Value,
+        has_own_request: bool,
+        source: Source,
+        out: &mut Vec<Record>,
+    ) -> Result<(), Skip> {
+        let id = str_of(chunk, "id").unwrap_or_default();
+        if !id.is_empty() && self.done.contains(&id) {
+            return Ok(());
+        }
+        let usage = usage_of(chunk.get("usage"));
+        if !self.streams.contains_key(&id) {
+            let request = if has_own_request {
+                self.flush_pending(out);
+                let seq = self.next_seq();
+                Some(Held {
+                    line: line.clone(),
+                    source: source.clone(),
+                    seq,
+                })
+            } else {
+                self.pending.take()
+            };
+            let seq = match &request {
+                Some(h) => h.seq,
+                None => self.next_seq(),
+            };
+            let source = request.as_ref().map_or(source, |h| h.source.clone());
+            let st = Stream {
+                source,
+                seq,
+                first: line.clone(),
+                request,
+                model: None,
+                created: None,
+                tier: None,
+                choices: BTreeMap::new(),
+                usage: None,
+            };
+            self.streams.insert(id.clone(), st);
+        }
+        let Some(st) = self.streams.get_mut(&id) else {
+            return Ok(());
+        };
+        st.absorb(chunk);
+        let Some(u) = usage? else {
+            return Ok(());
+        };
+        st.usage = Some(u);
+        let choices_empty = chunk
+            .get("choices")
+            .and_then(Value::as_array)
+            .is_none_or(|c| c.is_empty());
+        if choices_empty && let Some(st) = self.streams.remove(&id) {
+            if !id.is_empty() {
+                self.done.insert(id);
+            }
+            out.push(self.stream_record(st)?);
+        }
+        Ok(())
     }
 }
 
 impl FormatParser for Parser {
-    fn push(&mut self, _value: Value, _source: Source, _out: &mut Vec<Record>) -> Result<(), Skip> {
-        Err(Skip::new("unrecognized record", "format not implemented yet"))
+    fn push(&mut self, value: Value, source: Source, out: &mut Vec<Record>) -> Result<(), Skip> {
+        let env = envelope(&value);
+        let (req, resp) = if env.wrapped {
+            (env.request, env.response)
+        } else {
+            match classify(&value) {
+                Some(Kind::Request) => (Some(&value), None),
+                Some(_) => (None, Some(&value)),
+                None => {
+                    self.flush_pending(out);
+                    return Err(api_error(&value).unwrap_or_else(|| unrecognized(&value, EXPECTED)));
+                }
+            }
+        };
+        let Some(resp) = resp else {
+            // A request alone: hold it until we see whether its response follows.
+            self.flush_pending(out);
+            if env.wrapped
+                && let Some(e) = api_error(&value)
+            {
+                return Err(e);
+            }
+            let body = req.unwrap_or(&value);
+            if classify(body) != Some(Kind::Request) {
+                return Err(unrecognized(body, EXPECTED));
+            }
+            let seq = self.next_seq();
+            self.pending = Some(Held {
+                line: value,
+                source,
+                seq,
+            });
+            return Ok(());
+        };
+        match classify(resp) {
+            Some(Kind::Chunk) => self.on_chunk(&value, resp, req.is_some(), source, out),
+            Some(Kind::Response) => {
+                let reply = match parse_reply(resp) {
+                    Ok(r) => r,
+                    Err(e) => {
+                        self.flush_pending(out);
+                        return Err(e);
+                    }
+                };
+                let rec = if let Some(req) = req {
+                    self.flush_pending(out);
+                    self.build(source, Some((&value, req)), Some((&value, resp, reply)))
+                } else if let Some(h) = self.pending.take() {
+                    self.build(
+                        h.source.clone(),
+                        Some((&h.line, h.body())),
+                        Some((&value, resp, reply)),
+                    )
+                } else {
+                    self.build(source, None, Some((&value, resp, reply)))
+                };
+                out.push(rec?);
+                Ok(())
+            }
+            Some(Kind::Request) | None => {
+                self.flush_pending(out);
+                Err(api_error(resp)
+                    .or_else(|| api_error(&value))
+                    .unwrap_or_else(|| unrecognized(resp, EXPECTED)))
+            }
+        }
     }
 
-    fn finish(&mut self, _out: &mut Vec<Record>) {}
+    fn finish(&mut self, out: &mut Vec<Record>) {
+        let mut held: Vec<(u64, Record)> = Vec::new();
+        if let Some(h) = self.pending.take()
+            && let Ok(rec) = self.build(h.source.clone(), Some((&h.line, h.body())), None)
+        {
+            held.push((h.seq, rec));
+        }
+        let streams: Vec<Stream> = self.streams.drain().map(|(_, s)| s).collect();
+        for st in streams {
+            let seq = st.seq;
+            if let Ok(rec) = self.stream_record(st) {
+                held.push((seq, rec));
+            }
+        }
+        held.sort_by_key(|(seq, _)| *seq);
+        out.extend(held.into_iter().map(|(_, r)| r));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+    use std::sync::Arc;
+
+    fn run(lines: &[Value]) -> (Vec<Record>, Vec<Skip>) {
+        let mut p = Parser::new(ParseOptions::default());
+        let path: Arc<str> = Arc::from("t.jsonl");
+        let mut out = Vec::new();
+        let mut skips = Vec::new();
+        for (i, l) in lines.iter().enumerate() {
+            if let Err(s) = p.push(
+                l.clone(),
+                super::super::source(&path, i as u64 + 1),
+                &mut out,
+            ) {
+                skips.push(s);
+            }
+        }
+        p.finish(&mut out);
+        (out, skips)
+    }
+
+    fn request_example() -> Value {
+        json!({"model":"gpt-4o","user":"task-17","messages":[
+            {"role":"developer","content":"Answer tersely."},
+            {"role":"user","content":[{"type":"text","text":"Weather in Oslo?"}]},
+            {"role":"assistant","content":null,"tool_calls":[{"id":"call_a1","type":"function","function":{"name":"get_weather","arguments":"{\"city\":\"Oslo\"}"}}]},
+            {"role":"tool","tool_call_id":"call_a1","content":"{\"temp_c\":4}"}],
+            "tools":[{"type":"function","function":{"name":"get_weather","parameters":{"type":"object","properties":{"city":{"type":"string"}}}}}]})
+    }
+
+    fn response_example() -> Value {
+        json!({"id":"chatcmpl-B9x1q","object":"chat.completion","created":1735689600,"model":"gpt-4o-2024-08-06","service_tier":"default","system_fingerprint":"fp_50cad350e4",
+            "choices":[{"index":0,"message":{"role":"assistant","content":"4 °C, cloudy.","refusal":null},"finish_reason":"stop","logprobs":null}],
+            "usage":{"prompt_tokens":1180,"completion_tokens":9,"total_tokens":1189,"prompt_tokens_details":{"cached_tokens":1024,"audio_tokens":0},"completion_tokens_details":{"reasoning_tokens":0,"audio_tokens":0,"accepted_prediction_tokens":0,"rejected_prediction_tokens":0}}})
+    }
+
+    #[test]
+    fn detects_requests_responses_chunks() {
+        assert!(detect(&request_example()));
+        assert!(detect(&response_example()));
+        assert!(detect(
+            &json!({"object":"chat.completion.chunk","id":"c","choices":[]})
+        ));
+        assert!(!detect(
+            &json!({"model":"claude-sonnet-4-5","max_tokens":10,"messages":[{"role":"user","content":"hi"}]})
+        ));
+        assert!(!detect(&json!({"foo":1})));
+    }
+
+    #[test]
+    fn request_line_followed_by_response_line_is_joined() {
+        let (recs, skips) = run(&[request_example(), response_example()]);
+        assert!(skips.is_empty());
+        assert_eq!(recs.len(), 1);
+        let r = &recs[0];
+        assert_eq!(r.source.line, 1);
+        assert_eq!(r.model.as_deref(), Some("gpt-4o-2024-08-06"));
+        assert_eq!(r.task.as_deref(), Some("task-17"));
+        assert_eq!(r.provider.as_deref(), Some("openai"));
+        assert_eq!(r.timestamp, Some("2025-01-01T00:00:00Z".parse().unwrap()));
+        let u = r.usage.unwrap();
+        assert_eq!(
+            (
+                u.input,
+                u.cache_read,
+                u.cache_write_5m,
+                u.output,
+                u.reasoning
+            ),
+            (156, 1024, 0, 9, 0)
+        );
+        let t = r.text.as_ref().unwrap();
+        assert!(t.has_prompt && t.has_response);
+        assert_eq!(t.messages.len(), 4);
+        assert_eq!(t.messages[0].role, "developer");
+        assert_eq!(t.messages[1].content, "Weather in Oslo?");
+        // content:null + tool call with JSON-string arguments.
+        assert_eq!(t.messages[2].content, "get_weather\n{\"city\":\"Oslo\"}");
+        assert_eq!(t.messages[3].role, "tool");
+        assert_eq!(t.messages[3].content, "{\"temp_c\":4}");
+        assert_eq!(t.tools.len(), 1);
+        assert!(t.tools[0].starts_with("{\"name\":\"get_weather\""));
+        assert_eq!(t.response, "4 °C, cloudy.");
+    }
+
+    #[test]
+    fn request_without_response_is_text_only() {
+        let (recs, _) = run(&[request_example(), request_example()]);
+        assert_eq!(recs.len(), 2);
+        for r in &recs {
+            assert!(r.usage.is_none());
+            let t = r.text.as_ref().unwrap();
+            assert!(t.has_prompt && !t.has_response);
+        }
+        assert_eq!(recs[0].model.as_deref(), Some("gpt-4o"));
+        assert_eq!((recs[0].source.line, recs[1].source.line), (1, 2));
+    }
+
+    #[test]
+    fn content_string_vs_parts() {
+        let req = json!({"model":"gpt-4o-mini","messages":[
+            {"role":"user","content":"plain"},
+            {"role":"user","name":"ana","content":[{"type":"text","text":"a"},{"type":"image_url","image_url":{"url":"data:x"}},{"type":"text","text":"b"}]}]});
+        let (recs, _) = run(&[req]);
+        let t = recs[0].text.as_ref().unwrap();
+        assert_eq!(t.messages[0].content, "plain");
+        assert_eq!(t.messages[1].content, "a\nb");
+        assert_eq!(t.messages[1].name.as_deref(), Some("ana"));
+    }
+
+    #[test]
+    fn wrapped_pair_with_metadata_and_cost() {
+        let line = json!({"timestamp":"2025-03-04T10:00:00Z","task_id":"wrap-task","session_id":"s-1","cost_usd":0.00176,
+            "request":{"model":"gpt-4o","messages":[{"role":"user","content":"hi"}]},
+            "response":{"object":"chat.completion","model":"gpt-4o-2024-08-06","choices":[{"message":{"role":"assistant","content":"hello"}}],
+                        "usage":{"prompt_tokens":"8","completion_tokens":"2"}}});
+        let (recs, skips) = run(&[line]);
+        assert!(skips.is_empty());
+        let r = &recs[0];
+        assert_eq!(r.timestamp, Some("2025-03-04T10:00:00Z".parse().unwrap()));
+        assert_eq!(r.task.as_deref(), Some("wrap-task"));
+        assert_eq!(r.session.as_deref(), Some("s-1"));
+        assert_eq!(
+            r.reported_cost_usd.map(|d| d.to_string()).as_deref(),
+            Some("0.00176")
+        );
+        let u = r.usage.unwrap();
+        assert_eq!((u.input, u.cache_read, u.output), (8, 0, 2));
+    }
+
+    #[test]
+    fn cached_present_absent_zero() {
+        let mk = |details: Value| {
+            json!({"object":"chat.completion","model":"gpt-4o","choices":[{"message":{"role":"assistant","content":"x"}}],
+                   "usage":{"prompt_tokens":100,"completion_tokens":5,"prompt_tokens_details":details}})
+        };
+        let (recs, _) = run(&[
+            mk(json!({"cached_tokens":64})),
+            mk(Value::Null),
+            mk(json!({"cached_tokens":0})),
+        ]);
+        let b: Vec<(u64, u64)> = recs
+            .iter()
+            .map(|r| {
+                let u = r.usage.unwrap();
+                (u.input, u.cache_read)
+            })
+            .collect();
+        assert_eq!(b, vec![(36, 64), (100, 0), (100, 0)]);
+    }
+
+    #[test]
+    fn reasoning_is_inside_completion() {
+        let line = json!({"object":"chat.completion","model":"o4-mini","choices":[{"message":{"role":"assistant","content":"4"}}],
+            "usage":{"prompt_tokens":20,"completion_tokens":300,"completion_tokens_details":{"reasoning_tokens":256},"prompt_tokens_details":{"cached_tokens":0,"cache_write_tokens":0}}});
+        let (recs, _) = run(&[line]);
+        let u = recs[0].usage.unwrap();
+        assert_eq!((u.input, u.output, u.reasoning), (20, 300, 256));
+    }
+
+    #[test]
+    fn negative_counts_skip_the_line() {
+        let line = json!({"object":"chat.completion","model":"gpt-4o","choices":[],"usage":{"prompt_tokens":-5,"completion_tokens":1}});
+        let (recs, skips) = run(&[line]);
+        assert!(recs.is_empty());
+        assert_eq!(skips[0].reason, "invalid usage");
+    }
+
+    #[test]
+    fn stream_usage_only_in_last_chunk() {
+        let c = |delta: Value, finish: Value| {
+            json!({"id":"chatcmpl-S1","object":"chat.completion.chunk","created":1736000000,"model":"gpt-4o-mini-2024-07-18",
+                   "choices":[{"index":0,"delta":delta,"finish_reason":finish}],"usage":null})
+        };
+        let lines = vec![
+            json!({"model":"gpt-4o-mini","stream":true,"user":"t-9","messages":[{"role":"user","content":"Count to three"}]}),
+            c(json!({"role":"assistant","content":""}), Value::Null),
+            c(json!({"content":"One, "}), Value::Null),
+            c(json!({"content":"two, three."}), Value::Null),
+            c(json!({}), json!("stop")),
+            json!({"id":"chatcmpl-S1","object":"chat.completion.chunk","created":1736000000,"model":"gpt-4o-mini-2024-07-18","choices":[],
+                   "usage":{"prompt_tokens":12,"completion_tokens":6,"total_tokens":18,"prompt_tokens_details":{"cached_tokens":0}}}),
+        ];
+        let (recs, skips) = run(&lines);
+        assert!(skips.is_empty());
+        assert_eq!(recs.len(), 1);
+        let r = &recs[0];
+        assert_eq!(r.source.line, 1);
+        assert_eq!(r.task.as_deref(), Some("t-9"));
+        let u = r.usage.unwrap();
+        assert_eq!((u.input, u.output), (12, 6));
+        let t = r.text.as_ref().unwrap();
+        assert_eq!(t.response, "One, two, three.");
+        assert_eq!(t.messages[0].content, "Count to three");
+    }
+
+    #[test]
+    fn stream_tool_call_fragments_and_no_usage() {
+        let c = |delta: Value| {
+            json!({"id":"chatcmpl-S2","object":"chat.completion.chunk","created":1736000000,"model":"gpt-4o",
+                   "choices":[{"index":0,"delta":delta,"finish_reason":null}]})
+        };
+        let lines = vec![
+            c(
+                json!({"role":"assistant","content":null,"tool_calls":[{"index":0,"id":"call_1","type":"function","function":{"name":"get_weather","arguments":""}}]}),
+            ),
+            c(json!({"tool_calls":[{"index":0,"function":{"arguments":"{\"city\":"}}]})),
+            c(json!({"tool_calls":[{"index":0,"function":{"arguments":"\"Oslo\"}"}}]})),
+        ];
+        let (recs, _) = run(&lines);
+        assert_eq!(recs.len(), 1);
+        assert!(recs[0].usage.is_none());
+        assert_eq!(
+            recs[0].text.as_ref().unwrap().response,
+            "get_weather\n{\"city\":\"Oslo\"}"
+        );
+    }
+
+    #[test]
+    fn unknown_lines_skip_and_parsing_continues() {
+        let (recs, skips) = run(&[
+            json!({"foo":1}),
+            json!({"error":{"message":"Rate limit reached","type":"requests","code":"rate_limit_exceeded"}}),
+            response_example(),
+        ]);
+        assert_eq!(recs.len(), 1);
+        assert_eq!(skips.len(), 2);
+        assert_eq!(skips[0].reason, "unrecognized record");
+        assert!(skips[0].detail.contains("foo"));
+        assert_eq!(skips[1].reason, "api error");
+    }
+
+    #[test]
+    fn response_without_usage_or_text_is_skipped() {
+        let (recs, skips) =
+            run(&[json!({"object":"chat.completion","model":"gpt-4o","choices":[]})]);
+        assert!(recs.is_empty());
+        assert_eq!(skips[0].reason, "no usage");
+    }
 }

@@ -1,0 +1,271 @@
+//! Each fixture under tests/fixtures/formats runs through the real binary;
+//! expected buckets were computed by hand (see that folder's README.md).
+
+mod common;
+
+use common::{fixture, jsonl, stdout_json, tokenmaxx};
+use serde_json::json;
+
+/// (fixture, format, records with reported usage, lines skipped while
+/// parsing, buckets: input, cache_read, cache_write_5m, cache_write_1h, output, reasoning)
+const CASES: &[(&str, &str, u64, u64, [u64; 6])] = &[
+    (
+        "openai-chat.jsonl",
+        "openai-chat",
+        3,
+        0,
+        [1028, 3072, 0, 0, 744, 512],
+    ),
+    (
+        "openai-chat-stream.jsonl",
+        "openai-chat",
+        1,
+        0,
+        [11, 0, 0, 0, 5, 0],
+    ),
+    (
+        "openai-responses.jsonl",
+        "openai-responses",
+        3,
+        0,
+        [510, 1536, 0, 0, 95, 64],
+    ),
+    (
+        "anthropic-messages.jsonl",
+        "anthropic-messages",
+        3,
+        0,
+        [64, 500, 2800, 2000, 152, 70],
+    ),
+    (
+        "anthropic-stream.jsonl",
+        "anthropic-messages",
+        1,
+        1,
+        [25, 4096, 0, 0, 89, 0],
+    ),
+    ("gemini.jsonl", "gemini", 2, 0, [242, 2048, 0, 0, 183, 168]),
+    (
+        "gemini-snake.jsonl",
+        "gemini",
+        2,
+        0,
+        [189, 0, 0, 0, 142, 100],
+    ),
+    ("generic.jsonl", "generic", 3, 0, [256, 3024, 500, 0, 68, 0]),
+    ("generic.csv", "generic", 2, 0, [23, 0, 0, 0, 3, 0]),
+    (
+        "cache-variants.jsonl",
+        "openai-chat",
+        3,
+        0,
+        [236, 64, 0, 0, 15, 0],
+    ),
+    (
+        "anthropic-cache-ttl.jsonl",
+        "anthropic-messages",
+        4,
+        0,
+        [40, 500, 4000, 2000, 20, 0],
+    ),
+    (
+        "numbers-as-strings.jsonl",
+        "openai-chat",
+        2,
+        0,
+        [176, 1024, 0, 0, 309, 256],
+    ),
+    (
+        "negative-counts.jsonl",
+        "openai-chat",
+        2,
+        2,
+        [40, 0, 0, 0, 6, 0],
+    ),
+    (
+        "unknown-types.jsonl",
+        "anthropic-messages",
+        2,
+        3,
+        [49, 0, 1800, 0, 60, 0],
+    ),
+    (
+        "malformed-mid.jsonl",
+        "openai-chat",
+        2,
+        1,
+        [100, 0, 0, 0, 10, 0],
+    ),
+];
+
+#[test]
+fn every_fixture_normalizes_to_the_hand_computed_buckets() {
+    for (name, format, records, skipped, b) in CASES {
+        let path = fixture(&format!("formats/{name}"));
+        let out = tokenmaxx()
+            .args([
+                "report", "--format", "json", "--usage", "reported", "--quiet",
+            ])
+            .arg(&path)
+            .output()
+            .unwrap();
+        let rep = stdout_json(&out);
+        let t = &rep["totals"];
+        let want = json!({"input": b[0], "cache_read": b[1], "cache_write_5m": b[2], "cache_write_1h": b[3],
+            "output": b[4], "reasoning": b[5], "total": b[0] + b[1] + b[2] + b[3] + b[4]});
+        assert_eq!(t["usage"], want, "{name}");
+        assert_eq!(t["records"], *records, "{name}");
+        let parse_skips: u64 = rep["skipped"]["by_reason"]
+            .as_object()
+            .unwrap()
+            .iter()
+            .filter(|(k, _)| *k != "no reported usage")
+            .map(|(_, v)| v.as_u64().unwrap())
+            .sum();
+        assert_eq!(parse_skips, *skipped, "{name}: {}", rep["skipped"]);
+
+        let recs = jsonl(
+            &tokenmaxx()
+                .args(["records", "--quiet", "--usage", "reported"])
+                .arg(&path)
+                .output()
+                .unwrap(),
+        );
+        assert!(
+            recs.iter().all(|r| r["format"] == *format),
+            "{name}: detected as {:?}",
+            recs.iter().map(|r| r["format"].clone()).collect::<Vec<_>>()
+        );
+    }
+}
+
+#[test]
+fn mixed_formats_in_one_directory_are_each_detected() {
+    let rep = stdout_json(
+        &tokenmaxx()
+            .args(["report", "--format", "json", "--by", "file", "--quiet"])
+            .arg(fixture("formats"))
+            .output()
+            .unwrap(),
+    );
+    assert_eq!(rep["totals"]["records"], 39);
+    assert_eq!(rep["skipped"]["lines"], 7);
+}
+
+#[test]
+fn request_line_joins_its_response_line() {
+    let recs = jsonl(
+        &tokenmaxx()
+            .args(["records", "--quiet"])
+            .arg(fixture("formats/openai-chat.jsonl"))
+            .output()
+            .unwrap(),
+    );
+    let first = &recs[0];
+    assert_eq!(first["source"]["line"], 1);
+    assert_eq!(first["model"], "gpt-4o-2024-08-06");
+    assert_eq!(first["task"], "task-17");
+    assert_eq!(first["usage"]["input"], 156);
+    // With --usage counted the joined prompt text is tokenized (o200k, framed).
+    let recs = jsonl(
+        &tokenmaxx()
+            .args(["records", "--quiet", "--usage", "counted"])
+            .arg(fixture("formats/openai-chat.jsonl"))
+            .output()
+            .unwrap(),
+    );
+    assert_eq!(recs[0]["counted"]["tokenizer"], "o200k_base");
+    assert!(recs[0]["counted"]["prompt"].as_u64().unwrap() > 20);
+    assert_eq!(
+        recs[2]["counted"]["prompt"],
+        serde_json::Value::Null,
+        "response-only line has no prompt text"
+    );
+}
+
+#[test]
+fn streams_count_once_with_the_final_usage() {
+    let recs = jsonl(
+        &tokenmaxx()
+            .args(["records", "--quiet"])
+            .arg(fixture("formats/anthropic-stream.jsonl"))
+            .output()
+            .unwrap(),
+    );
+    assert_eq!(recs.len(), 1);
+    assert_eq!(recs[0]["usage"]["output"], 89);
+    assert_eq!(recs[0]["usage"]["cache_read"], 4096);
+    let recs = jsonl(
+        &tokenmaxx()
+            .args(["records", "--quiet"])
+            .arg(fixture("formats/openai-chat-stream.jsonl"))
+            .output()
+            .unwrap(),
+    );
+    assert_eq!(recs.len(), 2);
+    assert_eq!(recs[0]["usage"]["output"], 5);
+    // The second stream never sent usage: its text is counted instead.
+    assert_eq!(recs[1]["usage_source"], "counted");
+}
+
+#[test]
+fn claude_counts_are_flagged_approximate() {
+    let recs = jsonl(
+        &tokenmaxx()
+            .args(["records", "--quiet", "--usage", "counted"])
+            .arg(fixture("formats/anthropic-messages.jsonl"))
+            .output()
+            .unwrap(),
+    );
+    for r in &recs {
+        assert_eq!(r["counted"]["tokenizer"], "approx:o200k_base");
+        assert_eq!(r["counted"]["exact"], false);
+    }
+}
+
+#[test]
+fn anthropic_cache_ttls_are_priced_apart() {
+    // claude-sonnet-4-5: input $3, read $0.30, 5m write $3.75, 1h write $6, output $15.
+    // line 1: 10×3 + 500×0.30 + 1000×3.75 + 2000×6 + 5×15 = 30 + 150 + 3750 + 12000 + 75 = 16005 → $0.016005
+    let recs = jsonl(
+        &tokenmaxx()
+            .args(["records", "--quiet"])
+            .arg(fixture("formats/anthropic-cache-ttl.jsonl"))
+            .output()
+            .unwrap(),
+    );
+    let model = recs[0]["model"].as_str().unwrap();
+    assert!(model.starts_with("claude-sonnet-4-5"), "{model}");
+    assert_eq!(recs[0]["cost_usd"], "0.016005");
+    assert_eq!(recs[0]["cost_breakdown"]["cache_write_1h"], "0.012");
+}
+
+#[test]
+fn examples_report_from_embedded_defaults() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples");
+    let out = tokenmaxx().arg("report").arg(&dir).output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.contains("TOTAL"), "{text}");
+    let rep = stdout_json(
+        &tokenmaxx()
+            .args(["report", "--format", "json", "--by", "provider"])
+            .arg(&dir)
+            .output()
+            .unwrap(),
+    );
+    let providers: Vec<&str> = rep["groups"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|g| g["key"]["provider"].as_str().unwrap())
+        .collect();
+    for p in ["anthropic", "google", "openai"] {
+        assert!(providers.contains(&p), "{providers:?}");
+    }
+    assert_eq!(rep["skipped"]["lines"], 0);
+}
