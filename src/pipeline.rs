@@ -279,13 +279,15 @@ pub struct RunOptions {
 const MAX_WARNINGS_PER_INPUT: u64 = 20;
 
 /// Read every input, bill every record, hand billed records to `sink` in
-/// input order. Skips are reported on stderr as `path:line: reason` and
-/// counted; with `strict` the first one is an error.
+/// input order; `sink(None)` marks the end of a batch (a moment to flush
+/// output for a reader at the other end of a pipe). Skips are reported on
+/// stderr as `path:line: reason` and counted; with `strict` the first one
+/// is an error.
 pub fn run(
     inputs: &[Input],
     biller: &Biller,
     opts: &RunOptions,
-    sink: &mut dyn FnMut(Billed) -> Result<()>,
+    sink: &mut dyn FnMut(Option<Billed>) -> Result<()>,
 ) -> Result<Accounting> {
     let mut acc = Accounting::default();
     let stderr = std::io::stderr();
@@ -313,7 +315,7 @@ pub fn run(
                 .collect();
             for o in outcomes {
                 match o {
-                    Outcome::Billed(b) => sink(*b)?,
+                    Outcome::Billed(b) => sink(Some(*b))?,
                     Outcome::Filtered => acc.filtered += 1,
                     Outcome::Skipped(source, skip) => {
                         if opts.strict {
@@ -335,7 +337,7 @@ pub fn run(
                     }
                 }
             }
-            Ok(())
+            sink(None)
         };
         ingest::read_input(input, &opts.ingest, &mut on_batch)?;
         if warned > MAX_WARNINGS_PER_INPUT {

@@ -704,3 +704,39 @@ fn bad_cli_use_exits_2() {
         assert_eq!(out.status.code(), Some(2), "{args:?}");
     }
 }
+
+/// `tail -f log | tokenmaxx records`: a record comes out while stdin is
+/// still open, not after a full batch or end of input.
+#[test]
+fn records_stream_from_a_live_pipe() {
+    use std::io::BufRead;
+    let bin = assert_cmd::cargo::cargo_bin("tokenmaxx");
+    let mut child = std::process::Command::new(bin)
+        .arg("records")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    writeln!(
+        stdin,
+        "{}",
+        chat_line("gpt-4o", JAN_1_2025, 10, 0, 1, "live")
+    )
+    .unwrap();
+    stdin.flush().unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let mut line = String::new();
+        let _ = std::io::BufReader::new(stdout).read_line(&mut line);
+        let _ = tx.send(line);
+    });
+    let line = rx.recv_timeout(std::time::Duration::from_secs(20));
+    drop(stdin);
+    let _ = child.wait();
+    let line = line.expect("no record while stdin was open");
+    let v: serde_json::Value = serde_json::from_str(&line).unwrap();
+    assert_eq!(v["task"], "live");
+}

@@ -35,7 +35,9 @@ pub fn run(args: ReportArgs) -> Result<Outcome> {
     let run = super::log_run(&args.input)?;
     let mut agg = Aggregate::new(args.by.clone(), run.tz.clone());
     let accounting = pipeline::run(&run.inputs, &run.biller, &run.opts, &mut |b| {
-        agg.add(&b);
+        if let Some(b) = b {
+            agg.add(&b);
+        }
         Ok(())
     })?;
     let report = Report {

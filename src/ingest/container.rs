@@ -5,7 +5,7 @@
 //! order on the parsed values, so output order never depends on threads.
 
 use std::fmt;
-use std::io::{self, BufRead};
+use std::io::{self, BufRead, Read};
 use std::sync::Arc;
 
 use anyhow::Result;
@@ -14,6 +14,7 @@ use serde::de::{self, DeserializeSeed, SeqAccess, Visitor};
 use serde_json::{Map, Value};
 
 use super::format::{self, FormatParser, Skip};
+use super::open::Reader;
 use super::{Event, IngestOptions};
 use crate::record::Source;
 
@@ -27,12 +28,14 @@ const BATCH_BYTES: usize = 8 * 1024 * 1024;
 const DETECT_WINDOW: usize = 64;
 
 pub fn read(
-    mut r: Box<dyn BufRead + Send>,
+    mut r: Reader,
     name: Arc<str>,
+    live: bool,
     opts: &IngestOptions,
     sink: &mut dyn FnMut(Vec<Event>) -> Result<()>,
 ) -> Result<()> {
     let mut fp = FileParser::new(name.clone(), opts);
+    fp.live = live;
     // A stream that fails before its first line (a cut gzip header) is a
     // skipped input, not a fatal error: other files still count.
     let first = match skip_bom(&mut r).and_then(|()| first_significant_byte(&mut r)) {
@@ -66,7 +69,7 @@ pub fn read(
     }
 }
 
-fn skip_bom(r: &mut Box<dyn BufRead + Send>) -> io::Result<()> {
+fn skip_bom(r: &mut Reader) -> io::Result<()> {
     if r.fill_buf()?.starts_with(b"\xef\xbb\xbf") {
         r.consume(3);
     }
@@ -76,7 +79,7 @@ fn skip_bom(r: &mut Box<dyn BufRead + Send>) -> io::Result<()> {
 /// First byte that is not whitespace, without consuming anything but
 /// leading blank lines' worth of the buffer (kept for line numbering: we
 /// only peek here).
-fn first_significant_byte(r: &mut Box<dyn BufRead + Send>) -> io::Result<Option<u8>> {
+fn first_significant_byte(r: &mut Reader) -> io::Result<Option<u8>> {
     let buf = r.fill_buf()?;
     Ok(buf.iter().copied().find(|b| !b.is_ascii_whitespace()))
 }
@@ -85,7 +88,7 @@ fn first_significant_byte(r: &mut Box<dyn BufRead + Send>) -> io::Result<Option<
 /// Reported once for the file instead of once per "line" of noise. Text in
 /// a wrong encoding (Latin-1) is not binary: its lines are reported one by
 /// one as invalid UTF-8.
-fn looks_binary(r: &mut Box<dyn BufRead + Send>) -> io::Result<bool> {
+fn looks_binary(r: &mut Reader) -> io::Result<bool> {
     let buf = r.fill_buf()?;
     let head = &buf[..buf.len().min(8192)];
     if head.contains(&0) {
@@ -98,7 +101,7 @@ fn looks_binary(r: &mut Box<dyn BufRead + Send>) -> io::Result<bool> {
     Ok(control * 10 > head.len())
 }
 
-fn looks_like_csv_header(r: &mut Box<dyn BufRead + Send>) -> io::Result<bool> {
+fn looks_like_csv_header(r: &mut Reader) -> io::Result<bool> {
     let buf = r.fill_buf()?;
     let line_end = memchr::memchr(b'\n', buf).unwrap_or(buf.len());
     let line = &buf[..line_end];
@@ -112,6 +115,9 @@ struct FileParser<'o> {
     opts: &'o IngestOptions,
     parser: Option<Box<dyn FormatParser>>,
     pending: Vec<(Value, Source)>,
+    /// A pipe someone may be watching: hand over what has arrived as soon
+    /// as the input goes quiet instead of waiting for a full batch.
+    live: bool,
 }
 
 impl<'o> FileParser<'o> {
@@ -122,6 +128,7 @@ impl<'o> FileParser<'o> {
             opts,
             parser,
             pending: Vec::new(),
+            live: false,
         }
     }
 
@@ -258,7 +265,7 @@ fn read_line(r: &mut dyn BufRead) -> io::Result<Option<Line>> {
 }
 
 fn read_jsonl(
-    mut r: Box<dyn BufRead + Send>,
+    mut r: Reader,
     lines_before: u64,
     fp: &mut FileParser<'_>,
     sink: &mut dyn FnMut(Vec<Event>) -> Result<()>,
@@ -268,7 +275,11 @@ fn read_jsonl(
         let mut batch: Vec<(u64, Line)> = Vec::with_capacity(BATCH_LINES);
         let mut bytes = 0;
         let mut io_error = None;
+        let mut eof = false;
         while batch.len() < BATCH_LINES && bytes < BATCH_BYTES {
+            if fp.live && !batch.is_empty() && r.buffer().is_empty() {
+                break;
+            }
             match read_line(&mut r) {
                 Ok(Some(l)) => {
                     line_no += 1;
@@ -277,14 +288,16 @@ fn read_jsonl(
                     }
                     batch.push((line_no, l));
                 }
-                Ok(None) => break,
+                Ok(None) => {
+                    eof = true;
+                    break;
+                }
                 Err(e) => {
                     io_error = Some(e);
                     break;
                 }
             }
         }
-        let eof = batch.len() < BATCH_LINES && bytes < BATCH_BYTES;
         let mut events = parse_batch(batch, fp);
         if let Some(e) = &io_error {
             fp.skip(line_no + 1, read_error(e), &mut events);
@@ -334,7 +347,7 @@ fn parse_batch(batch: Vec<(u64, Line)>, fp: &mut FileParser<'_>) -> Vec<Event> {
 /// document (pretty-printed object). A document that fails to parse is
 /// retried as JSONL so one bad first line cannot hide a whole file.
 fn read_jsonl_or_document(
-    mut r: Box<dyn BufRead + Send>,
+    mut r: Reader,
     fp: &mut FileParser<'_>,
     sink: &mut dyn FnMut(Vec<Event>) -> Result<()>,
 ) -> Result<()> {
@@ -401,7 +414,12 @@ fn read_jsonl_or_document(
                     .skip(1)
                     .any(|l| serde_json::from_slice::<Value>(l).is_ok())
             {
-                read_jsonl(Box::new(io::Cursor::new(doc)), leading_blank, fp, sink)
+                read_jsonl(
+                    io::BufReader::new(Box::new(io::Cursor::new(doc))),
+                    leading_blank,
+                    fp,
+                    sink,
+                )
             } else {
                 // serde counts the newline we appended; never point past
                 // the last real line.
@@ -420,7 +438,7 @@ fn read_jsonl_or_document(
 /// Stream `[ {...}, {...} ]` element by element: exports can be large and
 /// must not be held whole. Positions are 1-based element indexes.
 fn read_array(
-    r: Box<dyn BufRead + Send>,
+    r: Reader,
     fp: &mut FileParser<'_>,
     sink: &mut dyn FnMut(Vec<Event>) -> Result<()>,
 ) -> Result<()> {
@@ -492,7 +510,7 @@ fn read_array(
 /// CSV with a header row: each row becomes an object of strings, which the
 /// formats read like JSON (numbers as strings are accepted everywhere).
 fn read_csv(
-    r: Box<dyn BufRead + Send>,
+    r: Reader,
     fp: &mut FileParser<'_>,
     sink: &mut dyn FnMut(Vec<Event>) -> Result<()>,
 ) -> Result<()> {

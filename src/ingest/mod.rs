@@ -116,5 +116,5 @@ pub fn read_input(
 ) -> Result<()> {
     let name: Arc<str> = Arc::from(input.display_name());
     let reader = open::open(input).with_context(|| format!("{name}: cannot open"))?;
-    container::read(reader, name, opts, sink)
+    container::read(reader, name, matches!(input, Input::Stdin), opts, sink)
 }

@@ -10,7 +10,11 @@ const GZIP_MAGIC: &[u8] = &[0x1f, 0x8b];
 const ZSTD_MAGIC: &[u8] = &[0x28, 0xb5, 0x2f, 0xfd];
 const BUF: usize = 256 * 1024;
 
-pub fn open(input: &Input) -> io::Result<Box<dyn BufRead + Send>> {
+/// A buffered input; concrete so callers can see whether data is buffered
+/// (a live pipe is processed as soon as it goes quiet).
+pub type Reader = BufReader<Box<dyn Read + Send>>;
+
+pub fn open(input: &Input) -> io::Result<Reader> {
     let raw: Box<dyn Read + Send> = match input {
         Input::Stdin => Box::new(io::stdin()),
         Input::File(p) => Box::new(File::open(p)?),
@@ -18,21 +22,17 @@ pub fn open(input: &Input) -> io::Result<Box<dyn BufRead + Send>> {
     decompress(raw)
 }
 
-pub fn decompress(raw: Box<dyn Read + Send>) -> io::Result<Box<dyn BufRead + Send>> {
+pub fn decompress(raw: Box<dyn Read + Send>) -> io::Result<Reader> {
     let mut r = BufReader::with_capacity(BUF, raw);
     let head = fill_at_least(&mut r, 4)?;
     if head.starts_with(GZIP_MAGIC) {
-        Ok(Box::new(BufReader::with_capacity(
-            BUF,
-            flate2::bufread::MultiGzDecoder::new(r),
-        )))
+        let d: Box<dyn Read + Send> = Box::new(flate2::bufread::MultiGzDecoder::new(r));
+        Ok(BufReader::with_capacity(BUF, d))
     } else if head.starts_with(ZSTD_MAGIC) {
-        Ok(Box::new(BufReader::with_capacity(
-            BUF,
-            zstd::stream::read::Decoder::with_buffer(r)?,
-        )))
+        let d: Box<dyn Read + Send> = Box::new(zstd::stream::read::Decoder::with_buffer(r)?);
+        Ok(BufReader::with_capacity(BUF, d))
     } else {
-        Ok(Box::new(r))
+        Ok(r)
     }
 }
 
