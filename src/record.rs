@@ -28,21 +28,27 @@ pub struct Usage {
 impl Usage {
     /// Everything the model read: uncached input plus cache reads and writes.
     /// Long-context tiers are decided on this number.
+    // Sums saturate: per-record counts are capped when parsed, but a
+    // hostile file with millions of capped records must not wrap (or panic
+    // in a debug build).
     pub fn total_input(&self) -> u64 {
-        self.input + self.cache_read + self.cache_write_5m + self.cache_write_1h
+        self.input
+            .saturating_add(self.cache_read)
+            .saturating_add(self.cache_write_5m)
+            .saturating_add(self.cache_write_1h)
     }
 
     pub fn total(&self) -> u64 {
-        self.total_input() + self.output
+        self.total_input().saturating_add(self.output)
     }
 
     pub fn add(&mut self, other: &Usage) {
-        self.input += other.input;
-        self.cache_read += other.cache_read;
-        self.cache_write_5m += other.cache_write_5m;
-        self.cache_write_1h += other.cache_write_1h;
-        self.output += other.output;
-        self.reasoning += other.reasoning;
+        self.input = self.input.saturating_add(other.input);
+        self.cache_read = self.cache_read.saturating_add(other.cache_read);
+        self.cache_write_5m = self.cache_write_5m.saturating_add(other.cache_write_5m);
+        self.cache_write_1h = self.cache_write_1h.saturating_add(other.cache_write_1h);
+        self.output = self.output.saturating_add(other.output);
+        self.reasoning = self.reasoning.saturating_add(other.reasoning);
     }
 
     /// Build buckets from a provider that reports input *including* cached
@@ -233,6 +239,19 @@ mod tests {
         let u = Usage::from_inclusive_input(10, 50, 0, 1, 5);
         assert_eq!(u.input, 0);
         assert_eq!(u.reasoning, 1);
+    }
+
+    #[test]
+    fn sums_saturate_instead_of_wrapping() {
+        let big = Usage {
+            input: u64::MAX - 1,
+            output: 5,
+            ..Usage::default()
+        };
+        let mut u = big;
+        u.add(&big);
+        assert_eq!(u.input, u64::MAX);
+        assert_eq!(u.total(), u64::MAX);
     }
 
     #[test]

@@ -80,7 +80,7 @@ impl Distribution {
     pub fn add(&mut self, v: u64) {
         *self.counts.entry(v).or_default() += 1;
         self.n += 1;
-        self.sum += v as u128;
+        self.sum = self.sum.saturating_add(v as u128);
     }
 
     pub fn merge(&mut self, other: &Distribution) {
@@ -101,7 +101,13 @@ impl Distribution {
 
     /// Mean as an exact decimal (rounded to 2 places for display by callers).
     pub fn mean(&self) -> Option<Decimal> {
-        (self.n > 0).then(|| Decimal::from(self.sum as u64) / Decimal::from(self.n))
+        if self.n == 0 {
+            return None;
+        }
+        // The sum of u64 values can exceed u64; Decimal holds 96 bits, and
+        // beyond that (never seen in practice) the mean saturates.
+        let sum = Decimal::try_from_i128_with_scale(self.sum as i128, 0).unwrap_or(Decimal::MAX);
+        Some(sum / Decimal::from(self.n))
     }
 
     /// Nearest-rank percentile: the smallest value with at least `p`% of
