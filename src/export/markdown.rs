@@ -5,33 +5,29 @@ use std::io::Write;
 
 use anyhow::Result;
 
-use super::{Exporter, Report, human_header, human_row, notes};
+use super::{Exporter, Report, human_columns, human_rows, notes};
 
 pub struct MarkdownExporter;
 
 impl Exporter for MarkdownExporter {
     fn write(&self, report: &Report, out: &mut dyn Write) -> Result<()> {
-        let header = human_header(report);
-        let keys = report.aggregate.dims.len().max(1);
-        writeln!(
-            out,
-            "| {} |",
-            header
-                .iter()
-                .map(|h| escape(h))
-                .collect::<Vec<_>>()
-                .join(" | ")
-        )?;
-        let align: Vec<&str> = (0..header.len())
-            .map(|i| if i < keys { ":---" } else { "---:" })
+        let cols = human_columns(report);
+        let titles: Vec<String> = cols.iter().map(|c| escape(&c.title)).collect();
+        writeln!(out, "| {} |", titles.join(" | "))?;
+        let align: Vec<&str> = cols
+            .iter()
+            .map(|c| if c.numeric { "---:" } else { ":---" })
             .collect();
         writeln!(out, "| {} |", align.join(" | "))?;
-        let mut write_row = |row: Vec<String>, bold: bool| -> Result<()> {
+        let rows = human_rows(report, "Total");
+        let last = rows.len() - 1;
+        let bold_total = !report.aggregate.dims.is_empty();
+        for (i, row) in rows.into_iter().enumerate() {
             let cells: Vec<String> = row
                 .iter()
                 .map(|c| {
                     let c = escape(c);
-                    if bold && !c.is_empty() {
+                    if i == last && bold_total && !c.is_empty() {
                         format!("**{c}**")
                     } else {
                         c
@@ -39,21 +35,6 @@ impl Exporter for MarkdownExporter {
                 })
                 .collect();
             writeln!(out, "| {} |", cells.join(" | "))?;
-            Ok(())
-        };
-        if !report.aggregate.dims.is_empty() {
-            for (key, s) in &report.aggregate.groups {
-                write_row(human_row(key, s), false)?;
-            }
-        }
-        let mut total = human_row(&[], &report.aggregate.totals);
-        if report.aggregate.dims.is_empty() {
-            write_row(total, false)?;
-        } else {
-            let mut lead = vec![String::new(); keys];
-            lead[0] = "Total".into();
-            total.splice(0..1, lead);
-            write_row(total, true)?;
         }
         let notes = notes(report);
         if !notes.is_empty() {

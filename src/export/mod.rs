@@ -50,65 +50,74 @@ pub struct Report<'a> {
     pub accounting: &'a Accounting,
 }
 
-/// Token columns shown in tables, in order.
-pub(crate) const USAGE_COLUMNS: [&str; 6] = [
-    "Input",
-    "Cache read",
-    "Cache write",
-    "Output",
-    "Total tokens",
-    "Reasoning",
-];
-
-pub(crate) fn usage_cells(u: &Usage) -> [u64; 6] {
-    [
-        u.input,
-        u.cache_read,
-        u.cache_write_5m + u.cache_write_1h,
-        u.output,
-        u.total(),
-        u.reasoning,
-    ]
+/// A column of a human-readable table. `drop_rank` 0 columns always stay;
+/// on a narrow terminal the highest ranks are dropped first.
+pub(crate) struct Column {
+    pub title: String,
+    pub drop_rank: u8,
+    pub numeric: bool,
 }
 
-/// One row of a human-readable table (table, markdown): the key values then
-/// formatted metric cells.
-pub(crate) fn human_header(report: &Report) -> Vec<String> {
-    let mut h: Vec<String> = report
+/// Columns of the human-readable report (table, markdown), in order.
+pub(crate) fn human_columns(report: &Report) -> Vec<Column> {
+    let col = |title: &str, drop_rank: u8, numeric: bool| Column {
+        title: title.to_string(),
+        drop_rank,
+        numeric,
+    };
+    let mut cols: Vec<Column> = report
         .aggregate
         .dims
         .iter()
-        .map(|d| title(d.as_str()))
+        .map(|d| col(&title(d.as_str()), 0, false))
         .collect();
-    if h.is_empty() {
-        h.push("All".into());
+    if cols.is_empty() {
+        cols.push(col("All", 0, false));
     }
-    h.push("Records".into());
-    h.extend(USAGE_COLUMNS.iter().map(|s| s.to_string()));
-    h.extend(
-        [
-            "Cost (USD)",
-            "$/request",
-            "Out/resp p50",
-            "Out/resp p90",
-            "Cache hit",
-        ]
-        .map(String::from),
-    );
-    h
+    cols.push(col("Records", 0, true));
+    if report.aggregate.totals.unpriced_records > 0 {
+        cols.push(col("Unpriced", 1, true));
+    }
+    for (t, r) in [
+        ("Input", 1),
+        ("Cache read", 2),
+        ("Cache write", 4),
+        ("Output", 1),
+        ("Total tokens", 2),
+        ("Reasoning", 5),
+        ("Cost (USD)", 0),
+        ("$/request", 3),
+        ("Out/resp p50", 4),
+        ("Out/resp p90", 5),
+        ("Cache hit", 3),
+    ] {
+        cols.push(col(t, r, true));
+    }
+    cols
 }
 
-pub(crate) fn human_row(key: &[String], s: &Stats) -> Vec<String> {
+/// One row of cells matching [`human_columns`]: the key values, then
+/// formatted metrics.
+pub(crate) fn human_row(report: &Report, key: &[String], s: &Stats) -> Vec<String> {
     let mut row: Vec<String> = key.to_vec();
     if row.is_empty() {
         row.push("all".into());
     }
-    let mut records = s.records.to_string();
-    if s.unpriced_records > 0 {
-        records = format!("{records} ({} unpriced)", s.unpriced_records);
+    row.push(thousands(s.records));
+    if report.aggregate.totals.unpriced_records > 0 {
+        row.push(thousands(s.unpriced_records));
     }
-    row.push(records);
-    row.extend(usage_cells(&s.usage).iter().map(|n| thousands(*n)));
+    let u = &s.usage;
+    for n in [
+        u.input,
+        u.cache_read,
+        u.cache_write_5m.saturating_add(u.cache_write_1h),
+        u.output,
+        u.total(),
+        u.reasoning,
+    ] {
+        row.push(thousands(n));
+    }
     row.push(if s.priced_records == 0 {
         "unpriced".into()
     } else {
@@ -119,6 +128,27 @@ pub(crate) fn human_row(key: &[String], s: &Stats) -> Vec<String> {
     row.push(opt_num(s.output_per_response.percentile(90)));
     row.push(s.cache_hit_rate().map_or("-".into(), percent));
     row
+}
+
+/// Rows of the human-readable report: one per group, then the totals
+/// (labelled `label` in the first key column). Without `--by` the single
+/// group is the totals and appears once.
+pub(crate) fn human_rows(report: &Report, label: &str) -> Vec<Vec<String>> {
+    let agg = report.aggregate;
+    if agg.dims.is_empty() {
+        return vec![human_row(report, &[], &agg.totals)];
+    }
+    let mut rows: Vec<Vec<String>> = agg
+        .groups
+        .iter()
+        .map(|(k, s)| human_row(report, k, s))
+        .collect();
+    let mut total = human_row(report, &[], &agg.totals);
+    let mut lead = vec![String::new(); agg.dims.len()];
+    lead[0] = label.to_string();
+    total.splice(0..1, lead);
+    rows.push(total);
+    rows
 }
 
 /// Lines printed under a human-readable table: what the totals leave out.

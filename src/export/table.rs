@@ -1,4 +1,6 @@
-//! The default terminal table: fits the terminal width, notes below it.
+//! The default terminal table. On a terminal narrower than the table, the
+//! least important columns are dropped (and named under the table) rather
+//! than wrapping numbers across lines; the full set is always in json/csv.
 
 use std::io::{IsTerminal, Write};
 
@@ -6,42 +8,153 @@ use anyhow::Result;
 use comfy_table::presets::UTF8_FULL_CONDENSED;
 use comfy_table::{CellAlignment, ContentArrangement, Table};
 
-use super::{Exporter, Report, human_header, human_row, notes};
+use super::{Exporter, Report, human_columns, human_rows, notes};
 
 pub struct TableExporter;
 
 impl Exporter for TableExporter {
     fn write(&self, report: &Report, out: &mut dyn Write) -> Result<()> {
+        let mut cols = human_columns(report);
+        let mut rows = human_rows(report, "TOTAL");
+        let width = terminal_width();
+        let mut hidden = Vec::new();
+        if let Some(width) = width {
+            while natural_width(&cols, &rows) > width {
+                // Highest drop rank first; among equals, the rightmost.
+                let Some((i, _)) = cols
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, c)| c.drop_rank > 0)
+                    .max_by_key(|(i, c)| (c.drop_rank, *i))
+                else {
+                    break;
+                };
+                hidden.push(cols.remove(i).title);
+                for r in &mut rows {
+                    r.remove(i);
+                }
+            }
+        }
         let mut t = Table::new();
         t.load_style(UTF8_FULL_CONDENSED);
-        if std::io::stdout().is_terminal() {
+        if let Some(w) = width {
+            // Long keys (model names, file paths) may still wrap.
             t.set_content_arrangement(ContentArrangement::Dynamic);
+            t.set_width(w as u16);
         }
-        let header = human_header(report);
-        let keys = report.aggregate.dims.len().max(1);
-        t.set_header(header);
-        if report.aggregate.dims.is_empty() {
-            // Without --by the single group is the totals.
-            t.add_row(human_row(&[], &report.aggregate.totals));
-        } else {
-            for (key, s) in &report.aggregate.groups {
-                t.add_row(human_row(key, s));
-            }
-            let mut lead = vec![String::new(); keys];
-            lead[0] = "TOTAL".into();
-            let mut row = human_row(&[], &report.aggregate.totals);
-            row.splice(0..1, lead);
-            t.add_row(row);
+        t.set_header(cols.iter().map(|c| c.title.clone()).collect::<Vec<_>>());
+        for r in rows {
+            t.add_row(r);
         }
-        for i in keys..t.column_count() {
-            if let Some(c) = t.column_mut(i) {
-                c.set_cell_alignment(CellAlignment::Right);
+        for (i, c) in cols.iter().enumerate() {
+            if c.numeric
+                && let Some(col) = t.column_mut(i)
+            {
+                col.set_cell_alignment(CellAlignment::Right);
             }
         }
         writeln!(out, "{t}")?;
+        if !hidden.is_empty() {
+            writeln!(
+                out,
+                "Hidden to fit the terminal: {} (widen it, or use --format json/csv/markdown).",
+                hidden.join(", ")
+            )?;
+        }
         for n in notes(report) {
             writeln!(out, "{n}")?;
         }
         Ok(())
+    }
+}
+
+/// Drop columns until the table fits `width`: highest drop rank first,
+/// the rightmost among equals. Returns the hidden titles in table order.
+fn fit(cols: &mut Vec<super::Column>, rows: &mut [Vec<String>], width: usize) -> Vec<String> {
+    let order: Vec<String> = cols.iter().map(|c| c.title.clone()).collect();
+    let mut hidden = Vec::new();
+    while natural_width(cols, rows) > width {
+        let Some((i, _)) = cols
+            .iter()
+            .enumerate()
+            .filter(|(_, c)| c.drop_rank > 0)
+            .max_by_key(|(i, c)| (c.drop_rank, *i))
+        else {
+            break;
+        };
+        hidden.push(cols.remove(i).title);
+        for r in rows.iter_mut() {
+            r.remove(i);
+        }
+    }
+    hidden.sort_by_key(|t| order.iter().position(|o| o == t));
+    hidden
+}
+
+/// Width to fit, only when stdout is a terminal (a file or pipe gets every column).
+fn terminal_width() -> Option<usize> {
+    if !std::io::stdout().is_terminal() {
+        return None;
+    }
+    let t = Table::new();
+    t.width().map(usize::from)
+}
+
+/// Width of the table without wrapping: widest cell per column plus borders
+/// and padding (3 per column, 1 for the last border).
+fn natural_width(cols: &[super::Column], rows: &[Vec<String>]) -> usize {
+    let mut total = 1;
+    for (i, c) in cols.iter().enumerate() {
+        let w = rows
+            .iter()
+            .map(|r| r[i].chars().count())
+            .chain([c.title.chars().count()])
+            .max()
+            .unwrap_or(0);
+        total += w + 3;
+    }
+    total
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::export::Column;
+
+    fn col(title: &str, drop_rank: u8) -> Column {
+        Column {
+            title: title.into(),
+            drop_rank,
+            numeric: true,
+        }
+    }
+
+    #[test]
+    fn narrow_terminal_drops_least_important_columns_first() {
+        let mut cols = vec![
+            col("Model", 0),
+            col("Records", 0),
+            col("p90", 5),
+            col("Input", 1),
+            col("Cost", 0),
+            col("p50", 4),
+        ];
+        let mut rows = vec![vec![
+            "gpt-4o".to_string(),
+            "1".into(),
+            "10".into(),
+            "1,000".into(),
+            "$0.0100".into(),
+            "5".into(),
+        ]];
+        let full = natural_width(&cols, &rows);
+        let hidden = fit(&mut cols, &mut rows, full - 1);
+        assert_eq!(hidden, ["p90"]);
+        assert_eq!(rows[0].len(), 5);
+        let hidden = fit(&mut cols, &mut rows, 10);
+        // Only rank-0 columns remain however narrow the terminal.
+        assert_eq!(hidden, ["Input", "p50"]);
+        let titles: Vec<&str> = cols.iter().map(|c| c.title.as_str()).collect();
+        assert_eq!(titles, ["Model", "Records", "Cost"]);
     }
 }
