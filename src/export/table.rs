@@ -17,24 +17,10 @@ impl Exporter for TableExporter {
         let mut cols = human_columns(report);
         let mut rows = human_rows(report, "TOTAL");
         let width = terminal_width();
-        let mut hidden = Vec::new();
-        if let Some(width) = width {
-            while natural_width(&cols, &rows) > width {
-                // Highest drop rank first; among equals, the rightmost.
-                let Some((i, _)) = cols
-                    .iter()
-                    .enumerate()
-                    .filter(|(_, c)| c.drop_rank > 0)
-                    .max_by_key(|(i, c)| (c.drop_rank, *i))
-                else {
-                    break;
-                };
-                hidden.push(cols.remove(i).title);
-                for r in &mut rows {
-                    r.remove(i);
-                }
-            }
-        }
+        let hidden = match width {
+            Some(w) => fit(&mut cols, &mut rows, w),
+            None => Vec::new(),
+        };
         let mut t = Table::new();
         t.load_style(UTF8_FULL_CONDENSED);
         if let Some(w) = width {
