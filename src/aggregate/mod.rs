@@ -168,16 +168,17 @@ impl Stats {
             }
         }
         if let Some(rc) = b.record.reported_cost_usd {
-            self.reported_cost += rc;
+            self.reported_cost = add_money(self.reported_cost, rc);
             self.reported_cost_records += 1;
         }
         match &b.pricing {
             Pricing::Priced { cost, undated, .. } => {
                 self.priced_records += 1;
                 self.priced_usage.add(&b.usage);
-                self.cost += cost.total;
+                self.cost = add_money(self.cost, cost.total);
                 for (k, v) in &cost.breakdown {
-                    *self.cost_breakdown.entry(k).or_default() += *v;
+                    let e = self.cost_breakdown.entry(k).or_default();
+                    *e = add_money(*e, *v);
                 }
                 self.undated_records += u64::from(*undated);
                 self.long_context_records += u64::from(cost.long_context);
@@ -192,15 +193,16 @@ impl Stats {
         self.unpriced_records += o.unpriced_records;
         self.usage.add(&o.usage);
         self.priced_usage.add(&o.priced_usage);
-        self.cost += o.cost;
+        self.cost = add_money(self.cost, o.cost);
         for (k, v) in &o.cost_breakdown {
-            *self.cost_breakdown.entry(k).or_default() += *v;
+            let e = self.cost_breakdown.entry(k).or_default();
+            *e = add_money(*e, *v);
         }
         self.approx_records += o.approx_records;
         self.counted_records += o.counted_records;
         self.undated_records += o.undated_records;
         self.long_context_records += o.long_context_records;
-        self.reported_cost += o.reported_cost;
+        self.reported_cost = add_money(self.reported_cost, o.reported_cost);
         self.reported_cost_records += o.reported_cost_records;
         self.output_per_response.merge(&o.output_per_response);
     }
@@ -215,6 +217,13 @@ impl Stats {
         let total = self.usage.total_input();
         (total > 0).then(|| Decimal::from(self.usage.cache_read) / Decimal::from(total))
     }
+}
+
+/// Exact sum that saturates instead of panicking. Per-record costs are
+/// bounded (token counts and reported costs are capped when parsed, cost
+/// products are checked), so saturation only shows on absurd overlays.
+fn add_money(a: Decimal, b: Decimal) -> Decimal {
+    a.checked_add(b).unwrap_or(Decimal::MAX)
 }
 
 /// Records grouped by the chosen dimensions, plus totals.

@@ -118,3 +118,18 @@ pub fn read_input(
     let reader = open::open(input).with_context(|| format!("{name}: cannot open"))?;
     container::read(reader, name, matches!(input, Input::Stdin), opts, sink)
 }
+
+/// Read an in-memory input (fuzzing, embedding): the same path as
+/// [`read_input`] after opening (decompression, container and format
+/// detection), as a non-live input named `name`.
+pub fn read_bytes(
+    bytes: Vec<u8>,
+    name: &str,
+    opts: &IngestOptions,
+    sink: &mut dyn FnMut(Vec<Event>) -> Result<()>,
+) -> Result<()> {
+    let name: Arc<str> = Arc::from(name);
+    let reader = open::decompress(Box::new(io::Cursor::new(bytes)))
+        .with_context(|| format!("{name}: cannot open"))?;
+    container::read(reader, name, false, opts, sink)
+}

@@ -449,9 +449,14 @@ pub fn time_of(values: &[&Value], keys: &[&str]) -> Option<Timestamp> {
     })
 }
 
+/// Largest cost (USD) of one request we believe a log reports. Above this
+/// it is broken, and summing such values would overflow `Decimal`.
+pub const MAX_REPORTED_COST_USD: u64 = 1_000_000_000;
+
 /// A decimal from a JSON number or numeric string, without float noise:
-/// numbers are read from their shortest textual form. Negative, empty or
-/// non-numeric values give `None`.
+/// numbers are read from their shortest textual form. Negative, empty,
+/// non-numeric or absurd (above [`MAX_REPORTED_COST_USD`]) values give
+/// `None`.
 pub fn decimal_value(v: &Value) -> Option<Decimal> {
     let text = match v {
         Value::Number(n) => n.to_string(),
@@ -464,7 +469,7 @@ pub fn decimal_value(v: &Value) -> Option<Decimal> {
     let d = Decimal::from_str(&text)
         .or_else(|_| Decimal::from_scientific(&text))
         .ok()?;
-    (!d.is_sign_negative()).then_some(d)
+    (!d.is_sign_negative() && d <= Decimal::from(MAX_REPORTED_COST_USD)).then_some(d)
 }
 
 /// A cost the log carries (`cost_usd`, `costUSD`, `cost`) on any of `values`.
@@ -784,6 +789,23 @@ mod helper_tests {
         assert_eq!(d(json!("")), None);
         assert_eq!(d(json!(-0.5)), None);
         assert_eq!(d(json!("abc")), None);
+    }
+
+    /// Found by tests/fuzz_smoke.rs: two records each reporting a cost
+    /// near `Decimal::MAX` overflowed the report's reported-cost sum (a
+    /// panic in `Stats::add`). Costs no request can have are not believed.
+    #[test]
+    fn absurd_reported_costs_are_ignored() {
+        let d = |v: Value| decimal_value(&v);
+        assert_eq!(d(json!("79228162514264337593543950335")), None);
+        assert_eq!(d(json!(5e28)), None);
+        assert_eq!(d(json!("$1e20")), None);
+        assert_eq!(
+            d(json!(MAX_REPORTED_COST_USD)).map(|d| d.to_string()),
+            Some(MAX_REPORTED_COST_USD.to_string())
+        );
+        let line = json!({"cost_usd": "5e28", "cost": 0.25});
+        assert_eq!(reported_cost(&[&line]), Some(Decimal::new(25, 2)));
     }
 
     #[test]
