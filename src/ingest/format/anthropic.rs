@@ -34,17 +34,26 @@ use std::collections::BTreeMap;
 
 use serde_json::Value;
 
+use super::call::{Held, Reply, Shape, str_of};
 use super::{
     FormatParser, ParseOptions, Skip, WRAPPER_TIME_KEYS, api_error, append_json_text, append_text,
-    attach_text, content_text, count_field, envelope, fill_from_wrappers, str_from, task_from,
-    time_of, unrecognized,
+    content_text, count_field, envelope, time_of, unrecognized,
 };
-use crate::record::{Format, Message, Record, ServiceTier, Source, Text, Usage};
+use crate::record::{Format, Message, Record, Source, Text, Usage};
 
 const PROVIDER: &str = "anthropic";
 const EXPECTED: &str = "an Anthropic Messages request (`model` + `messages`), a `type:\"message\"` response or a stream event";
 const TASK_KEYS: &[&str] = &["metadata.task_id", "task_id", "metadata.user_id"];
 const SESSION_KEYS: &[&str] = &["metadata.session_id", "session_id", "conversation_id"];
+
+/// How calls of this format are assembled (see `call.rs`).
+const SHAPE: Shape = Shape {
+    format: Format::AnthropicMessages,
+    provider: PROVIDER,
+    request_text,
+    task_keys: TASK_KEYS,
+    session_keys: SESSION_KEYS,
+};
 const STREAM_EVENTS: &[&str] = &[
     "message_start",
     "content_block_start",
@@ -171,13 +180,6 @@ impl AUsage {
     }
 }
 
-fn str_of(v: &Value, key: &str) -> Option<String> {
-    v.get(key)
-        .and_then(Value::as_str)
-        .filter(|s| !s.is_empty())
-        .map(str::to_string)
-}
-
 fn request_text(req: &Value, text: &mut Text) {
     let mut system = String::new();
     if let Some(s) = req.get("system") {
@@ -215,14 +217,27 @@ fn request_text(req: &Value, text: &mut Text) {
 
 /// The response side of one call.
 #[derive(Debug, Default)]
-struct Reply {
+struct Parsed {
     model: Option<String>,
     usage: AUsage,
     tier: Option<String>,
     text: String,
 }
 
-fn parse_message(body: &Value) -> Result<Reply, Skip> {
+impl Parsed {
+    fn into_reply(self) -> Reply {
+        Reply {
+            model: self.model,
+            timestamp: None,
+            tier: self.tier,
+            usage: self.usage.usage(),
+            web_search: self.usage.web_search.unwrap_or(0),
+            text: self.text,
+        }
+    }
+}
+
+fn parse_message(body: &Value) -> Result<Parsed, Skip> {
     let usage = match body.get("usage").filter(|u| u.is_object()) {
         Some(u) => AUsage::parse(u)?,
         None => AUsage::default(),
@@ -231,23 +246,12 @@ fn parse_message(body: &Value) -> Result<Reply, Skip> {
     if let Some(c) = body.get("content") {
         content_text(c, &mut text);
     }
-    Ok(Reply {
+    Ok(Parsed {
         model: str_of(body, "model"),
         tier: body.get("usage").and_then(|u| str_of(u, "service_tier")),
         usage,
         text,
     })
-}
-
-struct Held {
-    line: Value,
-    source: Source,
-}
-
-impl Held {
-    fn body(&self) -> &Value {
-        envelope(&self.line).request_or_line()
-    }
 }
 
 /// A content block being reassembled from stream deltas.
@@ -310,48 +314,16 @@ impl Parser {
         &self,
         source: Source,
         req: Option<(&Value, &Value)>,
-        resp: Option<(&Value, &Value, Reply)>,
+        resp: Option<(&Value, &Value, Parsed)>,
     ) -> Result<Record, Skip> {
-        let mut rec = Record::new(source, Format::AnthropicMessages);
-        rec.provider = Some(PROVIDER.to_string());
-        let mut text = Text::default();
-        let mut lines: Vec<&Value> = Vec::with_capacity(2);
-        let mut bodies: Vec<&Value> = Vec::with_capacity(2);
-        if let Some((_, body)) = req {
-            request_text(body, &mut text);
-            bodies.push(body);
-        }
-        if let Some((line, body, reply)) = resp {
-            text.has_response = true;
-            text.response = reply.text;
-            rec.model = reply.model;
-            rec.usage = reply.usage.usage();
-            rec.web_search_requests = reply.usage.web_search.unwrap_or(0);
-            if let Some(t) = reply.tier {
-                rec.service_tier = ServiceTier::from_logged(&t);
-            }
-            lines.push(line);
-            bodies.push(body);
-        }
-        if let Some((line, body)) = req {
-            lines.push(line);
-            if rec.model.is_none() {
-                rec.model = str_of(body, "model");
-            }
-        }
-        let task_lines: Vec<&Value> = lines.iter().rev().copied().collect();
-        rec.task = task_from(&self.opts, &task_lines, &bodies, TASK_KEYS);
-        rec.session = str_from(&lines, &bodies, SESSION_KEYS);
-        fill_from_wrappers(&mut rec, &lines);
-        attach_text(&mut rec, text)?;
-        Ok(rec)
+        let resp = resp.map(|(line, body, reply)| (line, body, reply.into_reply()));
+        SHAPE.build(&self.opts, source, req, resp)
     }
 
+    /// Emit the held request as a text-only record.
     fn flush_pending(&mut self, out: &mut Vec<Record>) {
-        if let Some(h) = self.pending.take()
-            && let Ok(rec) = self.build(h.source.clone(), Some((&h.line, h.body())), None)
-        {
-            out.push(rec);
+        if let Some(h) = self.pending.take() {
+            out.extend(SHAPE.unanswered(&self.opts, &h));
         }
     }
 
@@ -361,7 +333,7 @@ impl Parser {
         if st.usage_invalid {
             usage = AUsage::default();
         }
-        let reply = Reply {
+        let reply = Parsed {
             model: st.model,
             usage,
             tier: st.tier,
@@ -582,10 +554,7 @@ impl FormatParser for Parser {
                 if !body.get("messages").is_some_and(Value::is_array) {
                     return Err(unrecognized(body, EXPECTED));
                 }
-                self.pending = Some(Held {
-                    line: value,
-                    source,
-                });
+                self.pending = Some(Held::new(value, source));
                 Ok(())
             }
         }
@@ -802,7 +771,7 @@ mod tests {
             "usage":{"input_tokens":100,"output_tokens":20,"service_tier":"batch","server_tool_use":{"web_search_requests":3}}});
         let (recs, _) = run(&[resp]);
         assert_eq!(recs[0].web_search_requests, 3);
-        assert_eq!(recs[0].service_tier, ServiceTier::Batch);
+        assert_eq!(recs[0].service_tier, crate::record::ServiceTier::Batch);
     }
 
     #[test]

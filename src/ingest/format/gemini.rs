@@ -28,10 +28,10 @@
 use jiff::Timestamp;
 use serde_json::Value;
 
+use super::call::{Held, Reply, Shape};
 use super::{
-    FormatParser, ParseOptions, Skip, api_error, append_json_text, append_text, attach_text,
-    count_field, envelope, fill_from_wrappers, first_str, parse_timestamp, str_from, task_from,
-    unrecognized,
+    FormatParser, ParseOptions, Skip, api_error, append_json_text, append_text, count_field,
+    envelope, first_str, parse_timestamp, unrecognized,
 };
 use crate::record::{Format, Message, Record, ServiceTier, Source, Text, Usage};
 
@@ -50,6 +50,15 @@ const SESSION_KEYS: &[&str] = &[
     "labels.session_id",
     "conversation_id",
 ];
+
+/// How calls of this format are assembled (see `call.rs`).
+const SHAPE: Shape = Shape {
+    format: Format::Gemini,
+    provider: PROVIDER,
+    request_text,
+    task_keys: TASK_KEYS,
+    session_keys: SESSION_KEYS,
+};
 /// Wrapper keys that may hold the request URL (model in its path).
 const URL_KEYS: &[&str] = &["url", "path", "endpoint", "uri", "request_url", "api_url"];
 
@@ -249,6 +258,17 @@ struct Chunk {
 }
 
 impl Chunk {
+    fn into_reply(self) -> Reply {
+        Reply {
+            model: self.model,
+            timestamp: self.timestamp,
+            tier: None,
+            usage: self.usage.map(|u| u.usage()),
+            web_search: 0,
+            text: self.text,
+        }
+    }
+
     fn parse(body: &Value) -> Result<Chunk, Skip> {
         let usage = usage_meta(body).map(GUsage::parse).transpose()?;
         let mut text = String::new();
@@ -309,17 +329,6 @@ fn strip_models_prefix(m: String) -> String {
     }
 }
 
-struct Held {
-    line: Value,
-    source: Source,
-}
-
-impl Held {
-    fn body(&self) -> &Value {
-        envelope(&self.line).request_or_line()
-    }
-}
-
 /// A response waiting to see whether more chunks of it follow.
 struct Open {
     source: Source,
@@ -349,34 +358,14 @@ impl Parser {
         req: Option<(&Value, &Value)>,
         resp: Option<(&Value, &Value, Chunk)>,
     ) -> Result<Record, Skip> {
-        let mut rec = Record::new(source, Format::Gemini);
-        rec.provider = Some(PROVIDER.to_string());
-        let mut text = Text::default();
-        let mut lines: Vec<&Value> = Vec::with_capacity(2);
-        let mut bodies: Vec<&Value> = Vec::with_capacity(2);
-        if let Some((_, body)) = req {
-            request_text(body, &mut text);
-            bodies.push(body);
-        }
-        if let Some((line, body, chunk)) = resp {
-            text.has_response = true;
-            text.response = chunk.text;
-            rec.model = chunk.model;
-            rec.timestamp = chunk.timestamp;
-            rec.usage = chunk.usage.map(|u| u.usage());
-            lines.push(line);
-            bodies.push(body);
-        }
-        if let Some((line, body)) = req {
-            lines.push(line);
-            if rec.model.is_none() {
-                rec.model = first_str(body, &["model"]);
-            }
-        }
-        let task_lines: Vec<&Value> = lines.iter().rev().copied().collect();
-        rec.task = task_from(&self.opts, &task_lines, &bodies, TASK_KEYS);
-        rec.session = str_from(&lines, &bodies, SESSION_KEYS);
-        fill_from_wrappers(&mut rec, &lines);
+        let lines: Vec<&Value> = resp
+            .as_ref()
+            .map(|r| r.0)
+            .into_iter()
+            .chain(req.map(|r| r.0))
+            .collect();
+        let resp = resp.map(|(line, body, chunk)| (line, body, chunk.into_reply()));
+        let mut rec = SHAPE.build(&self.opts, source, req, resp)?;
         if rec.model.is_none() {
             rec.model = lines
                 .iter()
@@ -391,7 +380,6 @@ impl Parser {
         {
             rec.service_tier = ServiceTier::Batch;
         }
-        attach_text(&mut rec, text)?;
         Ok(rec)
     }
 
@@ -508,10 +496,7 @@ impl FormatParser for Parser {
                 if !is_request(body) {
                     return Err(unrecognized(body, EXPECTED));
                 }
-                self.pending = Some(Held {
-                    line: value,
-                    source,
-                });
+                self.pending = Some(Held::new(value, source));
                 Ok(())
             }
         }

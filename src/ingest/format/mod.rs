@@ -15,6 +15,7 @@ use serde_json::Value;
 use crate::record::{Format, Record, ServiceTier, Source, Text};
 
 pub mod anthropic;
+pub mod call;
 pub mod gemini;
 pub mod generic;
 pub mod openai_chat;

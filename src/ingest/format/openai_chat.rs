@@ -29,12 +29,12 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use jiff::Timestamp;
 use serde_json::Value;
 
+use super::call::{Held, Reply, Shape, str_of};
 use super::{
-    FormatParser, ParseOptions, Skip, api_error, append_json_text, append_text, attach_text,
-    content_text, count_field, count0, envelope, fill_from_wrappers, is_anthropic_request,
-    parse_timestamp, str_from, task_from, unrecognized,
+    FormatParser, ParseOptions, Skip, api_error, append_json_text, append_text, content_text,
+    count_field, count0, envelope, is_anthropic_request, parse_timestamp, unrecognized,
 };
-use crate::record::{Format, Message, Record, ServiceTier, Source, Text, Usage};
+use crate::record::{Format, Message, Record, Source, Text, Usage};
 
 const PROVIDER: &str = "openai";
 const EXPECTED: &str = "an OpenAI chat request (`model` + `messages`), a `chat.completion` response or a `chat.completion.chunk`";
@@ -52,6 +52,15 @@ const SESSION_KEYS: &[&str] = &[
     "conversation_id",
     "metadata.conversation_id",
 ];
+
+/// How calls of this format are assembled (see `call.rs`).
+const SHAPE: Shape = Shape {
+    format: Format::OpenAiChat,
+    provider: PROVIDER,
+    request_text,
+    task_keys: TASK_KEYS,
+    session_keys: SESSION_KEYS,
+};
 
 /// Response, stream chunk, or a `model` + `messages` request that is not
 /// Anthropic's (rule 19 of §0.1).
@@ -212,16 +221,6 @@ fn request_text(req: &Value, text: &mut Text) {
     }
 }
 
-/// The response side, extracted from a response body or a finished stream.
-#[derive(Debug, Default)]
-struct Reply {
-    model: Option<String>,
-    timestamp: Option<Timestamp>,
-    tier: Option<String>,
-    usage: Option<Usage>,
-    text: String,
-}
-
 fn parse_reply(body: &Value) -> Result<Reply, Skip> {
     let usage = usage_of(body.get("usage"))?;
     let mut text = String::new();
@@ -242,28 +241,9 @@ fn parse_reply(body: &Value) -> Result<Reply, Skip> {
         timestamp: body.get("created").and_then(parse_timestamp),
         tier: str_of(body, "service_tier"),
         usage,
+        web_search: 0,
         text,
     })
-}
-
-fn str_of(v: &Value, key: &str) -> Option<String> {
-    v.get(key)
-        .and_then(Value::as_str)
-        .filter(|s| !s.is_empty())
-        .map(str::to_string)
-}
-
-/// A line held back until we know whether its response follows.
-struct Held {
-    line: Value,
-    source: Source,
-    seq: u64,
-}
-
-impl Held {
-    fn body(&self) -> &Value {
-        envelope(&self.line).request_or_line()
-    }
 }
 
 #[derive(Default)]
@@ -387,62 +367,25 @@ impl Parser {
         }
     }
 
-    fn next_seq(&mut self) -> u64 {
-        self.seq += 1;
-        self.seq
-    }
-
-    /// Build one record. `req` is (raw line, request body); `resp` is (raw
-    /// line, response body, extracted reply).
     fn build(
         &self,
         source: Source,
         req: Option<(&Value, &Value)>,
         resp: Option<(&Value, &Value, Reply)>,
     ) -> Result<Record, Skip> {
-        let mut rec = Record::new(source, Format::OpenAiChat);
-        rec.provider = Some(PROVIDER.to_string());
-        let mut text = Text::default();
-        let mut lines: Vec<&Value> = Vec::with_capacity(2);
-        let mut bodies: Vec<&Value> = Vec::with_capacity(2);
-        if let Some((_, body)) = req {
-            request_text(body, &mut text);
-            bodies.push(body);
-        }
-        if let Some((line, body, reply)) = resp {
-            text.has_response = true;
-            text.response = reply.text;
-            rec.model = reply.model;
-            rec.timestamp = reply.timestamp;
-            rec.usage = reply.usage;
-            if let Some(t) = reply.tier {
-                rec.service_tier = ServiceTier::from_logged(&t);
-            }
-            lines.push(line);
-            bodies.push(body);
-        }
-        if let Some((line, body)) = req {
-            lines.push(line);
-            if rec.model.is_none() {
-                rec.model = str_of(body, "model");
-            }
-        }
-        // Task: request line before response line.
-        let task_lines: Vec<&Value> = lines.iter().rev().copied().collect();
-        rec.task = task_from(&self.opts, &task_lines, &bodies, TASK_KEYS);
-        rec.session = str_from(&lines, &bodies, SESSION_KEYS);
-        fill_from_wrappers(&mut rec, &lines);
-        attach_text(&mut rec, text)?;
-        Ok(rec)
+        SHAPE.build(&self.opts, source, req, resp)
     }
 
     /// Emit the held request as a text-only record.
     fn flush_pending(&mut self, out: &mut Vec<Record>) {
-        if let Some(h) = self.pending.take()
-            && let Ok(rec) = self.build(h.source.clone(), Some((&h.line, h.body())), None)
-        {
-            out.push(rec);
+        if let Some(h) = self.pending.take() {
+            out.extend(SHAPE.unanswered(&self.opts, &h));
         }
+    }
+
+    fn next_seq(&mut self) -> u64 {
+        self.seq += 1;
+        self.seq
     }
 
     fn stream_record(&self, st: Stream) -> Result<Record, Skip> {
@@ -452,6 +395,7 @@ impl Parser {
             timestamp: st.created,
             tier: st.tier,
             usage: st.usage,
+            web_search: 0,
         };
         let chunk_body = envelope(&st.first).response.unwrap_or(&st.first);
         let req = st.request.as_ref().map(|h| (&h.line, h.body()));

@@ -18,15 +18,14 @@
 //! side (`previous_response_id`, `conversation`): `input_tokens` still counts
 //! the whole context. The session is `conversation.id` when present.
 
-use jiff::Timestamp;
 use serde_json::Value;
 
+use super::call::{Held, Reply, Shape, str_of};
 use super::{
-    FormatParser, ParseOptions, Skip, api_error, append_json_text, append_text, attach_text,
-    content_text, count_field, count0, envelope, fill_from_wrappers, parse_timestamp, str_from,
-    task_from, unrecognized,
+    FormatParser, ParseOptions, Skip, api_error, append_json_text, append_text, content_text,
+    count_field, count0, envelope, parse_timestamp, unrecognized,
 };
-use crate::record::{Format, Message, Record, ServiceTier, Source, Text, Usage};
+use crate::record::{Format, Message, Record, Source, Text, Usage};
 
 const PROVIDER: &str = "openai";
 const EXPECTED: &str = "an OpenAI Responses request (`model` + `input`), a response (`object:\"response\"`) or a `response.*` stream event";
@@ -44,6 +43,15 @@ const SESSION_KEYS: &[&str] = &[
     "session_id",
     "conversation_id",
 ];
+
+/// How calls of this format are assembled (see `call.rs`).
+const SHAPE: Shape = Shape {
+    format: Format::OpenAiResponses,
+    provider: PROVIDER,
+    request_text,
+    task_keys: TASK_KEYS,
+    session_keys: SESSION_KEYS,
+};
 /// Keys that make a `model` + `input` object a generic log row, not a request.
 const NOT_REQUEST_KEYS: &[&str] = &[
     "output",
@@ -221,16 +229,6 @@ fn request_text(req: &Value, text: &mut Text) {
     }
 }
 
-#[derive(Debug, Default)]
-struct Reply {
-    model: Option<String>,
-    timestamp: Option<Timestamp>,
-    tier: Option<String>,
-    usage: Option<Usage>,
-    web_search: u64,
-    text: String,
-}
-
 fn parse_reply(body: &Value) -> Result<Reply, Skip> {
     let usage = usage_of(body.get("usage"))?;
     let mut text = String::new();
@@ -256,24 +254,6 @@ fn parse_reply(body: &Value) -> Result<Reply, Skip> {
     })
 }
 
-fn str_of(v: &Value, key: &str) -> Option<String> {
-    v.get(key)
-        .and_then(Value::as_str)
-        .filter(|s| !s.is_empty())
-        .map(str::to_string)
-}
-
-struct Held {
-    line: Value,
-    source: Source,
-}
-
-impl Held {
-    fn body(&self) -> &Value {
-        envelope(&self.line).request_or_line()
-    }
-}
-
 pub struct Parser {
     opts: ParseOptions,
     pending: Option<Held>,
@@ -293,47 +273,13 @@ impl Parser {
         req: Option<(&Value, &Value)>,
         resp: Option<(&Value, &Value, Reply)>,
     ) -> Result<Record, Skip> {
-        let mut rec = Record::new(source, Format::OpenAiResponses);
-        rec.provider = Some(PROVIDER.to_string());
-        let mut text = Text::default();
-        let mut lines: Vec<&Value> = Vec::with_capacity(2);
-        let mut bodies: Vec<&Value> = Vec::with_capacity(2);
-        if let Some((_, body)) = req {
-            request_text(body, &mut text);
-            bodies.push(body);
-        }
-        if let Some((line, body, reply)) = resp {
-            text.has_response = true;
-            text.response = reply.text;
-            rec.model = reply.model;
-            rec.timestamp = reply.timestamp;
-            rec.usage = reply.usage;
-            rec.web_search_requests = reply.web_search;
-            if let Some(t) = reply.tier {
-                rec.service_tier = ServiceTier::from_logged(&t);
-            }
-            lines.push(line);
-            bodies.push(body);
-        }
-        if let Some((line, body)) = req {
-            lines.push(line);
-            if rec.model.is_none() {
-                rec.model = str_of(body, "model");
-            }
-        }
-        let task_lines: Vec<&Value> = lines.iter().rev().copied().collect();
-        rec.task = task_from(&self.opts, &task_lines, &bodies, TASK_KEYS);
-        rec.session = str_from(&lines, &bodies, SESSION_KEYS);
-        fill_from_wrappers(&mut rec, &lines);
-        attach_text(&mut rec, text)?;
-        Ok(rec)
+        SHAPE.build(&self.opts, source, req, resp)
     }
 
+    /// Emit the held request as a text-only record.
     fn flush_pending(&mut self, out: &mut Vec<Record>) {
-        if let Some(h) = self.pending.take()
-            && let Ok(rec) = self.build(h.source.clone(), Some((&h.line, h.body())), None)
-        {
-            out.push(rec);
+        if let Some(h) = self.pending.take() {
+            out.extend(SHAPE.unanswered(&self.opts, &h));
         }
     }
 
@@ -418,10 +364,7 @@ impl FormatParser for Parser {
                 if !is_request(body) {
                     return Err(unrecognized(body, EXPECTED));
                 }
-                self.pending = Some(Held {
-                    line: value,
-                    source,
-                });
+                self.pending = Some(Held::new(value, source));
                 Ok(())
             }
         }
@@ -488,7 +431,7 @@ mod tests {
         assert_eq!(r.model.as_deref(), Some("o4-mini-2025-04-16"));
         assert_eq!(
             r.timestamp,
-            Some(Timestamp::from_second(1741476542).unwrap())
+            Some(jiff::Timestamp::from_second(1741476542).unwrap())
         );
         let u = r.usage.unwrap();
         assert_eq!(

@@ -1,0 +1,121 @@
+//! One API call assembled from a request line and a response line (either
+//! may be missing). Every provider format extracts a [`Reply`] from its own
+//! response shape and the request text from its own request shape; joining
+//! them, and reading task, session, timestamp, tier and cost from bodies and
+//! wrappers, is the same everywhere and lives here.
+
+use jiff::Timestamp;
+use serde_json::Value;
+
+use super::{ParseOptions, Skip, attach_text, envelope, fill_from_wrappers, str_from, task_from};
+use crate::record::{Format, Record, ServiceTier, Source, Text, Usage};
+
+/// The response side of one call, as a format extracted it.
+#[derive(Debug, Default)]
+pub struct Reply {
+    pub model: Option<String>,
+    pub timestamp: Option<Timestamp>,
+    /// Service tier as logged (`batch`, `flex`, `default`, …).
+    pub tier: Option<String>,
+    pub usage: Option<Usage>,
+    pub web_search: u64,
+    pub text: String,
+}
+
+/// A request line held back until we know whether its response follows.
+pub struct Held {
+    pub line: Value,
+    pub source: Source,
+    /// Arrival order, for formats whose calls can complete out of order.
+    pub seq: u64,
+}
+
+impl Held {
+    pub fn new(line: Value, source: Source) -> Held {
+        Held {
+            line,
+            source,
+            seq: 0,
+        }
+    }
+
+    /// The request body: the line itself, or its `request` side.
+    pub fn body(&self) -> &Value {
+        envelope(&self.line).request_or_line()
+    }
+}
+
+/// What differs between provider formats when a call is assembled.
+pub struct Shape {
+    pub format: Format,
+    pub provider: &'static str,
+    /// Prompt messages and tool definitions of a request body.
+    pub request_text: fn(&Value, &mut Text),
+    pub task_keys: &'static [&'static str],
+    pub session_keys: &'static [&'static str],
+}
+
+impl Shape {
+    /// Build one record. `req` is (raw line, request body); `resp` is (raw
+    /// line, response body, extracted reply). The reply wins for model and
+    /// timestamp; the request fills what it lacks; wrapper lines fill the
+    /// rest. Refused (`no usage`) when there is neither usage nor text.
+    pub fn build(
+        &self,
+        opts: &ParseOptions,
+        source: Source,
+        req: Option<(&Value, &Value)>,
+        resp: Option<(&Value, &Value, Reply)>,
+    ) -> Result<Record, Skip> {
+        let mut rec = Record::new(source, self.format);
+        rec.provider = Some(self.provider.to_string());
+        let mut text = Text::default();
+        let mut lines: Vec<&Value> = Vec::with_capacity(2);
+        let mut bodies: Vec<&Value> = Vec::with_capacity(2);
+        if let Some((_, body)) = req {
+            (self.request_text)(body, &mut text);
+            bodies.push(body);
+        }
+        if let Some((line, body, reply)) = resp {
+            text.has_response = true;
+            text.response = reply.text;
+            rec.model = reply.model;
+            rec.timestamp = reply.timestamp;
+            rec.usage = reply.usage;
+            rec.web_search_requests = reply.web_search;
+            if let Some(t) = reply.tier {
+                rec.service_tier = ServiceTier::from_logged(&t);
+            }
+            lines.push(line);
+            bodies.push(body);
+        }
+        if let Some((line, body)) = req {
+            lines.push(line);
+            if rec.model.is_none() {
+                rec.model = str_of(body, "model");
+            }
+        }
+        // Task: the request line is asked before the response line.
+        let task_lines: Vec<&Value> = lines.iter().rev().copied().collect();
+        rec.task = task_from(opts, &task_lines, &bodies, self.task_keys);
+        rec.session = str_from(&lines, &bodies, self.session_keys);
+        fill_from_wrappers(&mut rec, &lines);
+        attach_text(&mut rec, text)?;
+        Ok(rec)
+    }
+
+    /// A held request whose response never came: a text-only record (or
+    /// nothing, when it has no text either).
+    pub fn unanswered(&self, opts: &ParseOptions, h: &Held) -> Option<Record> {
+        self.build(opts, h.source.clone(), Some((&h.line, h.body())), None)
+            .ok()
+    }
+}
+
+/// A non-empty string field.
+pub fn str_of(v: &Value, key: &str) -> Option<String> {
+    v.get(key)
+        .and_then(Value::as_str)
+        .filter(|s| !s.is_empty())
+        .map(str::to_string)
+}
