@@ -296,24 +296,9 @@ impl FormatParser for Parser {
 mod tests {
     use super::*;
     use serde_json::json;
-    use std::sync::Arc;
 
     fn run(lines: &[Value]) -> (Vec<Record>, Vec<Skip>) {
-        let mut p = Parser::new(ParseOptions::default());
-        let path: Arc<str> = Arc::from("t.csv");
-        let mut out = Vec::new();
-        let mut skips = Vec::new();
-        for (i, l) in lines.iter().enumerate() {
-            if let Err(s) = p.push(
-                l.clone(),
-                super::super::source(&path, i as u64 + 1),
-                &mut out,
-            ) {
-                skips.push(s);
-            }
-        }
-        p.finish(&mut out);
-        (out, skips)
+        super::super::run_parser(&mut Parser::new(ParseOptions::default()), lines)
     }
 
     fn buckets(u: Usage) -> (u64, u64, u64, u64, u64) {

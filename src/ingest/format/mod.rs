@@ -716,6 +716,22 @@ pub fn is_anthropic_request(v: &Value) -> bool {
     !openai_model && has("max_tokens")
 }
 
+/// Feed `lines` to a parser as lines 1, 2, … of one file; the records it
+/// produced and the skips it reported. For the formats' unit tests.
+#[cfg(test)]
+pub(crate) fn run_parser(p: &mut dyn FormatParser, lines: &[Value]) -> (Vec<Record>, Vec<Skip>) {
+    let path: Arc<str> = Arc::from("t.jsonl");
+    let mut out = Vec::new();
+    let mut skips = Vec::new();
+    for (i, l) in lines.iter().enumerate() {
+        if let Err(s) = p.push(l.clone(), source(&path, i as u64 + 1), &mut out) {
+            skips.push(s);
+        }
+    }
+    p.finish(&mut out);
+    (out, skips)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
