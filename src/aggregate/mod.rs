@@ -207,6 +207,12 @@ impl Stats {
         self.output_per_response.merge(&o.output_per_response);
     }
 
+    /// The cost to show: `None` when there are records but none could be
+    /// priced (an unknown cost is not $0); an empty group costs exactly 0.
+    pub fn known_cost(&self) -> Option<Decimal> {
+        (self.priced_records > 0 || self.records == 0).then_some(self.cost)
+    }
+
     /// Mean cost of a priced request.
     pub fn cost_per_request(&self) -> Option<Decimal> {
         (self.priced_records > 0).then(|| self.cost / Decimal::from(self.priced_records))

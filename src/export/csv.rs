@@ -63,11 +63,8 @@ fn cells(s: &Stats) -> Vec<String> {
         u.output.to_string(),
         u.reasoning.to_string(),
         u.total().to_string(),
-        if s.priced_records > 0 {
-            s.cost.normalize().to_string()
-        } else {
-            String::new()
-        },
+        s.known_cost()
+            .map_or(String::new(), |c| c.normalize().to_string()),
         s.cost_per_request()
             .map_or(String::new(), |c| c.round_dp(8).normalize().to_string()),
         opt(s.output_per_response.percentile(50)),

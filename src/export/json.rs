@@ -82,14 +82,7 @@ fn stats_json(s: &Stats) -> Map<String, Value> {
     m.insert("unpriced_records".into(), json!(s.unpriced_records));
     m.insert("usage".into(), usage_json(&s.usage));
     m.insert("priced_usage".into(), usage_json(&s.priced_usage));
-    m.insert(
-        "cost_usd".into(),
-        if s.priced_records > 0 {
-            dec(s.cost)
-        } else {
-            Value::Null
-        },
-    );
+    m.insert("cost_usd".into(), s.known_cost().map_or(Value::Null, dec));
     m.insert("cost_breakdown".into(), Value::Object(breakdown));
     m.insert(
         "cost_per_request_usd".into(),

@@ -118,11 +118,7 @@ pub(crate) fn human_row(report: &Report, key: &[String], s: &Stats) -> Vec<Strin
     ] {
         row.push(thousands(n));
     }
-    row.push(if s.priced_records == 0 {
-        "unpriced".into()
-    } else {
-        money(s.cost, 4)
-    });
+    row.push(s.known_cost().map_or("unpriced".into(), |c| money(c, 4)));
     row.push(s.cost_per_request().map_or("-".into(), |c| money(c, 6)));
     row.push(opt_num(s.output_per_response.percentile(50)));
     row.push(opt_num(s.output_per_response.percentile(90)));
