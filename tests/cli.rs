@@ -740,3 +740,25 @@ fn records_stream_from_a_live_pipe() {
     let v: serde_json::Value = serde_json::from_str(&line).unwrap();
     assert_eq!(v["task"], "live");
 }
+
+/// Nothing read costs exactly $0; it is not "unpriced".
+#[test]
+fn empty_input_costs_zero() {
+    let rep = stdout_json(
+        &tokenmaxx()
+            .args(["report", "--format", "json"])
+            .write_stdin("")
+            .output()
+            .unwrap(),
+    );
+    assert_eq!(rep["totals"]["records"], 0);
+    assert_eq!(rep["totals"]["cost_usd"], "0");
+    let out = tokenmaxx()
+        .args(["report"])
+        .write_stdin("")
+        .output()
+        .unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(!text.contains("unpriced"), "{text}");
+    assert!(text.contains("$0.0000"), "{text}");
+}
