@@ -762,3 +762,35 @@ fn empty_input_costs_zero() {
     assert!(!text.contains("unpriced"), "{text}");
     assert!(text.contains("$0.0000"), "{text}");
 }
+
+/// Without a task field the conversation is the task; `--task-key` decides
+/// alone when given.
+#[test]
+fn conversation_is_the_task_when_none_is_logged() {
+    let line = r#"{"object":"chat.completion","created":1735689600,"model":"gpt-4o","metadata":{"session_id":"conv-9","ticket":"T-1"},"choices":[],"usage":{"prompt_tokens":3,"completion_tokens":1}}"#;
+    let recs = jsonl(
+        &tokenmaxx()
+            .arg("records")
+            .write_stdin(line)
+            .output()
+            .unwrap(),
+    );
+    assert_eq!(recs[0]["session"], "conv-9");
+    assert_eq!(recs[0]["task"], "conv-9");
+    let recs = jsonl(
+        &tokenmaxx()
+            .args(["records", "--task-key", "/metadata/ticket"])
+            .write_stdin(line)
+            .output()
+            .unwrap(),
+    );
+    assert_eq!(recs[0]["task"], "T-1");
+    let recs = jsonl(
+        &tokenmaxx()
+            .args(["records", "--task-key", "metadata.missing"])
+            .write_stdin(line)
+            .output()
+            .unwrap(),
+    );
+    assert_eq!(recs[0]["task"], serde_json::Value::Null);
+}

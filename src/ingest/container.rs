@@ -16,7 +16,7 @@ use serde_json::{Map, Value};
 use super::format::{self, FormatParser, Skip};
 use super::open::Reader;
 use super::{Event, IngestOptions};
-use crate::record::Source;
+use crate::record::{Record, Source};
 
 /// Lines longer than this are skipped without being held in memory.
 /// 256 MiB is far above any real request (a 1M-token prompt is ~4 MB).
@@ -163,12 +163,10 @@ impl<'o> FileParser<'o> {
         let parser = self.parser.as_mut().expect("parser chosen before feeding");
         let mut records = Vec::new();
         let at = source.clone();
-        match parser.push(value, source, &mut records) {
-            Ok(()) => out.extend(records.into_iter().map(|r| Event::Record(Box::new(r)))),
-            Err(skip) => {
-                out.extend(records.into_iter().map(|r| Event::Record(Box::new(r))));
-                out.push(Event::Skip { source: at, skip });
-            }
+        let result = parser.push(value, source, &mut records);
+        self.emit(records, out);
+        if let Err(skip) = result {
+            out.push(Event::Skip { source: at, skip });
         }
     }
 
@@ -186,8 +184,20 @@ impl<'o> FileParser<'o> {
         if let Some(p) = self.parser.as_mut() {
             let mut records = Vec::new();
             p.finish(&mut records);
-            out.extend(records.into_iter().map(|r| Event::Record(Box::new(r))));
+            self.emit(records, out);
         }
+    }
+
+    fn emit(&self, records: Vec<Record>, out: &mut Vec<Event>) {
+        // Without an explicit task id the conversation is the task, unless
+        // --task-key named a field, which then decides alone.
+        let by_session = self.opts.parse.task_key.is_none();
+        out.extend(records.into_iter().map(|mut r| {
+            if by_session && r.task.is_none() {
+                r.task = r.session.clone();
+            }
+            Event::Record(Box::new(r))
+        }));
     }
 }
 
