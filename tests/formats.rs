@@ -269,3 +269,37 @@ fn examples_report_from_embedded_defaults() {
     }
     assert_eq!(rep["skipped"]["lines"], 0);
 }
+
+/// An OpenAI-compatible gateway log (OpenRouter, LiteLLM) of a Claude model
+/// whose first line is a bare request: the request alone looks Anthropic
+/// (rule 19 decides by the `claude` model name), but the responses are
+/// `chat.completion` objects. The file must be read as OpenAI chat, not have
+/// every response skipped as an unrecognized Anthropic record.
+#[test]
+fn request_first_file_is_detected_by_its_responses() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("gateway.jsonl");
+    std::fs::write(
+        &path,
+        concat!(
+            r#"{"model":"claude-sonnet-4-5","messages":[{"role":"user","content":"hi"}]}"#,
+            "\n",
+            r#"{"id":"gen-1","object":"chat.completion","created":1760000000,"model":"claude-sonnet-4-5-20250929","choices":[{"message":{"role":"assistant","content":"yo"}}],"usage":{"prompt_tokens":1010,"completion_tokens":2,"prompt_tokens_details":{"cached_tokens":1000}}}"#,
+            "\n",
+        ),
+    )
+    .unwrap();
+    let recs = jsonl(
+        &tokenmaxx()
+            .args(["records", "--quiet"])
+            .arg(&path)
+            .output()
+            .unwrap(),
+    );
+    assert_eq!(recs.len(), 1, "{recs:?}");
+    assert_eq!(recs[0]["format"], "openai-chat");
+    assert_eq!(recs[0]["source"]["line"], 1);
+    assert_eq!(recs[0]["usage_source"], "reported");
+    assert_eq!(recs[0]["usage"]["input"], 10);
+    assert_eq!(recs[0]["usage"]["cache_read"], 1000);
+}

@@ -16,7 +16,7 @@ use serde_json::{Map, Value};
 use super::format::{self, FormatParser, Skip};
 use super::open::Reader;
 use super::{Event, IngestOptions};
-use crate::record::{Record, Source};
+use crate::record::{Format, Record, Source};
 
 /// Lines longer than this are skipped without being held in memory.
 /// 256 MiB is far above any real request (a 1M-token prompt is ~4 MB).
@@ -115,6 +115,10 @@ struct FileParser<'o> {
     opts: &'o IngestOptions,
     parser: Option<Box<dyn FormatParser>>,
     pending: Vec<(Value, Source)>,
+    /// The format of a bare request seen while `pending` fills: used when
+    /// no response line decides the format first (see
+    /// [`format::is_bare_messages_request`]).
+    tentative: Option<Format>,
     /// A pipe someone may be watching: hand over what has arrived as soon
     /// as the input goes quiet instead of waiting for a full batch.
     live: bool,
@@ -128,6 +132,7 @@ impl<'o> FileParser<'o> {
             opts,
             parser,
             pending: Vec::new(),
+            tentative: None,
             live: false,
         }
     }
@@ -139,24 +144,40 @@ impl<'o> FileParser<'o> {
     fn push(&mut self, value: Value, line: u64, out: &mut Vec<Event>) {
         let source = self.source(line);
         if self.parser.is_none() {
-            match format::detect(&value) {
-                Some(f) => {
-                    self.parser = Some(format::parser_for(f, &self.opts.parse));
-                    for (v, s) in std::mem::take(&mut self.pending) {
-                        self.feed(v, s, out);
-                    }
+            let detected = format::detect(&value);
+            let chat_or_anthropic =
+                |f: &Format| matches!(f, Format::OpenAiChat | Format::AnthropicMessages);
+            match detected {
+                Some(f) if chat_or_anthropic(&f) && format::is_bare_messages_request(&value) => {
+                    self.tentative.get_or_insert(f);
                 }
-                None => {
-                    self.pending.push((value, source));
-                    if self.pending.len() > DETECT_WINDOW {
-                        let (_, s) = self.pending.remove(0);
-                        out.push(unrecognized(s));
-                    }
+                Some(f) if self.tentative.is_none() || chat_or_anthropic(&f) => {
+                    self.choose(f, out);
+                    self.feed(value, source, out);
                     return;
                 }
+                _ => {}
             }
+            self.pending.push((value, source));
+            if self.pending.len() > DETECT_WINDOW {
+                if let Some(f) = self.tentative {
+                    self.choose(f, out);
+                } else {
+                    let (_, s) = self.pending.remove(0);
+                    out.push(unrecognized(s));
+                }
+            }
+            return;
         }
         self.feed(value, source, out);
+    }
+
+    /// Settle the file's format and replay the values held meanwhile.
+    fn choose(&mut self, f: Format, out: &mut Vec<Event>) {
+        self.parser = Some(format::parser_for(f, &self.opts.parse));
+        for (v, s) in std::mem::take(&mut self.pending) {
+            self.feed(v, s, out);
+        }
     }
 
     fn feed(&mut self, value: Value, source: Source, out: &mut Vec<Event>) {
@@ -178,6 +199,11 @@ impl<'o> FileParser<'o> {
     }
 
     fn finish(&mut self, out: &mut Vec<Event>) {
+        if self.parser.is_none()
+            && let Some(f) = self.tentative
+        {
+            self.choose(f, out);
+        }
         for (_, s) in std::mem::take(&mut self.pending) {
             out.push(unrecognized(s));
         }

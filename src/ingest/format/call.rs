@@ -72,6 +72,10 @@ impl Shape {
         let mut text = Text::default();
         let mut lines: Vec<&Value> = Vec::with_capacity(2);
         let mut bodies: Vec<&Value> = Vec::with_capacity(2);
+        // The tier a response reports is the one that served the call (a
+        // `priority` request may be served at `default`): wrappers must not
+        // override it.
+        let mut body_tier = None;
         if let Some((_, body)) = req {
             (self.request_text)(body, &mut text);
             bodies.push(body);
@@ -85,6 +89,7 @@ impl Shape {
             rec.web_search_requests = reply.web_search;
             if let Some(t) = reply.tier {
                 rec.service_tier = ServiceTier::from_logged(&t);
+                body_tier = Some(rec.service_tier);
             }
             lines.push(line);
             bodies.push(body);
@@ -100,6 +105,9 @@ impl Shape {
         rec.task = task_from(opts, &task_lines, &bodies, self.task_keys);
         rec.session = str_from(&lines, &bodies, self.session_keys);
         fill_from_wrappers(&mut rec, &lines);
+        if let Some(t) = body_tier {
+            rec.service_tier = t;
+        }
         attach_text(&mut rec, text)?;
         Ok(rec)
     }

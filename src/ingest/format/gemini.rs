@@ -255,6 +255,9 @@ struct Chunk {
     timestamp: Option<Timestamp>,
     usage: Option<GUsage>,
     text: String,
+    /// Candidates without a `finishReason`: a stream chunk that more chunks
+    /// of the same call follow (only the last chunk has one).
+    unfinished: bool,
 }
 
 impl Chunk {
@@ -272,12 +275,13 @@ impl Chunk {
     fn parse(body: &Value) -> Result<Chunk, Skip> {
         let usage = usage_meta(body).map(GUsage::parse).transpose()?;
         let mut text = String::new();
-        for cand in body
-            .get("candidates")
-            .and_then(Value::as_array)
-            .into_iter()
-            .flatten()
-        {
+        let candidates = body.get("candidates").and_then(Value::as_array);
+        let unfinished = candidates.is_some_and(|c| {
+            !c.is_empty()
+                && c.iter()
+                    .all(|c| get2(c, "finishReason", "finish_reason").is_none_or(Value::is_null))
+        });
+        for cand in candidates.into_iter().flatten() {
             if let Some(c) = cand.get("content") {
                 content_parts_text(c, &mut text);
             }
@@ -294,12 +298,28 @@ impl Chunk {
             timestamp: get2(body, "createTime", "create_time").and_then(parse_timestamp),
             usage,
             text,
+            unfinished,
         })
+    }
+
+    /// Whether `next` continues this call: the same `responseId`, or, in
+    /// logs from before response ids, an id-less chunk after an unfinished
+    /// id-less chunk of the same model.
+    fn continued_by(&self, next: &Chunk) -> bool {
+        match (&self.id, &next.id) {
+            (Some(a), Some(b)) => a == b,
+            (None, None) => {
+                self.unfinished
+                    && (self.model.is_none() || next.model.is_none() || self.model == next.model)
+            }
+            _ => false,
+        }
     }
 
     /// Add the next chunk of the same stream.
     fn merge(&mut self, next: Chunk) {
         self.text.push_str(&next.text);
+        self.unfinished = next.unfinished;
         if self.model.is_none() {
             self.model = next.model;
         }
@@ -417,8 +437,7 @@ impl Parser {
             }
         };
         if let Some(open) = self.open.as_mut()
-            && open.chunk.id.is_some()
-            && open.chunk.id == chunk.id
+            && open.chunk.continued_by(&chunk)
         {
             open.chunk.merge(chunk);
             return Ok(());
@@ -610,6 +629,32 @@ mod tests {
         assert_eq!(buckets(recs[0].usage.unwrap()), (5, 0, 4, 0));
         assert_eq!(recs[0].text.as_ref().unwrap().response, "One, two.");
         assert!(recs[0].text.as_ref().unwrap().has_prompt);
+    }
+
+    /// Gemini API logs from before `responseId` existed: a stream's chunks
+    /// carry no id. A chunk whose candidates have no `finishReason` is not
+    /// the last one, so the next id-less chunk continues the same call; the
+    /// prompt must be billed once, not once per chunk.
+    #[test]
+    fn stream_chunks_without_response_id_are_one_call() {
+        let lines = vec![
+            json!({"candidates":[{"content":{"role":"model","parts":[{"text":"One, "}]}}],
+                   "usageMetadata":{"promptTokenCount":100,"candidatesTokenCount":2},"modelVersion":"gemini-2.5-flash"}),
+            json!({"candidates":[{"content":{"role":"model","parts":[{"text":"two."}]},"finishReason":"STOP"}],
+                   "usageMetadata":{"promptTokenCount":100,"candidatesTokenCount":4,"thoughtsTokenCount":30},"modelVersion":"gemini-2.5-flash"}),
+            // Two complete (finished) id-less responses stay two calls.
+            json!({"candidates":[{"content":{"role":"model","parts":[{"text":"a"}]},"finishReason":"STOP"}],
+                   "usageMetadata":{"promptTokenCount":7,"candidatesTokenCount":1},"modelVersion":"gemini-2.5-flash"}),
+            json!({"candidates":[{"content":{"role":"model","parts":[{"text":"b"}]},"finishReason":"STOP"}],
+                   "usageMetadata":{"promptTokenCount":8,"candidatesTokenCount":1},"modelVersion":"gemini-2.5-flash"}),
+        ];
+        let (recs, skips) = run(&lines);
+        assert!(skips.is_empty());
+        assert_eq!(recs.len(), 3);
+        assert_eq!(buckets(recs[0].usage.unwrap()), (100, 0, 34, 30));
+        assert_eq!(recs[0].text.as_ref().unwrap().response, "One, two.");
+        assert_eq!(buckets(recs[1].usage.unwrap()), (7, 0, 1, 0));
+        assert_eq!(buckets(recs[2].usage.unwrap()), (8, 0, 1, 0));
     }
 
     #[test]

@@ -92,6 +92,33 @@ pub fn detect(v: &Value) -> Option<Format> {
     None
 }
 
+/// A `model` + `messages` request with no response beside it (bare, or a
+/// wrapper without a response side). Such a line tells OpenAI chat from
+/// Anthropic only by rule 19's weak signals (a `claude` model name behind an
+/// OpenAI-compatible gateway, `max_tokens`), so a file's format is better
+/// decided by the first response that follows it.
+pub fn is_bare_messages_request(v: &Value) -> bool {
+    let env = envelope(v);
+    if env.response.is_some() {
+        return false;
+    }
+    let body = env.request_or_line();
+    const RESPONSE_KEYS: &[&str] = &[
+        "choices",
+        "usage",
+        "object",
+        "type",
+        "content",
+        "candidates",
+        "usageMetadata",
+        "usage_metadata",
+        "output",
+        "response",
+    ];
+    body.get("messages").is_some_and(Value::is_array)
+        && !RESPONSE_KEYS.iter().any(|k| body.get(*k).is_some())
+}
+
 fn detect_unwrapped(v: &Value) -> Option<Format> {
     if openai_chat::detect(v) {
         Some(Format::OpenAiChat)

@@ -775,6 +775,26 @@ mod tests {
         assert_eq!(skips[1].reason, "api error");
     }
 
+    /// The tier the response reports is the one that was served (OpenAI
+    /// may serve a `priority` or `flex` request at the default tier): a
+    /// wrapper's logged tier must not override it.
+    #[test]
+    fn response_tier_wins_over_wrapper_tier() {
+        let line = json!({"service_tier":"priority",
+            "request":{"model":"gpt-4o","service_tier":"priority","messages":[{"role":"user","content":"hi"}]},
+            "response":{"object":"chat.completion","model":"gpt-4o-2024-08-06","service_tier":"default",
+                        "choices":[{"message":{"role":"assistant","content":"yo"}}],"usage":{"prompt_tokens":10,"completion_tokens":2}}});
+        let (recs, _) = run(&[line]);
+        assert_eq!(recs[0].service_tier, crate::record::ServiceTier::Standard);
+        // Without a tier in the response, the wrapper's is used.
+        let line = json!({"service_tier":"flex",
+            "request":{"model":"o3","messages":[{"role":"user","content":"hi"}]},
+            "response":{"object":"chat.completion","model":"o3-2025-04-16",
+                        "choices":[{"message":{"role":"assistant","content":"yo"}}],"usage":{"prompt_tokens":10,"completion_tokens":2}}});
+        let (recs, _) = run(&[line]);
+        assert_eq!(recs[0].service_tier, crate::record::ServiceTier::Flex);
+    }
+
     #[test]
     fn response_without_usage_or_text_is_skipped() {
         let (recs, skips) =
