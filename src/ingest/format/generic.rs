@@ -22,8 +22,11 @@
 //! `input_tokens` is the *total* input including cached tokens, as OpenAI
 //! and Gemini report it, so `input = input_tokens − cached − cache_write`;
 //! unless the row uses Anthropic's names `cache_read_input_tokens` /
-//! `cache_creation_input_tokens`, in which case the counts are additive
-//! (`input_tokens` is uncached input only) and writes are 5-minute writes.
+//! `cache_creation_input_tokens` beside `input_tokens` (not `prompt_tokens`,
+//! which LiteLLM-style rows report inclusive of cache), in which case the
+//! counts are additive (`input_tokens` is uncached input only) and writes
+//! are 5-minute writes. Cached and reasoning counts are also read from
+//! OpenAI-style `usage.prompt_tokens_details` / `completion_tokens_details`.
 //! `output_tokens` includes reasoning. A lone `total_tokens` cannot be split
 //! into buckets and is ignored.
 //!
@@ -148,18 +151,41 @@ fn field<'v>(
     None
 }
 
-/// Where token counts may be: the row, then a nested `usage` object.
+/// Where token counts may be: the row, then a nested `usage` object, then
+/// OpenAI-style detail objects inside it (`prompt_tokens_details.cached_tokens`,
+/// `completion_tokens_details.reasoning_tokens`, as LiteLLM's usage object has).
 fn counts_in(row: &Map<String, Value>) -> impl Iterator<Item = &Map<String, Value>> {
-    std::iter::once(row).chain(row.get("usage").and_then(Value::as_object))
+    let usage = row.get("usage").and_then(Value::as_object);
+    let details = usage.into_iter().flat_map(|u| {
+        DETAIL_KEYS
+            .iter()
+            .filter_map(move |k| u.get(*k).and_then(Value::as_object))
+    });
+    std::iter::once(row).chain(usage).chain(details)
 }
 
-fn count_of(row: &Map<String, Value>, names: &[&'static str]) -> Result<Option<u64>, Skip> {
+const DETAIL_KEYS: &[&str] = &[
+    "prompt_tokens_details",
+    "input_tokens_details",
+    "completion_tokens_details",
+    "output_tokens_details",
+];
+
+/// The first count found under `names`, with the name it was found under.
+fn count_named(
+    row: &Map<String, Value>,
+    names: &[&'static str],
+) -> Result<Option<(&'static str, u64)>, Skip> {
     for m in counts_in(row) {
         if let Some((k, v)) = field(m, names) {
-            return count_value(v, k);
+            return Ok(count_value(v, k)?.map(|n| (k, n)));
         }
     }
     Ok(None)
+}
+
+fn count_of(row: &Map<String, Value>, names: &[&'static str]) -> Result<Option<u64>, Skip> {
+    Ok(count_named(row, names)?.map(|(_, n)| n))
 }
 
 fn string_of(v: &Value) -> Option<String> {
@@ -172,7 +198,8 @@ fn string_of(v: &Value) -> Option<String> {
 }
 
 fn usage_of(row: &Map<String, Value>) -> Result<Option<Usage>, Skip> {
-    let input = count_of(row, INPUT_KEYS)?;
+    let input_named = count_named(row, INPUT_KEYS)?;
+    let input = input_named.map(|(_, n)| n);
     let output = count_of(row, OUTPUT_KEYS)?;
     let cached = count_of(row, CACHED_KEYS)?;
     let write = count_of(row, WRITE_KEYS)?;
@@ -182,7 +209,11 @@ fn usage_of(row: &Map<String, Value>) -> Result<Option<Usage>, Skip> {
     }
     let (input, output) = (input.unwrap_or(0), output.unwrap_or(0));
     let (cached, write) = (cached.unwrap_or(0), write.unwrap_or(0));
-    let additive = counts_in(row).any(|m| field(m, ANTHROPIC_CACHE_KEYS).is_some());
+    // Anthropic's cache names mean additive counts only beside Anthropic's
+    // own `input_tokens`; LiteLLM-style rows report `prompt_tokens` that
+    // already include those cache counts.
+    let additive = counts_in(row).any(|m| field(m, ANTHROPIC_CACHE_KEYS).is_some())
+        && input_named.is_none_or(|(k, _)| k == "input_tokens");
     Ok(Some(if additive {
         Usage {
             input,
@@ -299,6 +330,38 @@ mod tests {
 
     fn run(lines: &[Value]) -> (Vec<Record>, Vec<Skip>) {
         super::super::run_parser(&mut Parser::new(ParseOptions::default()), lines)
+    }
+
+    /// LiteLLM-style usage: `prompt_tokens` already includes the cache
+    /// counts, even when Anthropic's cache field names appear beside it.
+    #[test]
+    fn prompt_tokens_with_anthropic_cache_names_are_inclusive() {
+        let row = json!({"model":"claude-sonnet-4-5","usage":{"prompt_tokens":1500,"completion_tokens":10,
+            "cache_read_input_tokens":1000,"cache_creation_input_tokens":400}});
+        let (recs, _) = run(&[row]);
+        let u = recs[0].usage.unwrap();
+        assert_eq!(
+            (u.input, u.cache_read, u.cache_write_5m, u.output),
+            (100, 1000, 400, 10)
+        );
+        // Anthropic's own naming stays additive.
+        let row = json!({"model":"claude-sonnet-4-5","input_tokens":100,"output_tokens":10,
+            "cache_read_input_tokens":1000,"cache_creation_input_tokens":400});
+        let (recs, _) = run(&[row]);
+        let u = recs[0].usage.unwrap();
+        assert_eq!((u.input, u.cache_read, u.cache_write_5m), (100, 1000, 400));
+    }
+
+    #[test]
+    fn nested_openai_details_are_read() {
+        let row = json!({"model":"gpt-4o","usage":{"prompt_tokens":1180,"completion_tokens":90,
+            "prompt_tokens_details":{"cached_tokens":1024},"completion_tokens_details":{"reasoning_tokens":64}}});
+        let (recs, _) = run(&[row]);
+        let u = recs[0].usage.unwrap();
+        assert_eq!(
+            (u.input, u.cache_read, u.output, u.reasoning),
+            (156, 1024, 90, 64)
+        );
     }
 
     fn buckets(u: Usage) -> (u64, u64, u64, u64, u64) {
