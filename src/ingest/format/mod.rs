@@ -510,8 +510,10 @@ pub fn reported_cost(values: &[&Value]) -> Option<Decimal> {
 }
 
 /// The task id: with `--task-key`, the key on the raw lines first, then on
-/// the bodies; otherwise the format's default fields on the bodies first,
-/// then on the wrapper lines.
+/// the bodies; otherwise the format's default fields in their order of
+/// precedence (explicit task ids before user ids), each looked up on the
+/// bodies and then on the wrapper lines — so a wrapper's `task_id` beats a
+/// body's `user`.
 pub fn task_from(
     opts: &ParseOptions,
     lines: &[&Value],
@@ -524,10 +526,12 @@ pub fn task_from(
             .chain(bodies)
             .find_map(|v| task_of(v, opts, defaults))
     } else {
-        bodies
-            .iter()
-            .chain(lines)
-            .find_map(|v| task_of(v, opts, defaults))
+        defaults.iter().find_map(|key| {
+            bodies
+                .iter()
+                .chain(lines)
+                .find_map(|v| first_str(v, std::slice::from_ref(key)))
+        })
     }
 }
 
@@ -850,6 +854,23 @@ mod helper_tests {
         );
         let line = json!({"cost_usd": "5e28", "cost": 0.25});
         assert_eq!(reported_cost(&[&line]), Some(Decimal::new(25, 2)));
+    }
+
+    #[test]
+    fn explicit_task_id_on_a_wrapper_beats_a_body_user() {
+        let line = json!({"task_id": "T-9", "request": {"user": "u-1"}});
+        let body = json!({"user": "u-1"});
+        let opts = ParseOptions::default();
+        let keys = ["metadata.task_id", "task_id", "user"];
+        assert_eq!(
+            task_from(&opts, &[&line], &[&body], &keys).as_deref(),
+            Some("T-9")
+        );
+        let line = json!({"request": {"user": "u-1"}});
+        assert_eq!(
+            task_from(&opts, &[&line], &[&body], &keys).as_deref(),
+            Some("u-1")
+        );
     }
 
     #[test]
