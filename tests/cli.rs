@@ -4,7 +4,6 @@
 mod common;
 
 use std::io::{Read, Write};
-use std::process::Stdio;
 
 use common::{chat_line, jsonl, stdout_json, tokenmaxx};
 use rust_decimal::Decimal;
@@ -400,14 +399,7 @@ fn closed_pipe_ends_quietly() {
         body.push_str(&chat_line("gpt-4o", JAN_1_2025 + i, 10, 0, 1, "a"));
         body.push('\n');
     }
-    let bin = assert_cmd::cargo::cargo_bin("tokenmaxx");
-    let mut child = std::process::Command::new(bin)
-        .arg("records")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let mut child = common::spawn(&["records"], true);
     let mut stdin = child.stdin.take().unwrap();
     let writer = std::thread::spawn(move || {
         let _ = stdin.write_all(body.as_bytes());
@@ -710,14 +702,7 @@ fn bad_cli_use_exits_2() {
 #[test]
 fn records_stream_from_a_live_pipe() {
     use std::io::BufRead;
-    let bin = assert_cmd::cargo::cargo_bin("tokenmaxx");
-    let mut child = std::process::Command::new(bin)
-        .arg("records")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
+    let mut child = common::spawn(&["records"], false);
     let mut stdin = child.stdin.take().unwrap();
     writeln!(
         stdin,

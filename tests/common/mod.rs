@@ -55,3 +55,21 @@ pub fn chat_line(
         prompt + completion
     )
 }
+
+/// Start the binary with piped stdin/stdout (stderr piped or discarded),
+/// for tests that talk to it while it runs.
+pub fn spawn(args: &[&str], keep_stderr: bool) -> std::process::Child {
+    use std::process::Stdio;
+    std::process::Command::new(assert_cmd::cargo::cargo_bin("tokenmaxx"))
+        .args(args)
+        .env_remove("TOKENMAXX_PRICING")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(if keep_stderr {
+            Stdio::piped()
+        } else {
+            Stdio::null()
+        })
+        .spawn()
+        .unwrap()
+}
