@@ -517,20 +517,16 @@ impl FormatParser for Parser {
                         return Err(e);
                     }
                 };
-                let rec = if let Some(req) = req {
-                    self.flush_pending(out);
-                    self.build(source, Some((&value, req)), Some((&value, resp, reply)))
-                } else if let Some(h) = self.pending.take() {
-                    self.build(
-                        h.source.clone(),
-                        Some((&h.line, h.body())),
-                        Some((&value, resp, reply)),
-                    )
-                } else {
-                    self.build(source, None, Some((&value, resp, reply)))
-                };
-                out.push(rec?);
-                Ok(())
+                SHAPE.answer(
+                    &self.opts,
+                    &mut self.pending,
+                    source,
+                    &value,
+                    req,
+                    resp,
+                    reply.into_reply(),
+                    out,
+                )
             }
             Some(resp) => {
                 if api_error(resp).is_some() {

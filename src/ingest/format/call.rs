@@ -112,6 +112,42 @@ impl Shape {
         Ok(rec)
     }
 
+    /// A response on `line` (body `resp`, extracted `reply`) joined to its
+    /// request: the one on the same line if the line carries one, else the
+    /// request held from the line before, else none. A held request that a
+    /// same-line request supersedes is emitted first, unanswered. This is
+    /// the one place the request/response pairing rule lives.
+    #[allow(clippy::too_many_arguments)]
+    pub fn answer(
+        &self,
+        opts: &ParseOptions,
+        pending: &mut Option<Held>,
+        source: Source,
+        line: &Value,
+        req: Option<&Value>,
+        resp: &Value,
+        reply: Reply,
+        out: &mut Vec<Record>,
+    ) -> Result<(), Skip> {
+        let rec = match (req, pending.take()) {
+            (Some(req), held) => {
+                if let Some(h) = held {
+                    out.extend(self.unanswered(opts, &h));
+                }
+                self.build(opts, source, Some((line, req)), Some((line, resp, reply)))
+            }
+            (None, Some(h)) => self.build(
+                opts,
+                h.source.clone(),
+                Some((&h.line, h.body())),
+                Some((line, resp, reply)),
+            ),
+            (None, None) => self.build(opts, source, None, Some((line, resp, reply))),
+        };
+        out.push(rec?);
+        Ok(())
+    }
+
     /// A held request whose response never came: a text-only record (or
     /// nothing, when it has no text either).
     pub fn unanswered(&self, opts: &ParseOptions, h: &Held) -> Option<Record> {

@@ -267,15 +267,6 @@ impl Parser {
         }
     }
 
-    fn build(
-        &self,
-        source: Source,
-        req: Option<(&Value, &Value)>,
-        resp: Option<(&Value, &Value, Reply)>,
-    ) -> Result<Record, Skip> {
-        SHAPE.build(&self.opts, source, req, resp)
-    }
-
     /// Emit the held request as a text-only record.
     fn flush_pending(&mut self, out: &mut Vec<Record>) {
         if let Some(h) = self.pending.take() {
@@ -300,20 +291,16 @@ impl Parser {
                 return Err(e);
             }
         };
-        let rec = if let Some(req) = req {
-            self.flush_pending(out);
-            self.build(source, Some((line, req)), Some((line, resp, reply)))
-        } else if let Some(h) = self.pending.take() {
-            self.build(
-                h.source.clone(),
-                Some((&h.line, h.body())),
-                Some((line, resp, reply)),
-            )
-        } else {
-            self.build(source, None, Some((line, resp, reply)))
-        };
-        out.push(rec?);
-        Ok(())
+        SHAPE.answer(
+            &self.opts,
+            &mut self.pending,
+            source,
+            line,
+            req,
+            resp,
+            reply,
+            out,
+        )
     }
 }
 
