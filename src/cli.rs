@@ -45,12 +45,24 @@ pub enum Command {
 pub struct InputArgs {
     /// Log files or directories (walked recursively); `-` or nothing reads stdin.
     pub paths: Vec<PathBuf>,
+    /// Also read an agent's logs from their default location
+    /// (claude-code: $CLAUDE_CONFIG_DIR, ~/.config/claude, ~/.claude;
+    /// codex: $CODEX_HOME or ~/.codex, sessions and archived sessions).
+    #[arg(long, value_enum, value_delimiter = ',', value_name = "AGENT")]
+    pub source: Vec<crate::ingest::AgentSource>,
     /// Force the input format instead of detecting it per file.
     #[arg(long, value_parser = parse_format, value_name = "FORMAT")]
     pub input_format: Option<Format>,
     /// Task id field: a JSON pointer (/metadata/ticket) or a dotted/plain field name.
     #[arg(long, value_name = "KEY")]
     pub task_key: Option<String>,
+    /// Map a field for logs no format knows (repeatable): NAME=PATH, PATH a
+    /// JSON pointer (/usage/in) or dotted path (usage.in). Implies
+    /// --input-format generic. Names: model, prompt, response, system,
+    /// input_tokens, output_tokens, cache_read_tokens, cache_write_tokens,
+    /// reasoning_tokens, timestamp, task, session, project, provider, cost.
+    #[arg(long = "field", value_name = "NAME=PATH", value_parser = parse_field)]
+    pub fields: Vec<(String, String)>,
     /// Where token counts come from.
     #[arg(long, value_enum, default_value_t = UsageMode::Auto)]
     pub usage: UsageMode,
@@ -87,6 +99,43 @@ pub struct CommonArgs {
     /// Do not print per-line warnings on stderr.
     #[arg(long, short)]
     pub quiet: bool,
+}
+
+/// Names `--field` accepts (read by the generic format).
+pub const FIELD_NAMES: &[&str] = &[
+    "model",
+    "prompt",
+    "response",
+    "system",
+    "input_tokens",
+    "output_tokens",
+    "cache_read_tokens",
+    "cache_write_tokens",
+    "reasoning_tokens",
+    "timestamp",
+    "task",
+    "session",
+    "project",
+    "provider",
+    "cost",
+];
+
+fn parse_field(s: &str) -> Result<(String, String), String> {
+    let (name, path) = s
+        .split_once('=')
+        .ok_or_else(|| format!("`{s}`: expected NAME=PATH, e.g. model=/request/model"))?;
+    let name = name.trim();
+    if !FIELD_NAMES.contains(&name) {
+        return Err(format!(
+            "unknown field name `{name}`; expected one of: {}",
+            FIELD_NAMES.join(", ")
+        ));
+    }
+    let path = path.trim();
+    if path.is_empty() {
+        return Err(format!("`{s}`: the path after `=` is empty"));
+    }
+    Ok((name.to_string(), path.to_string()))
 }
 
 fn parse_format(s: &str) -> Result<Format, String> {

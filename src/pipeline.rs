@@ -2,6 +2,7 @@
 //! counted), then price it. Runs on batches in parallel; results keep input
 //! order so every output is identical whatever the thread count.
 
+use std::collections::{BTreeMap, HashSet};
 use std::io::Write;
 
 use anyhow::{Result, bail};
@@ -11,7 +12,7 @@ use rayon::prelude::*;
 
 use crate::ingest::{self, Event, IngestOptions, Input, Skip};
 use crate::price::{Cost, PriceBook};
-use crate::record::{Format, Record, Source, Usage};
+use crate::record::{Record, Source, Usage};
 use crate::tokenize::{TokenizerChoice, chat};
 
 /// `--usage`: where token counts come from.
@@ -146,7 +147,7 @@ impl Biller {
                     None => TokenizerChoice::for_unknown_model(&model),
                 };
                 let tok = choice.encoding.tokenizer();
-                let framed = matches!(record.format, Format::OpenAiChat) && choice.exact;
+                let framed = text.chat_framing && choice.exact;
                 let err =
                     |e: crate::tokenize::TokenizeError| Skip::new("tokenize failed", e.to_string());
                 let prompt = if text.has_prompt {
@@ -207,7 +208,12 @@ impl Biller {
             Some(model) => match self.book.resolve(model, record.timestamp) {
                 Err(u) => Pricing::Unpriced { reason: u.reason },
                 Ok(res) => {
-                    match res.cost(&usage, record.service_tier, record.web_search_requests) {
+                    match res.cost_in_context(
+                        &usage,
+                        record.service_tier,
+                        record.web_search_requests,
+                        record.long_context,
+                    ) {
                         Err(u) => Pricing::Unpriced { reason: u.reason },
                         Ok(cost) => Pricing::Priced {
                             model_id: res.model.id.clone(),
@@ -253,18 +259,50 @@ impl TimeFilter {
     }
 }
 
-/// Counts of what happened to the input, for the summary.
+/// What happened to every entry read, for the summary. The parts add up:
+/// `lines = records + deduplicated + not_billed + merged + skipped +
+/// filtered`, where `merged` (lines folded into another record: a request
+/// joined to its response, stream chunks, a call split over several lines)
+/// is what remains.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Accounting {
-    pub skipped: std::collections::BTreeMap<String, u64>,
+    /// Entries read: JSONL lines, array elements, CSV rows, and the calls
+    /// inside one document (OTLP spans, usage buckets).
+    pub lines: u64,
+    /// Records handed on, priced or not.
+    pub records: u64,
+    pub skipped: BTreeMap<String, u64>,
     /// Records dropped by `--since/--until` (or without a timestamp while
     /// a range is set).
     pub filtered: u64,
+    /// Calls logged more than once, by why (counted once, the copy dropped).
+    pub deduplicated: BTreeMap<String, u64>,
+    /// Lines of a known format that bill nothing, by why.
+    pub not_billed: BTreeMap<String, u64>,
 }
 
 impl Accounting {
     pub fn skipped_lines(&self) -> u64 {
         self.skipped.values().sum()
+    }
+
+    pub fn deduplicated_records(&self) -> u64 {
+        self.deduplicated.values().sum()
+    }
+
+    pub fn not_billed_lines(&self) -> u64 {
+        self.not_billed.values().sum()
+    }
+
+    /// Lines folded into another record.
+    pub fn merged_lines(&self) -> u64 {
+        self.lines.saturating_sub(
+            self.records
+                + self.filtered
+                + self.skipped_lines()
+                + self.deduplicated_records()
+                + self.not_billed_lines(),
+        )
     }
 }
 
@@ -290,65 +328,108 @@ pub fn run(
     sink: &mut dyn FnMut(Option<Billed>) -> Result<()>,
 ) -> Result<Accounting> {
     let mut acc = Accounting::default();
-    let stderr = std::io::stderr();
-    for input in inputs {
-        let mut warned = 0u64;
-        let mut on_batch = |events: Vec<Event>| -> Result<()> {
-            enum Outcome {
-                Billed(Box<Billed>),
-                Skipped(Source, Skip),
-                Filtered,
-            }
-            let outcomes: Vec<Outcome> = events
-                .into_par_iter()
-                .map(|ev| match ev {
-                    Event::Skip { source, skip } => Outcome::Skipped(source, skip),
-                    Event::Record(r) if !opts.filter.keeps(r.timestamp) => Outcome::Filtered,
-                    Event::Record(r) => {
-                        let source = r.source.clone();
-                        match biller.bill(*r) {
-                            Ok(b) => Outcome::Billed(Box::new(b)),
-                            Err(skip) => Outcome::Skipped(source, skip),
-                        }
+    // Keys of calls billed so far (see `CallId`): grows with the number of
+    // deduplicable calls, a few dozen bytes each.
+    let mut seen: HashSet<String> = HashSet::new();
+    let mut batch = |events: Vec<Event>, acc: &mut Accounting, warned: &mut u64| -> Result<()> {
+        enum Outcome {
+            Pending(Box<Record>),
+            Billed(Box<Billed>),
+            Skipped(Source, Skip),
+            Done,
+        }
+        // Sequential first: deduplication depends on order.
+        let mut outcomes: Vec<Outcome> = Vec::with_capacity(events.len());
+        for ev in events {
+            outcomes.push(match ev {
+                Event::Lines(n) => {
+                    acc.lines += n;
+                    Outcome::Done
+                }
+                Event::Skip { source, skip } => Outcome::Skipped(source, skip),
+                Event::Dropped { reason, .. } => {
+                    *acc.not_billed.entry(reason.to_string()).or_default() += 1;
+                    Outcome::Done
+                }
+                Event::Record(r) if !opts.filter.keeps(r.timestamp) => {
+                    acc.filtered += 1;
+                    Outcome::Done
+                }
+                Event::Record(r) => match &r.call_id {
+                    Some(id) if id.check.iter().any(|k| seen.contains(k)) => {
+                        *acc.deduplicated.entry(id.reason.to_string()).or_default() += 1;
+                        Outcome::Done
                     }
-                })
-                .collect();
-            for o in outcomes {
-                match o {
-                    Outcome::Billed(b) => sink(Some(*b))?,
-                    Outcome::Filtered => acc.filtered += 1,
-                    Outcome::Skipped(source, skip) => {
-                        if opts.strict {
-                            bail!("{}:{}: {}", source.path, source.line, skip.detail);
-                        }
-                        *acc.skipped.entry(skip.reason.to_string()).or_default() += 1;
-                        if !opts.quiet {
-                            warned += 1;
-                            if warned <= MAX_WARNINGS_PER_INPUT {
-                                let _ = writeln!(
-                                    stderr.lock(),
-                                    "{}:{}: {}",
-                                    source.path,
-                                    source.line,
-                                    skip.detail
-                                );
-                            }
+                    Some(id) => {
+                        seen.extend(id.register.iter().cloned());
+                        Outcome::Pending(r)
+                    }
+                    None => Outcome::Pending(r),
+                },
+            });
+        }
+        let outcomes: Vec<Outcome> = outcomes
+            .into_par_iter()
+            .map(|o| match o {
+                Outcome::Pending(r) => {
+                    let source = r.source.clone();
+                    match biller.bill(*r) {
+                        Ok(b) => Outcome::Billed(Box::new(b)),
+                        Err(skip) => Outcome::Skipped(source, skip),
+                    }
+                }
+                o => o,
+            })
+            .collect();
+        for o in outcomes {
+            match o {
+                Outcome::Billed(b) => {
+                    acc.records += 1;
+                    sink(Some(*b))?
+                }
+                Outcome::Pending(_) | Outcome::Done => {}
+                Outcome::Skipped(source, skip) => {
+                    if opts.strict {
+                        bail!("{}:{}: {}", source.path, source.line, skip.detail);
+                    }
+                    *acc.skipped.entry(skip.reason.to_string()).or_default() += 1;
+                    if !opts.quiet {
+                        *warned += 1;
+                        if *warned <= MAX_WARNINGS_PER_INPUT {
+                            let _ = writeln!(
+                                std::io::stderr().lock(),
+                                "{}:{}: {}",
+                                source.path,
+                                source.line,
+                                skip.detail
+                            );
                         }
                     }
                 }
             }
-            sink(None)
-        };
-        ingest::read_input(input, &opts.ingest, &mut on_batch)?;
-        if warned > MAX_WARNINGS_PER_INPUT {
-            let more = warned - MAX_WARNINGS_PER_INPUT;
-            let _ = writeln!(
-                stderr.lock(),
-                "{}: {more} more skipped line{} not shown",
-                input.display_name(),
-                if more == 1 { "" } else { "s" }
-            );
         }
+        sink(None)
+    };
+    for input in inputs {
+        let mut warned = 0;
+        ingest::read_input(input, &opts.ingest, &mut |events| {
+            batch(events, &mut acc, &mut warned)
+        })?;
+        report_unshown(&input.display_name(), warned);
     }
+    let mut warned = 0;
+    batch(ingest::finish_run(&opts.ingest), &mut acc, &mut warned)?;
+    report_unshown("(run end)", warned);
     Ok(acc)
+}
+
+fn report_unshown(name: &str, warned: u64) {
+    if warned > MAX_WARNINGS_PER_INPUT {
+        let more = warned - MAX_WARNINGS_PER_INPUT;
+        let _ = writeln!(
+            std::io::stderr().lock(),
+            "{name}: {more} more skipped line{} not shown",
+            if more == 1 { "" } else { "s" }
+        );
+    }
 }

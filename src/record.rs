@@ -111,17 +111,50 @@ impl ServiceTier {
 pub enum Format {
     OpenAiChat,
     OpenAiResponses,
+    /// OpenAI Batch API input and output lines (`custom_id`).
+    OpenAiBatch,
     AnthropicMessages,
+    /// Anthropic Message Batches requests and results (`custom_id`).
+    AnthropicBatch,
+    /// Claude Code session transcripts (`~/.claude/projects/**.jsonl`).
+    ClaudeCode,
+    /// Codex CLI rollouts and `codex exec --json` streams.
+    Codex,
     Gemini,
+    /// OpenTelemetry GenAI spans in OTLP JSON.
+    Otel,
+    /// Langfuse observations.
+    Langfuse,
+    /// Helicone request exports.
+    Helicone,
+    /// LiteLLM proxy `LiteLLM_SpendLogs` rows.
+    LiteLlm,
+    /// Simon Willison's `llm logs --json`.
+    LlmCli,
+    /// OpenAI organization usage API pages (counts only).
+    OpenAiUsage,
+    /// Anthropic Admin API usage and cost reports (counts only).
+    AnthropicUsage,
     Generic,
 }
 
 impl Format {
-    pub const ALL: [Format; 5] = [
+    pub const ALL: [Format; 16] = [
         Format::OpenAiChat,
         Format::OpenAiResponses,
+        Format::OpenAiBatch,
         Format::AnthropicMessages,
+        Format::AnthropicBatch,
+        Format::ClaudeCode,
+        Format::Codex,
         Format::Gemini,
+        Format::Otel,
+        Format::Langfuse,
+        Format::Helicone,
+        Format::LiteLlm,
+        Format::LlmCli,
+        Format::OpenAiUsage,
+        Format::AnthropicUsage,
         Format::Generic,
     ];
 
@@ -129,8 +162,19 @@ impl Format {
         match self {
             Format::OpenAiChat => "openai-chat",
             Format::OpenAiResponses => "openai-responses",
+            Format::OpenAiBatch => "openai-batch",
             Format::AnthropicMessages => "anthropic-messages",
+            Format::AnthropicBatch => "anthropic-batch",
+            Format::ClaudeCode => "claude-code",
+            Format::Codex => "codex",
             Format::Gemini => "gemini",
+            Format::Otel => "otel",
+            Format::Langfuse => "langfuse",
+            Format::Helicone => "helicone",
+            Format::LiteLlm => "litellm",
+            Format::LlmCli => "llm-cli",
+            Format::OpenAiUsage => "openai-usage",
+            Format::AnthropicUsage => "anthropic-usage",
             Format::Generic => "generic",
         }
     }
@@ -178,6 +222,9 @@ pub struct Text {
     pub has_prompt: bool,
     /// True when the response side was present in the log.
     pub has_response: bool,
+    /// The prompt is a Chat Completions `messages` list, billed with the
+    /// documented per-message framing tokens.
+    pub chat_framing: bool,
 }
 
 /// A single billed API call, normalized.
@@ -201,6 +248,43 @@ pub struct Record {
     pub text: Option<Text>,
     /// A cost the log itself carries, shown beside ours, never substituted.
     pub reported_cost_usd: Option<Decimal>,
+    /// The project or workspace the call was made for (Claude Code's
+    /// working directory, Codex's `cwd`, an org export's project id).
+    pub project: Option<String>,
+    /// API requests this record stands for: 1 for a logged call, more for a
+    /// usage-export bucket that aggregates many calls.
+    pub requests: u64,
+    /// Whether the long-context price tier applies, when the log says so
+    /// (an aggregated bucket cannot be judged from its summed input).
+    /// `None`: decide from this record's own input size.
+    pub long_context: Option<bool>,
+    /// Identity of a call that may be logged more than once in a run.
+    pub call_id: Option<Box<CallId>>,
+}
+
+/// Keys that identify one billed API call across lines and files, so that
+/// a call logged twice (a transcript split over lines, a subagent log that
+/// replays its parent, an archived copy of a session) is billed once.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CallId {
+    /// The record is a duplicate when any of these was registered earlier
+    /// in the run.
+    pub check: Vec<String>,
+    /// Registered when the record is kept.
+    pub register: Vec<String>,
+    /// Stable key for the summary (`deduplicated.by_reason`).
+    pub reason: &'static str,
+}
+
+impl CallId {
+    /// The common case: one key, checked and registered.
+    pub fn key(key: String, reason: &'static str) -> CallId {
+        CallId {
+            check: vec![key.clone()],
+            register: vec![key],
+            reason,
+        }
+    }
 }
 
 impl Record {
@@ -218,6 +302,10 @@ impl Record {
             web_search_requests: 0,
             text: None,
             reported_cost_usd: None,
+            project: None,
+            requests: 1,
+            long_context: None,
+            call_id: None,
         }
     }
 }

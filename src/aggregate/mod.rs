@@ -20,6 +20,9 @@ pub enum Dimension {
     Month,
     Task,
     Session,
+    /// Project or workspace (agent transcripts' working directory, an
+    /// org export's project id).
+    Project,
     File,
 }
 
@@ -33,6 +36,7 @@ impl Dimension {
             Dimension::Month => "month",
             Dimension::Task => "task",
             Dimension::Session => "session",
+            Dimension::Project => "project",
             Dimension::File => "file",
         }
     }
@@ -51,6 +55,7 @@ impl Dimension {
             Dimension::Provider => or_none(b.provider()),
             Dimension::Task => or_none(r.task.as_deref()),
             Dimension::Session => or_none(r.session.as_deref()),
+            Dimension::Project => or_none(r.project.as_deref()),
             Dimension::File => r.source.path.to_string(),
             Dimension::Day => date().map_or(NONE.into(), |d| d.to_string()),
             Dimension::Month => {
@@ -137,7 +142,12 @@ impl Distribution {
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Stats {
     pub records: u64,
+    /// API requests: one per record, except usage-export buckets, which
+    /// stand for many.
+    pub requests: u64,
     pub priced_records: u64,
+    /// Requests of priced records (the denominator of cost per request).
+    pub priced_requests: u64,
     pub unpriced_records: u64,
     /// Usage of all records, priced or not.
     pub usage: Usage,
@@ -159,8 +169,12 @@ pub struct Stats {
 impl Stats {
     pub fn add(&mut self, b: &Billed) {
         self.records += 1;
+        self.requests = self.requests.saturating_add(b.record.requests);
         self.usage.add(&b.usage);
-        self.output_per_response.add(b.usage.output);
+        // A bucket's output is many responses' sum, not one response.
+        if b.record.requests == 1 {
+            self.output_per_response.add(b.usage.output);
+        }
         if b.usage_source == UsageSource::Counted {
             self.counted_records += 1;
             if b.counted.as_ref().is_some_and(|c| !c.exact) {
@@ -174,6 +188,7 @@ impl Stats {
         match &b.pricing {
             Pricing::Priced { cost, undated, .. } => {
                 self.priced_records += 1;
+                self.priced_requests = self.priced_requests.saturating_add(b.record.requests);
                 self.priced_usage.add(&b.usage);
                 self.cost = add_money(self.cost, cost.total);
                 for (k, v) in &cost.breakdown {
@@ -189,7 +204,9 @@ impl Stats {
 
     pub fn merge(&mut self, o: &Stats) {
         self.records += o.records;
+        self.requests = self.requests.saturating_add(o.requests);
         self.priced_records += o.priced_records;
+        self.priced_requests = self.priced_requests.saturating_add(o.priced_requests);
         self.unpriced_records += o.unpriced_records;
         self.usage.add(&o.usage);
         self.priced_usage.add(&o.priced_usage);
@@ -215,7 +232,7 @@ impl Stats {
 
     /// Mean cost of a priced request.
     pub fn cost_per_request(&self) -> Option<Decimal> {
-        (self.priced_records > 0).then(|| self.cost / Decimal::from(self.priced_records))
+        (self.priced_requests > 0).then(|| self.cost / Decimal::from(self.priced_requests))
     }
 
     /// Cache reads as a share of everything read: cache_read / total input.

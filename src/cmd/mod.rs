@@ -11,6 +11,7 @@ use crate::cli::{CommonArgs, InputArgs};
 use crate::ingest::{self, IngestOptions, Input, ParseOptions};
 use crate::pipeline::{Biller, RunOptions, TimeFilter};
 use crate::price::PriceBook;
+use crate::record::Format;
 
 pub mod count;
 pub mod prices;
@@ -105,7 +106,7 @@ pub fn log_run(args: &InputArgs) -> Result<LogRun> {
     let tz = time_zone(&args.tz)?;
     let filter = time_filter(args, &tz)?;
     let book = price_book(&args.common)?;
-    let inputs = ingest::collect_inputs(&args.paths)?;
+    let inputs = ingest::collect_inputs_with(&args.paths, &args.source)?;
     Ok(LogRun {
         inputs,
         biller: Biller {
@@ -116,8 +117,13 @@ pub fn log_run(args: &InputArgs) -> Result<LogRun> {
             ingest: IngestOptions {
                 parse: ParseOptions {
                     task_key: args.task_key.clone(),
+                    fields: args.fields.clone(),
+                    joins: Default::default(),
                 },
-                format: args.input_format,
+                // Mapped fields are read by the generic format.
+                format: args
+                    .input_format
+                    .or_else(|| (!args.fields.is_empty()).then_some(Format::Generic)),
             },
             filter,
             strict: args.strict,

@@ -28,15 +28,11 @@ pub struct RecordsArgs {
 pub fn run(args: RecordsArgs) -> Result<Outcome> {
     let run = super::log_run(&args.input)?;
     let stdout = io::stdout();
-    let mut records = 0u64;
     let accounting = match args.format {
         RecordsFormat::Jsonl => {
             let mut out = BufWriter::new(stdout.lock());
             let acc = pipeline::run(&run.inputs, &run.biller, &run.opts, &mut |b| match b {
-                Some(b) => {
-                    records += 1;
-                    records::write_jsonl(&b, &mut out)
-                }
+                Some(b) => records::write_jsonl(&b, &mut out),
                 None => Ok(out.flush()?),
             })?;
             out.flush()?;
@@ -47,10 +43,7 @@ pub fn run(args: RecordsArgs) -> Result<Outcome> {
             w.write_record(records::CSV_HEADER)?;
             let acc = pipeline::run(&run.inputs, &run.biller, &run.opts, &mut |b| {
                 match b {
-                    Some(b) => {
-                        records += 1;
-                        w.write_record(records::csv_row(&b))?
-                    }
+                    Some(b) => w.write_record(records::csv_row(&b))?,
                     None => w.flush()?,
                 }
                 Ok(())
@@ -59,25 +52,12 @@ pub fn run(args: RecordsArgs) -> Result<Outcome> {
             acc
         }
     };
-    // Records carry no summary of their own: say on stderr what was left out.
-    let skipped = accounting.skipped_lines();
-    if !args.input.common.quiet && (skipped > 0 || accounting.filtered > 0) {
-        let reasons: Vec<String> = accounting
-            .skipped
-            .iter()
-            .map(|(r, n)| format!("{r} {n}"))
-            .collect();
-        let mut msg = format!("tokenmaxx: {records} records written; {skipped} lines skipped");
-        if !reasons.is_empty() {
-            msg.push_str(&format!(" ({})", reasons.join(", ")));
-        }
-        if accounting.filtered > 0 {
-            msg.push_str(&format!(
-                "; {} outside --since/--until",
-                accounting.filtered
-            ));
-        }
-        eprintln!("{msg}");
+    // Records carry no summary of their own: say on stderr where every line
+    // went when some did not become a record.
+    if !args.input.common.quiet
+        && let Some(note) = crate::export::accounting_note(&accounting)
+    {
+        eprintln!("tokenmaxx: {note}");
     }
     Ok(Outcome::Ok)
 }

@@ -64,6 +64,22 @@ pub fn report_json(report: &Report) -> Value {
             "by_reason": acc.skipped,
         },
         "filtered_records": acc.filtered,
+        // Where every line read went; the parts add up to `lines`.
+        "accounting": {
+            "lines": acc.lines,
+            "records": acc.records,
+            "deduplicated": {
+                "records": acc.deduplicated_records(),
+                "by_reason": acc.deduplicated,
+            },
+            "not_billed": {
+                "lines": acc.not_billed_lines(),
+                "by_reason": acc.not_billed,
+            },
+            "merged": acc.merged_lines(),
+            "skipped": acc.skipped_lines(),
+            "filtered": acc.filtered,
+        },
     })
 }
 
@@ -78,6 +94,7 @@ fn stats_json(s: &Stats) -> Map<String, Value> {
         .collect();
     let mut m = Map::new();
     m.insert("records".into(), json!(s.records));
+    m.insert("requests".into(), json!(s.requests));
     m.insert("priced_records".into(), json!(s.priced_records));
     m.insert("unpriced_records".into(), json!(s.unpriced_records));
     m.insert("usage".into(), usage_json(&s.usage));

@@ -192,28 +192,71 @@ pub(crate) fn notes(report: &Report) -> Vec<String> {
             money(t.reported_cost, 4)
         ));
     }
-    let acc = report.accounting;
+    if let Some(line) = accounting_note(report.accounting) {
+        notes.push(line);
+    }
+    notes
+}
+
+/// Where every line read went, when anything other than "one line, one
+/// record" happened: the parts add up to the lines read.
+pub fn accounting_note(acc: &Accounting) -> Option<String> {
+    let merged = acc.merged_lines();
+    if acc.lines == acc.records {
+        return None;
+    }
+    let by = |m: &std::collections::BTreeMap<String, u64>| -> String {
+        let parts: Vec<String> = m.iter().map(|(r, n)| format!("{r} {n}")).collect();
+        parts.join(", ")
+    };
+    let mut parts = vec![format!(
+        "{} record{}",
+        thousands(acc.records),
+        plural(acc.records)
+    )];
+    let dedup = acc.deduplicated_records();
+    if dedup > 0 {
+        parts.push(format!(
+            "{} duplicate{} dropped ({})",
+            thousands(dedup),
+            plural(dedup),
+            by(&acc.deduplicated)
+        ));
+    }
+    let not_billed = acc.not_billed_lines();
+    if not_billed > 0 {
+        parts.push(format!(
+            "{} not billed ({})",
+            thousands(not_billed),
+            by(&acc.not_billed)
+        ));
+    }
+    if merged > 0 {
+        parts.push(format!(
+            "{} merged into other records (request/response pairs, stream chunks)",
+            thousands(merged)
+        ));
+    }
     let skipped = acc.skipped_lines();
     if skipped > 0 {
-        let parts: Vec<String> = acc
-            .skipped
-            .iter()
-            .map(|(r, n)| format!("{r} {n}"))
-            .collect();
-        notes.push(format!(
-            "Skipped {skipped} line{}: {}.",
-            plural(skipped),
-            parts.join(", ")
+        parts.push(format!(
+            "{} skipped ({})",
+            thousands(skipped),
+            by(&acc.skipped)
         ));
     }
     if acc.filtered > 0 {
-        notes.push(format!(
-            "{} record{} outside --since/--until (or without a timestamp) left out.",
-            acc.filtered,
-            plural(acc.filtered)
+        parts.push(format!(
+            "{} outside --since/--until (or without a timestamp)",
+            thousands(acc.filtered)
         ));
     }
-    notes
+    Some(format!(
+        "Read {} line{}: {}.",
+        thousands(acc.lines),
+        plural(acc.lines),
+        parts.join("; ")
+    ))
 }
 
 fn plural(n: u64) -> &'static str {

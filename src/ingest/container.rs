@@ -142,6 +142,8 @@ impl<'o> FileParser<'o> {
     }
 
     fn push(&mut self, value: Value, line: u64, out: &mut Vec<Event>) {
+        // Each value read is a line in the run's accounting (see Accounting).
+        out.push(Event::Lines(1));
         let source = self.source(line);
         if self.parser.is_none() {
             let detected = format::detect(&value);
@@ -182,16 +184,17 @@ impl<'o> FileParser<'o> {
 
     fn feed(&mut self, value: Value, source: Source, out: &mut Vec<Event>) {
         let parser = self.parser.as_mut().expect("parser chosen before feeding");
-        let mut records = Vec::new();
+        let mut produced = format::Out::default();
         let at = source.clone();
-        let result = parser.push(value, source, &mut records);
-        self.emit(records, out);
+        let result = parser.push(value, source, &mut produced);
+        self.emit(produced, out);
         if let Err(skip) = result {
             out.push(Event::Skip { source: at, skip });
         }
     }
 
-    fn skip(&self, line: u64, skip: Skip, out: &mut Vec<Event>) {
+    fn skip(&mut self, line: u64, skip: Skip, out: &mut Vec<Event>) {
+        out.push(Event::Lines(1));
         out.push(Event::Skip {
             source: self.source(line),
             skip,
@@ -208,23 +211,39 @@ impl<'o> FileParser<'o> {
             out.push(unrecognized(s));
         }
         if let Some(p) = self.parser.as_mut() {
-            let mut records = Vec::new();
-            p.finish(&mut records);
-            self.emit(records, out);
+            let mut produced = format::Out::default();
+            p.finish(&mut produced);
+            self.emit(produced, out);
         }
     }
 
-    fn emit(&self, records: Vec<Record>, out: &mut Vec<Event>) {
-        // Without an explicit task id the conversation is the task, unless
-        // --task-key named a field, which then decides alone.
+    fn emit(&mut self, produced: format::Out, out: &mut Vec<Event>) {
+        if produced.extra_entries > 0 {
+            out.push(Event::Lines(produced.extra_entries));
+        }
+        out.extend(
+            produced
+                .dropped
+                .into_iter()
+                .map(|(source, reason)| Event::Dropped { source, reason }),
+        );
         let by_session = self.opts.parse.task_key.is_none();
-        out.extend(records.into_iter().map(|mut r| {
-            if by_session && r.task.is_none() {
-                r.task = r.session.clone();
-            }
-            Event::Record(Box::new(r))
-        }));
+        out.extend(
+            produced
+                .records
+                .into_iter()
+                .map(|r| Event::Record(Box::new(default_task(r, by_session)))),
+        );
     }
+}
+
+/// Without an explicit task id the conversation is the task, unless
+/// --task-key named a field, which then decides alone.
+pub(super) fn default_task(mut r: Record, by_session: bool) -> Record {
+    if by_session && r.task.is_none() {
+        r.task = r.session.clone();
+    }
+    r
 }
 
 fn unrecognized(source: Source) -> Event {

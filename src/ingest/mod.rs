@@ -16,8 +16,10 @@ use crate::record::{Format, Record, Source};
 mod container;
 pub mod format;
 mod open;
+mod sources;
 
 pub use format::{ParseOptions, Skip};
+pub use sources::AgentSource;
 
 /// One thing to read.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -40,7 +42,19 @@ impl Input {
 #[derive(Debug)]
 pub enum Event {
     Record(Box<Record>),
-    Skip { source: Source, skip: Skip },
+    Skip {
+        source: Source,
+        skip: Skip,
+    },
+    /// A line of the format that bills nothing on purpose (a synthetic or
+    /// error message in a transcript, a failed batch request).
+    Dropped {
+        source: Source,
+        reason: &'static str,
+    },
+    /// Entries read (lines, array elements, CSV rows, or calls inside one
+    /// document), for the run's accounting.
+    Lines(u64),
 }
 
 #[derive(Clone, Debug, Default)]
@@ -75,6 +89,29 @@ pub fn collect_inputs(paths: &[PathBuf]) -> Result<Vec<Input>> {
             walk(p, &mut out).with_context(|| format!("{}: cannot list directory", p.display()))?;
         } else {
             out.push(Input::File(p.clone()));
+        }
+    }
+    Ok(out)
+}
+
+/// [`collect_inputs`] plus the default log directories of `sources`
+/// (`--source claude-code`). With sources and no paths, stdin is not read.
+pub fn collect_inputs_with(paths: &[PathBuf], sources: &[AgentSource]) -> Result<Vec<Input>> {
+    let mut out = if paths.is_empty() && !sources.is_empty() {
+        Vec::new()
+    } else {
+        collect_inputs(paths)?
+    };
+    for &s in sources {
+        let roots = sources::roots(s)?;
+        for root in &roots {
+            let mut found = Vec::new();
+            walk(root, &mut found)
+                .with_context(|| format!("{}: cannot list directory", root.display()))?;
+            out.extend(found.into_iter().filter(|i| match i {
+                Input::File(p) => !sources::is_archived_copy(p, &roots),
+                Input::Stdin => true,
+            }));
         }
     }
     Ok(out)
@@ -117,6 +154,19 @@ pub fn read_input(
     let name: Arc<str> = Arc::from(input.display_name());
     let reader = open::open(input).with_context(|| format!("{name}: cannot open"))?;
     container::read(reader, name, matches!(input, Input::Stdin), opts, sink)
+}
+
+/// End of the run: calls still waiting for their other half in another
+/// file (a batch result whose request never came) are billed as they are.
+pub fn finish_run(opts: &IngestOptions) -> Vec<Event> {
+    let by_session = opts.parse.task_key.is_none();
+    let left = match opts.parse.joins.lock() {
+        Ok(mut book) => book.drain(),
+        Err(poisoned) => poisoned.into_inner().drain(),
+    };
+    left.into_iter()
+        .map(|r| Event::Record(Box::new(container::default_task(r, by_session))))
+        .collect()
 }
 
 /// Read an in-memory input (fuzzing, embedding): the same path as

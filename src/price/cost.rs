@@ -42,6 +42,20 @@ impl Resolved<'_> {
         tier: ServiceTier,
         web_search_requests: u64,
     ) -> Result<Cost, Unpriced> {
+        self.cost_in_context(usage, tier, web_search_requests, None)
+    }
+
+    /// [`Resolved::cost`] with the long-context decision given by the log
+    /// (`Some`) instead of judged from `usage` (`None`): a usage-export
+    /// bucket sums many requests, so its total input says nothing about
+    /// any one request's size.
+    pub fn cost_in_context(
+        &self,
+        usage: &Usage,
+        tier: ServiceTier,
+        web_search_requests: u64,
+        long_context: Option<bool>,
+    ) -> Result<Cost, Unpriced> {
         let row = self.row;
         let id = &self.model.id;
         let mult = match tier {
@@ -52,7 +66,11 @@ impl Resolved<'_> {
         }
         .ok_or_else(|| Unpriced::new(format!("no {} price for `{id}`", tier.as_str())))?;
 
-        let rates = row.effective_rates(usage.total_input());
+        let rates = row.effective_rates(match long_context {
+            None => usage.total_input(),
+            Some(true) => u64::MAX,
+            Some(false) => 0,
+        });
         let overflow = || Unpriced::new(format!("cost overflows for `{id}`"));
         let million = Decimal::from(1_000_000u32);
         let tokens_cost = |tokens: u64, rate: Decimal| -> Result<Decimal, Unpriced> {

@@ -36,8 +36,8 @@ use serde_json::Value;
 
 use super::call::{Held, Reply, Shape, str_of};
 use super::{
-    FormatParser, ParseOptions, Skip, WRAPPER_TIME_KEYS, api_error, append_json_text, append_text,
-    content_text, count_field, envelope, time_of, unrecognized,
+    FormatParser, Out, ParseOptions, Skip, WRAPPER_TIME_KEYS, api_error, append_json_text,
+    append_text, content_text, count_field, envelope, time_of, unrecognized,
 };
 use crate::record::{Format, Message, Record, Source, Text, Usage};
 
@@ -469,7 +469,7 @@ impl Parser {
 }
 
 impl FormatParser for Parser {
-    fn push(&mut self, value: Value, source: Source, out: &mut Vec<Record>) -> Result<(), Skip> {
+    fn push(&mut self, value: Value, source: Source, out: &mut Out) -> Result<(), Skip> {
         if let Some((kind, ev)) = stream_event(&value) {
             return self.on_event(kind, &value, ev, source, out);
         }
@@ -556,7 +556,7 @@ impl FormatParser for Parser {
         }
     }
 
-    fn finish(&mut self, out: &mut Vec<Record>) {
+    fn finish(&mut self, out: &mut Out) {
         // Whichever was started first comes first.
         let stream_first = match (&self.stream, &self.pending) {
             (Some(s), Some(p)) => s.source.line <= p.source.line,

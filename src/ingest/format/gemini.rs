@@ -30,7 +30,7 @@ use serde_json::Value;
 
 use super::call::{Held, Reply, Shape};
 use super::{
-    FormatParser, ParseOptions, Skip, api_error, append_json_text, append_text, count_field,
+    FormatParser, Out, ParseOptions, Skip, api_error, append_json_text, append_text, count_field,
     envelope, first_str, parse_timestamp, unrecognized,
 };
 use crate::record::{Format, Message, Record, ServiceTier, Source, Text, Usage};
@@ -456,7 +456,7 @@ impl Parser {
 }
 
 impl FormatParser for Parser {
-    fn push(&mut self, value: Value, source: Source, out: &mut Vec<Record>) -> Result<(), Skip> {
+    fn push(&mut self, value: Value, source: Source, out: &mut Out) -> Result<(), Skip> {
         let env = envelope(&value);
         // `{request, response:[chunk, …]}`: a logged stream in one line.
         if let Some(chunks) = value.get("response").and_then(Value::as_array) {
@@ -521,7 +521,7 @@ impl FormatParser for Parser {
         }
     }
 
-    fn finish(&mut self, out: &mut Vec<Record>) {
+    fn finish(&mut self, out: &mut Out) {
         self.flush_open(out);
         self.flush_pending(out);
     }

@@ -36,7 +36,7 @@
 use serde_json::{Map, Value};
 
 use super::{
-    FormatParser, ParseOptions, Skip, attach_text, content_text, count_value, decimal_value,
+    FormatParser, Out, ParseOptions, Skip, attach_text, content_text, count_value, decimal_value,
     fill_from_wrappers, parse_timestamp, task_of, unrecognized,
 };
 use crate::record::{Format, Message, Record, Source, Text, Usage};
@@ -269,7 +269,7 @@ impl Parser {
 }
 
 impl FormatParser for Parser {
-    fn push(&mut self, value: Value, source: Source, out: &mut Vec<Record>) -> Result<(), Skip> {
+    fn push(&mut self, value: Value, source: Source, out: &mut Out) -> Result<(), Skip> {
         let Some(row) = value.as_object() else {
             return Err(unrecognized(&value, EXPECTED));
         };
@@ -320,7 +320,7 @@ impl FormatParser for Parser {
         Ok(())
     }
 
-    fn finish(&mut self, _out: &mut Vec<Record>) {}
+    fn finish(&mut self, _out: &mut Out) {}
 }
 
 #[cfg(test)]

@@ -15,11 +15,23 @@ use serde_json::Value;
 use crate::record::{Format, Record, ServiceTier, Source, Text};
 
 pub mod anthropic;
+pub mod anthropic_batch;
+pub mod anthropic_usage;
 pub mod call;
+pub mod claude_code;
+pub mod codex;
 pub mod gemini;
 pub mod generic;
+pub mod helicone;
+pub mod join;
+pub mod langfuse;
+pub mod litellm;
+pub mod llm_cli;
+pub mod openai_batch;
 pub mod openai_chat;
 pub mod openai_responses;
+pub mod openai_usage;
+pub mod otel;
 
 /// Why an input value produced no record. `reason` is a short stable key
 /// (it is a key of `skipped.by_reason` in the JSON report); `detail` is the
@@ -45,6 +57,45 @@ pub struct ParseOptions {
     /// `--task-key`: a JSON pointer (`/metadata/ticket`) or a field name
     /// (`ticket` or dotted `metadata.ticket`) evaluated on the raw line.
     pub task_key: Option<String>,
+    /// `--field NAME=PATH` mappings, read by the generic format first.
+    pub fields: Vec<(String, String)>,
+    /// Calls whose two halves live in different lines or files of one run
+    /// (batch requests and results joined by `custom_id`).
+    pub joins: join::Joins,
+}
+
+/// What a parser made of the values pushed into it.
+#[derive(Debug, Default)]
+pub struct Out {
+    pub records: Vec<Record>,
+    /// Lines that belong to the format and bill nothing on purpose, with a
+    /// stable reason key (`not billable: synthetic message`). Lines folded
+    /// into another record (a request joined to its response, stream
+    /// chunks) are not listed: the run counts them as merged.
+    pub dropped: Vec<(Source, &'static str)>,
+    /// Entries beyond the first that one value held (an OTLP document with
+    /// many spans, a usage page with many buckets): each is a line in the
+    /// run's accounting.
+    pub extra_entries: u64,
+}
+
+impl Out {
+    pub fn drop_line(&mut self, source: Source, reason: &'static str) {
+        self.dropped.push((source, reason));
+    }
+}
+
+impl std::ops::Deref for Out {
+    type Target = Vec<Record>;
+    fn deref(&self) -> &Vec<Record> {
+        &self.records
+    }
+}
+
+impl std::ops::DerefMut for Out {
+    fn deref_mut(&mut self) -> &mut Vec<Record> {
+        &mut self.records
+    }
 }
 
 /// A stateful reader of one format over one file.
@@ -52,17 +103,23 @@ pub trait FormatParser: Send {
     /// Consume one JSON value; append zero or more records to `out`.
     /// Lines that belong to the format but bill nothing (a stream chunk
     /// without usage, a `ping` event) return `Ok(())` without records.
-    fn push(&mut self, value: Value, source: Source, out: &mut Vec<Record>) -> Result<(), Skip>;
+    fn push(&mut self, value: Value, source: Source, out: &mut Out) -> Result<(), Skip>;
 
     /// End of input: flush anything held back (a request whose response
     /// never came, a stream that never sent its final chunk).
-    fn finish(&mut self, out: &mut Vec<Record>);
+    fn finish(&mut self, out: &mut Out);
 }
 
 /// Classify one value. Returns `None` when no format recognizes it.
 /// The order follows reference/log-formats.md §0.1 (first match wins).
 pub fn detect(v: &Value) -> Option<Format> {
     let obj = v.as_object()?;
+    // Formats with a signature of their own come first: several of them
+    // hold provider bodies under `response`/`input`/`output` keys that the
+    // wrapper rules below would otherwise claim.
+    if let Some(f) = detect_specific(v) {
+        return Some(f);
+    }
     // Wrappers `{request, response}` / `{input, output}`: decide on a side.
     if let Some(resp) = obj.get("response").filter(|r| r.is_object())
         && let Some(f) = detect_unwrapped(resp)
@@ -119,6 +176,25 @@ pub fn is_bare_messages_request(v: &Value) -> bool {
         && !RESPONSE_KEYS.iter().any(|k| body.get(*k).is_some())
 }
 
+/// Rules 1–10 and 15–18 of reference/log-formats.md §0.1, in that order.
+fn detect_specific(v: &Value) -> Option<Format> {
+    type Rule = (fn(&Value) -> bool, Format);
+    let rules: [Rule; 11] = [
+        (otel::detect, Format::Otel),
+        (openai_usage::detect, Format::OpenAiUsage),
+        (anthropic_usage::detect, Format::AnthropicUsage),
+        (openai_batch::detect, Format::OpenAiBatch),
+        (anthropic_batch::detect, Format::AnthropicBatch),
+        (codex::detect, Format::Codex),
+        (claude_code::detect, Format::ClaudeCode),
+        (helicone::detect, Format::Helicone),
+        (litellm::detect, Format::LiteLlm),
+        (langfuse::detect, Format::Langfuse),
+        (llm_cli::detect, Format::LlmCli),
+    ];
+    rules.into_iter().find(|(rule, _)| rule(v)).map(|(_, f)| f)
+}
+
 fn detect_unwrapped(v: &Value) -> Option<Format> {
     if openai_chat::detect(v) {
         Some(Format::OpenAiChat)
@@ -142,6 +218,17 @@ pub fn parser_for(format: Format, opts: &ParseOptions) -> Box<dyn FormatParser> 
         Format::AnthropicMessages => Box::new(anthropic::Parser::new(opts.clone())),
         Format::Gemini => Box::new(gemini::Parser::new(opts.clone())),
         Format::Generic => Box::new(generic::Parser::new(opts.clone())),
+        Format::OpenAiBatch => Box::new(openai_batch::Parser::new(opts.clone())),
+        Format::AnthropicBatch => Box::new(anthropic_batch::Parser::new(opts.clone())),
+        Format::ClaudeCode => Box::new(claude_code::Parser::new(opts.clone())),
+        Format::Codex => Box::new(codex::Parser::new(opts.clone())),
+        Format::Otel => Box::new(otel::Parser::new(opts.clone())),
+        Format::Langfuse => Box::new(langfuse::Parser::new(opts.clone())),
+        Format::Helicone => Box::new(helicone::Parser::new(opts.clone())),
+        Format::LiteLlm => Box::new(litellm::Parser::new(opts.clone())),
+        Format::LlmCli => Box::new(llm_cli::Parser::new(opts.clone())),
+        Format::OpenAiUsage => Box::new(openai_usage::Parser::new(opts.clone())),
+        Format::AnthropicUsage => Box::new(anthropic_usage::Parser::new(opts.clone())),
     }
 }
 
@@ -751,8 +838,15 @@ pub fn is_anthropic_request(v: &Value) -> bool {
 /// produced and the skips it reported. For the formats' unit tests.
 #[cfg(test)]
 pub(crate) fn run_parser(p: &mut dyn FormatParser, lines: &[Value]) -> (Vec<Record>, Vec<Skip>) {
+    let (out, skips) = run_parser_out(p, lines);
+    (out.records, skips)
+}
+
+/// Like [`run_parser`], keeping dropped lines and extra entries too.
+#[cfg(test)]
+pub(crate) fn run_parser_out(p: &mut dyn FormatParser, lines: &[Value]) -> (Out, Vec<Skip>) {
     let path: Arc<str> = Arc::from("t.jsonl");
-    let mut out = Vec::new();
+    let mut out = Out::default();
     let mut skips = Vec::new();
     for (i, l) in lines.iter().enumerate() {
         if let Err(s) = p.push(l.clone(), source(&path, i as u64 + 1), &mut out) {
@@ -948,7 +1042,7 @@ mod helper_tests {
         for f in Format::ALL {
             let mut p = parser_for(f, &ParseOptions::default());
             let path: Arc<str> = Arc::from("odd");
-            let mut out = Vec::new();
+            let mut out = Out::default();
             for (i, v) in odd.iter().enumerate() {
                 let _ = p.push(v.clone(), source(&path, i as u64 + 1), &mut out);
             }

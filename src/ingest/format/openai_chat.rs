@@ -31,7 +31,7 @@ use serde_json::Value;
 
 use super::call::{Held, Reply, Shape, str_of};
 use super::{
-    FormatParser, ParseOptions, Skip, api_error, append_json_text, append_text, content_text,
+    FormatParser, Out, ParseOptions, Skip, api_error, append_json_text, append_text, content_text,
     count_field, count0, envelope, is_anthropic_request, parse_timestamp, unrecognized,
 };
 use crate::record::{Format, Message, Record, Source, Text, Usage};
@@ -192,9 +192,12 @@ fn message_content(m: &Value) -> String {
 }
 
 /// Prompt side of a request body into `text`.
-fn request_text(req: &Value, text: &mut Text) {
+/// Prompt text of a Chat Completions request body (also used by formats
+/// that embed such bodies: batch input, proxy exports).
+pub(crate) fn request_text(req: &Value, text: &mut Text) {
     if let Some(msgs) = req.get("messages").and_then(Value::as_array) {
         text.has_prompt = true;
+        text.chat_framing = true;
         for m in msgs {
             let role = m.get("role").and_then(Value::as_str).unwrap_or("user");
             text.messages.push(Message {
@@ -468,7 +471,7 @@ impl Parser {
 }
 
 impl FormatParser for Parser {
-    fn push(&mut self, value: Value, source: Source, out: &mut Vec<Record>) -> Result<(), Skip> {
+    fn push(&mut self, value: Value, source: Source, out: &mut Out) -> Result<(), Skip> {
         let env = envelope(&value);
         let (req, resp) = if env.wrapped {
             (env.request, env.response)
@@ -532,7 +535,7 @@ impl FormatParser for Parser {
         }
     }
 
-    fn finish(&mut self, out: &mut Vec<Record>) {
+    fn finish(&mut self, out: &mut Out) {
         let mut held: Vec<(u64, Record)> = Vec::new();
         if let Some(h) = self.pending.take()
             && let Ok(rec) = self.build(h.source.clone(), Some((&h.line, h.body())), None)

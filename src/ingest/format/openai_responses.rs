@@ -22,7 +22,7 @@ use serde_json::Value;
 
 use super::call::{Held, Reply, Shape, str_of};
 use super::{
-    FormatParser, ParseOptions, Skip, api_error, append_json_text, append_text, content_text,
+    FormatParser, Out, ParseOptions, Skip, api_error, append_json_text, append_text, content_text,
     count_field, count0, envelope, parse_timestamp, unrecognized,
 };
 use crate::record::{Format, Message, Record, Source, Text, Usage};
@@ -305,7 +305,7 @@ impl Parser {
 }
 
 impl FormatParser for Parser {
-    fn push(&mut self, value: Value, source: Source, out: &mut Vec<Record>) -> Result<(), Skip> {
+    fn push(&mut self, value: Value, source: Source, out: &mut Out) -> Result<(), Skip> {
         // Streaming events first: `response.completed` looks like a wrapper.
         if let Some(t) = value.get("type").and_then(Value::as_str) {
             if let Some(ev) = t.strip_prefix("response.") {
@@ -357,7 +357,7 @@ impl FormatParser for Parser {
         }
     }
 
-    fn finish(&mut self, out: &mut Vec<Record>) {
+    fn finish(&mut self, out: &mut Out) {
         self.flush_pending(out);
     }
 }

@@ -1,0 +1,155 @@
+//! `--source claude-code|codex`: where coding agents keep their logs, so
+//! `tokenmaxx report --source claude-code` works without a path.
+
+use std::collections::BTreeSet;
+use std::env;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Result, bail};
+
+/// A coding agent whose logs live in a known place.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum AgentSource {
+    /// Claude Code transcripts: `<config>/projects/**.jsonl`.
+    ClaudeCode,
+    /// Codex CLI rollouts: `<home>/sessions/**` and `<home>/archived_sessions/**`.
+    Codex,
+}
+
+impl AgentSource {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AgentSource::ClaudeCode => "claude-code",
+            AgentSource::Codex => "codex",
+        }
+    }
+}
+
+/// Directories to read for `source`, existing ones only, in a fixed order.
+/// An error names every place looked at when none exists.
+pub fn roots(source: AgentSource) -> Result<Vec<PathBuf>> {
+    let home = env::var_os("HOME").map(PathBuf::from);
+    let candidates = candidates(
+        source,
+        home.as_deref(),
+        env::var("CLAUDE_CONFIG_DIR").ok().as_deref(),
+        env::var_os("CODEX_HOME").map(PathBuf::from),
+    );
+    let found: Vec<PathBuf> = candidates.iter().filter(|p| p.is_dir()).cloned().collect();
+    if found.is_empty() {
+        let looked: Vec<String> = candidates.iter().map(|p| p.display().to_string()).collect();
+        bail!(
+            "--source {}: no log directory found (looked in {})",
+            source.as_str(),
+            if looked.is_empty() {
+                "no place: HOME is not set".to_string()
+            } else {
+                looked.join(", ")
+            }
+        );
+    }
+    Ok(found)
+}
+
+fn candidates(
+    source: AgentSource,
+    home: Option<&Path>,
+    claude_config_dir: Option<&str>,
+    codex_home: Option<PathBuf>,
+) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    match source {
+        AgentSource::ClaudeCode => {
+            // CLAUDE_CONFIG_DIR replaces the defaults; it may list several
+            // directories separated by commas.
+            match claude_config_dir.filter(|s| !s.trim().is_empty()) {
+                Some(list) => {
+                    for d in list.split(',').map(str::trim).filter(|d| !d.is_empty()) {
+                        out.push(Path::new(d).join("projects"));
+                    }
+                }
+                None => {
+                    if let Some(h) = home {
+                        out.push(h.join(".config/claude/projects"));
+                        out.push(h.join(".claude/projects"));
+                    }
+                }
+            }
+        }
+        AgentSource::Codex => {
+            let base = codex_home.or_else(|| home.map(|h| h.join(".codex")));
+            if let Some(b) = base {
+                out.push(b.join("sessions"));
+                out.push(b.join("archived_sessions"));
+            }
+        }
+    }
+    // The same directory named twice (a symlinked config) is read once.
+    let mut seen = BTreeSet::new();
+    out.retain(|p| seen.insert(p.canonicalize().unwrap_or_else(|_| p.clone())));
+    out
+}
+
+/// Codex archives a session by moving its rollout from `sessions/` to
+/// `archived_sessions/` under the same relative path; a copy present in
+/// both is read once, from `sessions/`.
+pub fn is_archived_copy(path: &Path, roots: &[PathBuf]) -> bool {
+    for root in roots {
+        if root.file_name().is_some_and(|n| n == "archived_sessions")
+            && let Ok(rel) = path.strip_prefix(root)
+            && let Some(base) = root.parent()
+        {
+            return base.join("sessions").join(rel).is_file();
+        }
+    }
+    false
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn claude_config_dir_is_a_comma_list_that_replaces_defaults() {
+        let c = candidates(
+            AgentSource::ClaudeCode,
+            Some(Path::new("/home/a")),
+            Some("/x, /y"),
+            None,
+        );
+        assert_eq!(
+            c,
+            vec![PathBuf::from("/x/projects"), PathBuf::from("/y/projects")]
+        );
+        let c = candidates(
+            AgentSource::ClaudeCode,
+            Some(Path::new("/home/a")),
+            None,
+            None,
+        );
+        assert_eq!(
+            c,
+            vec![
+                PathBuf::from("/home/a/.config/claude/projects"),
+                PathBuf::from("/home/a/.claude/projects")
+            ]
+        );
+    }
+
+    #[test]
+    fn codex_home_overrides_the_default() {
+        let c = candidates(
+            AgentSource::Codex,
+            Some(Path::new("/home/a")),
+            None,
+            Some(PathBuf::from("/cx")),
+        );
+        assert_eq!(
+            c,
+            vec![
+                PathBuf::from("/cx/sessions"),
+                PathBuf::from("/cx/archived_sessions")
+            ]
+        );
+    }
+}
