@@ -59,7 +59,8 @@ pub struct InputArgs {
     /// Map a field for logs no format knows (repeatable): NAME=PATH, PATH a
     /// JSON pointer (/usage/in) or dotted path (usage.in). Implies
     /// --input-format generic. Names: model, prompt, response, system,
-    /// input_tokens, output_tokens, cache_read_tokens, cache_write_tokens,
+    /// input_tokens (total, cache included), uncached_input_tokens,
+    /// output_tokens, cache_read_tokens, cache_write_tokens,
     /// reasoning_tokens, timestamp, task, session, project, provider, cost.
     #[arg(long = "field", value_name = "NAME=PATH", value_parser = parse_field)]
     pub fields: Vec<(String, String)>,
@@ -108,6 +109,7 @@ pub const FIELD_NAMES: &[&str] = &[
     "response",
     "system",
     "input_tokens",
+    "uncached_input_tokens",
     "output_tokens",
     "cache_read_tokens",
     "cache_write_tokens",

@@ -47,7 +47,7 @@ const TASK_KEYS: &[&str] = &["metadata.task_id", "task_id", "metadata.user_id"];
 const SESSION_KEYS: &[&str] = &["metadata.session_id", "session_id", "conversation_id"];
 
 /// How calls of this format are assembled (see `call.rs`).
-const SHAPE: Shape = Shape {
+pub(crate) const SHAPE: Shape = Shape {
     format: Format::AnthropicMessages,
     provider: PROVIDER,
     request_text,
@@ -217,7 +217,7 @@ fn request_text(req: &Value, text: &mut Text) {
 
 /// The response side of one call.
 #[derive(Debug, Default)]
-struct Parsed {
+pub(crate) struct Parsed {
     model: Option<String>,
     usage: AUsage,
     tier: Option<String>,
@@ -225,7 +225,7 @@ struct Parsed {
 }
 
 impl Parsed {
-    fn into_reply(self) -> Reply {
+    pub(crate) fn into_reply(self) -> Reply {
         Reply {
             model: self.model,
             timestamp: None,
@@ -237,7 +237,7 @@ impl Parsed {
     }
 }
 
-fn parse_message(body: &Value) -> Result<Parsed, Skip> {
+pub(crate) fn parse_message(body: &Value) -> Result<Parsed, Skip> {
     let usage = match body.get("usage").filter(|u| u.is_object()) {
         Some(u) => AUsage::parse(u)?,
         None => AUsage::default(),

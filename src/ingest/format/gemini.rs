@@ -393,12 +393,17 @@ impl Parser {
                 .and_then(|u| model_from_path(&u));
         }
         rec.model = rec.model.map(strip_models_prefix);
-        // Gemini Batch API lines are `{key, request}` / `{key, response}`.
-        if lines
-            .iter()
-            .any(|l| l.get("key").is_some_and(Value::is_string) && envelope(l).wrapped)
-        {
+        // Gemini Batch API lines are `{key, request}` / `{key, response}`;
+        // the key is the caller's unit of work, like a batch `custom_id`.
+        if let Some(key) = lines.iter().find_map(|l| {
+            l.get("key")
+                .and_then(Value::as_str)
+                .filter(|_| envelope(l).wrapped)
+        }) {
             rec.service_tier = ServiceTier::Batch;
+            if rec.task.is_none() && self.opts.task_key.is_none() {
+                rec.task = Some(key.to_string());
+            }
         }
         Ok(rec)
     }

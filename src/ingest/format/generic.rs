@@ -32,12 +32,19 @@
 //!
 //! CSV rows arrive as objects whose values are all strings: an empty string
 //! is a missing value, numeric strings are numbers.
+//!
+//! `--field NAME=PATH` maps a name to a JSON pointer or dotted path for
+//! logs whose keys no rule above knows; a mapped name is read only from its
+//! path (no synonyms), unmapped names keep the rules above. A mapped
+//! `input_tokens` is total input including cached tokens (OpenAI's
+//! meaning); map `uncached_input_tokens` instead for a log that counts
+//! input without the cache (Anthropic's meaning).
 
 use serde_json::{Map, Value};
 
 use super::{
     FormatParser, Out, ParseOptions, Skip, attach_text, content_text, count_value, decimal_value,
-    fill_from_wrappers, parse_timestamp, task_of, unrecognized,
+    fill_from_wrappers, lookup, parse_timestamp, task_of, unrecognized,
 };
 use crate::record::{Format, Message, Record, Source, Text, Usage};
 
@@ -268,35 +275,150 @@ impl Parser {
     }
 }
 
+/// `--field` mappings resolved against one row: a mapped name answers
+/// only from its path.
+struct Mapped<'a> {
+    fields: &'a [(String, String)],
+    row: &'a Value,
+}
+
+impl<'a> Mapped<'a> {
+    /// `None`: the name is not mapped. `Some(None)`: mapped, absent here.
+    fn get(&self, name: &str) -> Option<Option<&'a Value>> {
+        let (_, path) = self.fields.iter().find(|(n, _)| n == name)?;
+        Some(lookup(self.row, path).filter(|v| present(v)))
+    }
+
+    /// A mapped value, or the synonym rules for an unmapped name.
+    fn or_field(
+        &self,
+        name: &'static str,
+        row: &'a Map<String, Value>,
+        names: &[&'static str],
+    ) -> Option<(&'static str, &'a Value)> {
+        match self.get(name) {
+            Some(v) => v.map(|v| (name, v)),
+            None => field(row, names),
+        }
+    }
+
+    fn count(&self, name: &'static str) -> Result<Option<Option<u64>>, Skip> {
+        match self.get(name) {
+            None => Ok(None),
+            Some(None) => Ok(Some(None)),
+            Some(Some(v)) => Ok(Some(count_value(v, name)?)),
+        }
+    }
+
+    fn any_count(&self) -> bool {
+        MAPPED_COUNTS.iter().any(|n| self.get(n).is_some())
+    }
+}
+
+const MAPPED_COUNTS: &[&str] = &[
+    "input_tokens",
+    "uncached_input_tokens",
+    "output_tokens",
+    "cache_read_tokens",
+    "cache_write_tokens",
+    "reasoning_tokens",
+];
+
+/// Usage when any count is mapped: mapped counts from their paths,
+/// unmapped ones by the synonym rules.
+fn mapped_usage(m: &Mapped<'_>, row: &Map<String, Value>) -> Result<Option<Usage>, Skip> {
+    let or = |name: &'static str, names: &[&'static str]| -> Result<Option<u64>, Skip> {
+        match m.count(name)? {
+            Some(v) => Ok(v),
+            None => count_of(row, names),
+        }
+    };
+    let uncached = m.count("uncached_input_tokens")?.flatten();
+    let input = match uncached {
+        Some(_) => None,
+        None => or("input_tokens", INPUT_KEYS)?,
+    };
+    let output = or("output_tokens", OUTPUT_KEYS)?;
+    let cached = or("cache_read_tokens", CACHED_KEYS)?;
+    let write = or("cache_write_tokens", WRITE_KEYS)?;
+    let reasoning = or("reasoning_tokens", REASONING_KEYS)?.unwrap_or(0);
+    if uncached.is_none()
+        && input.is_none()
+        && output.is_none()
+        && cached.is_none()
+        && write.is_none()
+    {
+        return Ok(None);
+    }
+    let output = output.unwrap_or(0);
+    Ok(Some(match uncached {
+        Some(u) => Usage {
+            input: u,
+            cache_read: cached.unwrap_or(0),
+            cache_write_5m: write.unwrap_or(0),
+            cache_write_1h: 0,
+            output,
+            reasoning: reasoning.min(output),
+        },
+        None => Usage::from_inclusive_input(
+            input.unwrap_or(0),
+            cached.unwrap_or(0),
+            write.unwrap_or(0),
+            output,
+            reasoning,
+        ),
+    }))
+}
+
 impl FormatParser for Parser {
     fn push(&mut self, value: Value, source: Source, out: &mut Out) -> Result<(), Skip> {
         let Some(row) = value.as_object() else {
             return Err(unrecognized(&value, EXPECTED));
         };
-        let model = field(row, MODEL_KEYS).and_then(|(_, m)| string_of(m));
-        let prompt = field(row, PROMPT_KEYS);
-        let response = field(row, RESPONSE_KEYS);
-        let usage = usage_of(row)?;
+        let m = Mapped {
+            fields: &self.opts.fields,
+            row: &value,
+        };
+        let model = m
+            .or_field("model", row, MODEL_KEYS)
+            .and_then(|(_, v)| string_of(v));
+        let prompt = m.or_field("prompt", row, PROMPT_KEYS);
+        let response = m.or_field("response", row, RESPONSE_KEYS);
+        let usage = if m.any_count() {
+            mapped_usage(&m, row)?
+        } else {
+            usage_of(row)?
+        };
         if model.is_none() && prompt.is_none() && response.is_none() && usage.is_none() {
             return Err(unrecognized(&value, EXPECTED));
         }
         let mut rec = Record::new(source, Format::Generic);
         rec.model = model;
         rec.usage = usage;
-        rec.timestamp = field(row, TIME_KEYS)
+        rec.timestamp = m
+            .or_field("timestamp", row, TIME_KEYS)
             .and_then(|(_, t)| parse_timestamp(t))
             .filter(|t| t.as_second() >= 946_684_800);
-        rec.task = match &self.opts.task_key {
-            Some(_) => task_of(&value, &self.opts, &[]),
-            None => field(row, TASK_KEYS).and_then(|(_, t)| string_of(t)),
+        rec.task = match (&self.opts.task_key, m.get("task")) {
+            (Some(_), _) => task_of(&value, &self.opts, &[]),
+            (None, Some(t)) => t.and_then(string_of),
+            (None, None) => field(row, TASK_KEYS).and_then(|(_, t)| string_of(t)),
         };
-        rec.session = field(row, SESSION_KEYS).and_then(|(_, s)| string_of(s));
-        rec.reported_cost_usd = field(row, COST_KEYS).and_then(|(_, c)| decimal_value(c));
+        rec.session = m
+            .or_field("session", row, SESSION_KEYS)
+            .and_then(|(_, s)| string_of(s));
+        rec.project = m.get("project").flatten().and_then(string_of);
+        rec.reported_cost_usd = m
+            .or_field("cost", row, COST_KEYS)
+            .and_then(|(_, c)| decimal_value(c));
         // Provider and service tier as logged (exact key names).
         fill_from_wrappers(&mut rec, &[&value]);
+        if let Some(p) = m.get("provider").flatten().and_then(string_of) {
+            rec.provider = Some(p);
+        }
 
         let mut text = Text::default();
-        if let Some((_, s)) = field(row, SYSTEM_KEYS) {
+        if let Some((_, s)) = m.or_field("system", row, SYSTEM_KEYS) {
             text.messages.push(Message {
                 role: "system".to_string(),
                 name: None,
@@ -451,5 +573,64 @@ mod tests {
             reasons,
             ["no usage", "unrecognized record", "invalid usage"]
         );
+    }
+
+    #[test]
+    fn mapped_fields_override_synonyms() {
+        let opts = ParseOptions {
+            fields: vec![
+                ("model".into(), "/req/engine_id".into()),
+                ("prompt".into(), "req.text".into()),
+                ("input_tokens".into(), "/meter/in".into()),
+                ("cache_read_tokens".into(), "meter.hit".into()),
+                ("output_tokens".into(), "/meter/out".into()),
+                ("task".into(), "/tags/0".into()),
+                ("project".into(), "app".into()),
+            ],
+            ..ParseOptions::default()
+        };
+        let row = json!({"model": "decoy", "app": "billing",
+            "req": {"engine_id": "gpt-4o-mini", "text": "Hi"},
+            "meter": {"in": 120, "hit": "100", "out": 7}, "tags": ["t-9"]});
+        let (recs, skips) = super::super::run_parser(&mut Parser::new(opts), &[row]);
+        assert!(skips.is_empty(), "{skips:?}");
+        let r = &recs[0];
+        assert_eq!(r.model.as_deref(), Some("gpt-4o-mini"));
+        assert_eq!(r.task.as_deref(), Some("t-9"));
+        assert_eq!(r.project.as_deref(), Some("billing"));
+        let u = r.usage.unwrap();
+        assert_eq!((u.input, u.cache_read, u.output), (20, 100, 7));
+        assert!(r.text.as_ref().unwrap().has_prompt);
+    }
+
+    #[test]
+    fn mapped_uncached_input_is_additive() {
+        let opts = ParseOptions {
+            fields: vec![
+                ("model".into(), "m".into()),
+                ("uncached_input_tokens".into(), "u.fresh".into()),
+                ("cache_read_tokens".into(), "u.read".into()),
+                ("output_tokens".into(), "u.out".into()),
+            ],
+            ..ParseOptions::default()
+        };
+        let row = json!({"m": "claude-sonnet-4-5", "u": {"fresh": 12, "read": 3000, "out": 40}});
+        let (recs, _) = super::super::run_parser(&mut Parser::new(opts), &[row]);
+        let u = recs[0].usage.unwrap();
+        assert_eq!((u.input, u.cache_read, u.output), (12, 3000, 40));
+    }
+
+    #[test]
+    fn a_mapped_count_that_is_not_a_number_skips_the_row() {
+        let opts = ParseOptions {
+            fields: vec![("input_tokens".into(), "n".into())],
+            ..ParseOptions::default()
+        };
+        let (recs, skips) = super::super::run_parser(
+            &mut Parser::new(opts),
+            &[json!({"model": "gpt-4o", "n": "lots"})],
+        );
+        assert!(recs.is_empty());
+        assert_eq!(skips[0].reason, "invalid usage");
     }
 }

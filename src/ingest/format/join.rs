@@ -102,10 +102,16 @@ impl JoinBook {
     }
 
     /// A result that billed nothing (error, expired, canceled): its request,
-    /// seen or still to come, bills nothing either.
-    pub fn offer_failure(&mut self, key: JoinKey) {
-        if pop(&mut self.requests, &key).is_none() {
-            *self.failed.entry(key).or_default() += 1;
+    /// seen or still to come, bills nothing either. Returns where the
+    /// request was when it had been seen (so that its line is accounted as
+    /// not billed too).
+    pub fn offer_failure(&mut self, key: JoinKey) -> Option<Source> {
+        match pop(&mut self.requests, &key) {
+            Some((_, r)) => Some(r.source),
+            None => {
+                *self.failed.entry(key).or_default() += 1;
+                None
+            }
         }
     }
 
@@ -232,7 +238,10 @@ mod tests {
     fn a_failure_cancels_its_request_whenever_it_comes() {
         let mut b = JoinBook::default();
         let s = src("d/out.jsonl", 1);
-        b.offer_failure(JoinKey::new(Format::OpenAiBatch, &s, "e"));
+        assert!(
+            b.offer_failure(JoinKey::new(Format::OpenAiBatch, &s, "e"))
+                .is_none()
+        );
         let q = request("d/in.jsonl", 1);
         let key = JoinKey::new(Format::OpenAiBatch, &q.source, "e");
         assert!(matches!(
@@ -241,7 +250,8 @@ mod tests {
         ));
         let q = request("d/in.jsonl", 2);
         assert!(matches!(b.offer_request(key.clone(), q), RequestFate::Held));
-        b.offer_failure(key);
+        let held = b.offer_failure(key).expect("the held request");
+        assert_eq!(held.line, 2);
         assert!(b.drain().is_empty());
     }
 }

@@ -45,7 +45,7 @@ const SESSION_KEYS: &[&str] = &[
 ];
 
 /// How calls of this format are assembled (see `call.rs`).
-const SHAPE: Shape = Shape {
+pub(crate) const SHAPE: Shape = Shape {
     format: Format::OpenAiResponses,
     provider: PROVIDER,
     request_text,
@@ -229,7 +229,7 @@ fn request_text(req: &Value, text: &mut Text) {
     }
 }
 
-fn parse_reply(body: &Value) -> Result<Reply, Skip> {
+pub(crate) fn parse_reply(body: &Value) -> Result<Reply, Skip> {
     let usage = usage_of(body.get("usage"))?;
     let mut text = String::new();
     let mut web_search = 0;

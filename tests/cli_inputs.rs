@@ -1,0 +1,198 @@
+//! Input selection: `--source` default locations, `--field` mappings.
+
+mod common;
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use common::{chat_line, jsonl, stdout_json, tokenmaxx};
+
+fn temp(name: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("tokenmaxx-{name}-{}", std::process::id()));
+    let _ = fs::remove_dir_all(&d);
+    fs::create_dir_all(&d).unwrap();
+    d
+}
+
+fn write(path: &Path, text: &str) {
+    fs::create_dir_all(path.parent().unwrap()).unwrap();
+    fs::write(path, text).unwrap();
+}
+
+#[test]
+fn source_claude_code_reads_every_config_dir_listed() {
+    let root = temp("src-claude");
+    let (a, b) = (root.join("a"), root.join("b"));
+    write(
+        &a.join("projects/-home-ana-api/s1.jsonl"),
+        &(chat_line("gpt-4o", 1735689600, 100, 0, 10, "u") + "\n"),
+    );
+    write(
+        &b.join("projects/-home-bo-web/s2.jsonl"),
+        &(chat_line("gpt-4o", 1735689600, 200, 0, 20, "u") + "\n"),
+    );
+    // Not under projects/: not a transcript location.
+    write(
+        &a.join("todos/x.json"),
+        &(chat_line("gpt-4o", 1735689600, 999, 0, 9, "u") + "\n"),
+    );
+    let out = tokenmaxx()
+        .args(["report", "--format", "json", "--source", "claude-code"])
+        .env(
+            "CLAUDE_CONFIG_DIR",
+            format!("{}, {}", a.display(), b.display()),
+        )
+        .output()
+        .unwrap();
+    let rep = stdout_json(&out);
+    fs::remove_dir_all(&root).unwrap();
+    assert_eq!(rep["totals"]["records"], 2);
+    assert_eq!(rep["totals"]["usage"]["input"], 300);
+}
+
+#[test]
+fn source_codex_reads_an_archived_copy_once() {
+    let home = temp("src-codex");
+    let rel = "2025/10/29/rollout-2025-10-29T00-59-38-x.jsonl";
+    let line = chat_line("gpt-4o", 1735689600, 100, 0, 10, "u") + "\n";
+    write(&home.join("sessions").join(rel), &line);
+    write(&home.join("archived_sessions").join(rel), &line);
+    write(
+        &home.join("archived_sessions/2025/10/01/rollout-old.jsonl"),
+        &line,
+    );
+    let out = tokenmaxx()
+        .args(["report", "--format", "json", "--source", "codex"])
+        .env("CODEX_HOME", &home)
+        .output()
+        .unwrap();
+    let rep = stdout_json(&out);
+    fs::remove_dir_all(&home).unwrap();
+    assert_eq!(
+        rep["totals"]["records"], 2,
+        "the copy is read once, the old one too"
+    );
+}
+
+#[test]
+fn source_without_any_log_dir_is_a_clear_error() {
+    let home = temp("src-none");
+    let out = tokenmaxx()
+        .args(["report", "--source", "codex"])
+        .env("CODEX_HOME", home.join("nope"))
+        .output()
+        .unwrap();
+    fs::remove_dir_all(&home).unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("--source codex") && err.contains("nope"),
+        "{err}"
+    );
+}
+
+#[test]
+fn field_mappings_read_a_log_no_format_knows() {
+    let dir = temp("fields");
+    let log = dir.join("calls.jsonl");
+    write(
+        &log,
+        concat!(
+            r#"{"when":"2025-03-01T10:00:00Z","req":{"engine":"gpt-4o-mini","text":"Hello"},"meter":{"in":1000,"hit":400,"out":50},"labels":{"job":"nightly"},"app":"billing"}"#,
+            "\n",
+            r#"{"when":"2025-03-01T11:00:00Z","req":{"engine":"gpt-4o-mini","text":"Bye"},"meter":{"in":"200","out":"5"},"labels":{"job":"nightly"},"app":"billing"}"#,
+            "\n"
+        ),
+    );
+    let recs = jsonl(
+        &tokenmaxx()
+            .args([
+                "records",
+                "--field",
+                "model=/req/engine",
+                "--field",
+                "prompt=req.text",
+                "--field",
+                "input_tokens=meter.in",
+                "--field",
+                "cache_read_tokens=/meter/hit",
+                "--field",
+                "output_tokens=meter.out",
+                "--field",
+                "timestamp=when",
+                "--field",
+                "task=labels.job",
+                "--field",
+                "project=app",
+            ])
+            .arg(&log)
+            .output()
+            .unwrap(),
+    );
+    fs::remove_dir_all(&dir).unwrap();
+    assert_eq!(recs.len(), 2);
+    let r = &recs[0];
+    assert_eq!(r["format"], "generic");
+    assert_eq!(r["model"], "gpt-4o-mini");
+    assert_eq!(r["task"], "nightly");
+    assert_eq!(r["timestamp"], "2025-03-01T10:00:00Z");
+    assert_eq!(r["usage"]["input"], 600);
+    assert_eq!(r["usage"]["cache_read"], 400);
+    assert_eq!(r["usage"]["output"], 50);
+    // 600 × 0.15 + 400 × 0.075 + 50 × 0.60 = 90 + 30 + 30 → $0.00015
+    assert_eq!(r["cost_usd"], "0.00015");
+    assert_eq!(recs[1]["usage"]["input"], 200);
+}
+
+#[test]
+fn bad_field_mappings_are_usage_errors() {
+    for bad in ["modle=/x", "model", "model="] {
+        let out = tokenmaxx()
+            .args(["report", "--field", bad, "-"])
+            .write_stdin("")
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2), "{bad}");
+        assert!(!out.stderr.is_empty());
+    }
+}
+
+#[test]
+fn report_by_project_groups_mapped_projects() {
+    let dir = temp("by-project");
+    let log = dir.join("calls.jsonl");
+    write(
+        &log,
+        concat!(
+            r#"{"model":"gpt-4o-mini","input_tokens":100,"output_tokens":1,"app":"a"}"#,
+            "\n",
+            r#"{"model":"gpt-4o-mini","input_tokens":200,"output_tokens":2,"app":"b"}"#,
+            "\n",
+            r#"{"model":"gpt-4o-mini","input_tokens":300,"output_tokens":3}"#,
+            "\n"
+        ),
+    );
+    let rep = stdout_json(
+        &tokenmaxx()
+            .args([
+                "report",
+                "--format",
+                "json",
+                "--by",
+                "project",
+                "--field",
+                "project=app",
+            ])
+            .arg(&log)
+            .output()
+            .unwrap(),
+    );
+    fs::remove_dir_all(&dir).unwrap();
+    let keys: Vec<String> = rep["groups"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|g| g["key"]["project"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(keys, ["(none)", "a", "b"]);
+}
