@@ -13,7 +13,7 @@ use tokenmaxx::pipeline::{Accounting, Biller, UsageMode};
 use tokenmaxx::price::PriceBook;
 use tokenmaxx::record::Format;
 
-const DIMS: [Dimension; 8] = [
+const DIMS: [Dimension; 9] = [
     Dimension::Model,
     Dimension::Provider,
     Dimension::Day,
@@ -21,6 +21,7 @@ const DIMS: [Dimension; 8] = [
     Dimension::Month,
     Dimension::Task,
     Dimension::Session,
+    Dimension::Project,
     Dimension::File,
 ];
 
@@ -62,11 +63,25 @@ fn run(data: &[u8], opts: &IngestOptions) {
                 Event::Skip { skip, .. } => {
                     *acc.skipped.entry(skip.reason.to_string()).or_default() += 1
                 }
+                Event::Dropped { reason, .. } => {
+                    *acc.not_billed.entry(reason.to_string()).or_default() += 1
+                }
+                Event::Lines(n) => acc.lines += n,
             }
         }
         Ok(())
     };
-    let _ = ingest::read_bytes(data.to_vec(), "fuzz", opts, &mut sink);
+    // Each run gets its own join book (batch halves), drained at the end
+    // as a real run does.
+    let opts = IngestOptions {
+        parse: ingest::ParseOptions {
+            joins: Default::default(),
+            ..opts.parse.clone()
+        },
+        ..opts.clone()
+    };
+    let _ = ingest::read_bytes(data.to_vec(), "fuzz", &opts, &mut sink);
+    let _ = sink(ingest::finish_run(&opts));
     for agg in &aggs {
         let report = Report {
             aggregate: agg,
