@@ -1,5 +1,5 @@
 //! Deterministic mutation smoke test: every fixture line under
-//! tests/fixtures/formats/ and examples/ is mutated in seeded ways
+//! tests/fixtures/ (all format folders) and examples/ is mutated in seeded ways
 //! (truncation, byte flips, odd numbers, deleted/duplicated/retyped keys,
 //! wrapping, deep nesting), written to a few files, and each file goes
 //! through the real binary once as `report --format json` and once as
@@ -97,10 +97,18 @@ struct Source {
 fn fixture_inputs() -> (Vec<Source>, Vec<String>) {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let mut files: Vec<PathBuf> = Vec::new();
-    for dir in [fixture("formats"), root.join("examples")] {
-        for e in std::fs::read_dir(&dir).unwrap() {
-            files.push(e.unwrap().path());
+    fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
+        for e in std::fs::read_dir(dir).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                walk(&p, out);
+            } else {
+                out.push(p);
+            }
         }
+    }
+    for dir in [fixture(""), root.join("examples")] {
+        walk(&dir, &mut files);
     }
     files.sort();
     let (mut sources, mut csvs) = (Vec::new(), Vec::new());
@@ -122,10 +130,17 @@ fn fixture_inputs() -> (Vec<Source>, Vec<String>) {
             _ => {}
         }
         if !lines.is_empty() {
-            let folder = f.parent().unwrap().file_name().unwrap().to_string_lossy();
-            let stem = f.file_stem().unwrap().to_string_lossy();
+            // The path below the fixture root keeps names apart
+            // (`batch-openai-input`).
+            let rel = f.strip_prefix(root).unwrap_or(&f).with_extension("");
+            let name: String = rel
+                .components()
+                .filter_map(|c| c.as_os_str().to_str())
+                .filter(|c| *c != "tests" && *c != "fixtures")
+                .collect::<Vec<_>>()
+                .join("-");
             sources.push(Source {
-                name: format!("{folder}-{stem}"),
+                name,
                 lines,
             });
         }

@@ -1,12 +1,116 @@
-//! Codex CLI rollouts and `codex exec --json` streams (reference/log-formats.md §6), format `codex`.
+//! Codex CLI rollouts and `codex exec --json` streams
+//! (reference/log-formats.md §6), format `codex`.
 //!
-//! Not read yet: lines of this format are recognized and reported, so that
-//! they are not mistaken for another format.
+//! **Rollouts** (`~/.codex/sessions/YYYY/MM/DD/rollout-<ts>-<uuid>.jsonl`)
+//! are `{timestamp, type, payload}` lines:
+//! - `session_meta`: the session id (`payload.id`, the record's session),
+//!   `cwd` (the project) and, for a spawned subagent or a fork, the parent
+//!   (`payload.source.subagent.thread_spawn.parent_thread_id`, or
+//!   `payload.forked_from_id`);
+//! - `turn_context`: the model of the turns that follow (`payload.model`;
+//!   the latest one wins), `cwd`, and `service_tier` when logged;
+//! - `response_item` / `event_msg` messages: the current turn's text
+//!   (prompt from user/developer messages, response from assistant
+//!   `output_text`; the `user_message`/`agent_message` events are the
+//!   fallback when a build logs no items). Only text since the previous
+//!   billed turn is kept, and at most [`MAX_TURN_TEXT`] bytes of it;
+//! - `event_msg` `token_count`: the billing line. Its
+//!   `info.total_token_usage` is cumulative per session; one record is made
+//!   per advance of that total, holding the increment since the previous
+//!   total. A re-emitted `token_count` whose total did not move (Codex
+//!   refreshes rate limits that way) bills nothing (`repeated token
+//!   count`); `info: null` is a rate-limit-only event (`context line`).
+//!
+//! Every other line of a rollout is a `context line`; a line `type` this
+//! parser does not know is an `unknown record type` (any `event_msg` or
+//! `response_item` subtype is a context line: Codex adds such events often
+//! and none of them bills).
+//!
+//! Usage: `input_tokens` ⊃ `cached_input_tokens` (and
+//! `cache_write_input_tokens`, newer builds), `output_tokens` ⊃
+//! `reasoning_output_tokens`, so buckets come from
+//! [`Usage::from_inclusive_input`] applied to the increment.
+//!
+//! The increment is the delta of cumulative totals, not
+//! `last_token_usage`: `last_token_usage` describes the last model request
+//! only, so it repeats on every re-emit and misses requests whose own
+//! snapshot was lost (a line cut short, an invalid count skipped); the
+//! delta of totals bills every token exactly once whatever happened between
+//! two snapshots. When the total goes *down* (`input_tokens` or
+//! `output_tokens` smaller than before), a new counter started (a new
+//! session in the same file, a subagent whose counter starts at zero, a
+//! build that resets after compaction): the new total is the increment from
+//! zero. A counter that restarted but already exceeds the old one is told
+//! apart by `last_token_usage == total_token_usage` (only true of a
+//! counter's first snapshot).
+//!
+//! **Subagent replays.** A rollout spawned by `thread_spawn` (or a fork)
+//! starts with the child's `session_meta`, then the parent's
+//! `session_meta` and a burst replay of the parent's history (re-stamped to
+//! the spawn instant in some builds, with the original timestamps in
+//! others). Those lines were billed in the parent's rollout: they are
+//! dropped (`subagent replay`) and never billed to the child. Their last
+//! cumulative total becomes the child's baseline, since Codex seeds a
+//! forked thread's counter from the replayed history; a child counter that
+//! starts from zero instead is caught by the restart rule above. The replay
+//! ends at the first line that belongs to the child:
+//! - a `task_started` event whose `started_at`, or any line whose UUIDv7
+//!   `turn_id`, is later than the child's creation, or else
+//! - the first line more than [`REPLAY_GAP_MS`] after both the child's
+//!   creation and the previous replayed line (a replay is written in one
+//!   burst; the child's first `token_count` waits for a model response).
+//!
+//! By the second rule the child's own first prompt, logged within the burst,
+//! is lost as text (its usage is not). Some builds write no replay at all;
+//! the same rules end the (empty) replay at the child's first turn.
+//!
+//! **`codex exec --json`** streams: `thread.started{thread_id}` (the
+//! session), `turn.started`, `item.*` (agent messages give the response
+//! text), `turn.completed{usage}` (one record), `turn.failed` (`request
+//! failed`), `error` (`api error`). `turn.completed.usage` is the thread's
+//! cumulative usage (Codex fills it from `total_token_usage`), so a thread
+//! resumed in the same stream bills the delta since its previous
+//! `turn.completed`, with the same restart rule. The stream has no
+//! timestamps and names no model: such records are unpriced ("no model in
+//! the log") unless a `model` key was added to the line.
+//!
+//! **Dedup across files.** Each record's call id is the session id and the
+//! cumulative `(input, cached, output)` tuple, so an archived copy of a
+//! rollout read in the same run bills nothing, and a `turn.completed` of an
+//! exec stream matches the rollout's last snapshot of that turn (the fields
+//! both shapes carry).
+//!
+//! `--task-key` is looked up on the `token_count` line, then on the
+//! session's `session_meta` line; without it the session is the task.
+//!
+//! No session without `turn_context` (Sept-2025 builds) gets a guessed
+//! model: its records stay unpriced rather than priced as an assumed
+//! `gpt-5`.
 
+use std::collections::HashMap;
+
+use jiff::Timestamp;
 use serde_json::Value;
 
-use super::{FormatParser, Out, ParseOptions, Skip};
-use crate::record::{Format, Source};
+use super::call::str_of;
+use super::{
+    FormatParser, Out, ParseOptions, Skip, WRAPPER_TIME_KEYS, attach_text, content_text,
+    count_value, first_str, parse_timestamp, task_from, time_of, unrecognized,
+};
+use crate::record::{CallId, Format, Message, Record, ServiceTier, Source, Text, Usage};
+
+const PROVIDER: &str = "openai";
+const EXPECTED: &str =
+    "a Codex rollout line (`timestamp`, `type`, `payload`) or a `codex exec --json` event";
+const DEDUP_REASON: &str = "same Codex turn in another file";
+
+/// Text kept for one turn (prompt and response sides each). A turn's text
+/// is what `--usage counted` tokenizes; a runaway turn must not hold memory.
+pub const MAX_TURN_TEXT: usize = 1 << 20;
+
+/// A subagent's replay is written in one burst: a line more than this after
+/// both the child's creation and the previous replayed line is the child's.
+pub const REPLAY_GAP_MS: i64 = 1000;
 
 /// Detection signature (reference/log-formats.md §0.1).
 pub fn detect(v: &Value) -> bool {
@@ -31,23 +135,1165 @@ pub fn detect(v: &Value) -> bool {
         || (t.starts_with("item.") && v.get("item").is_some_and(Value::is_object))
 }
 
+/// One cumulative (or incremental) token count.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+struct Totals {
+    input: u64,
+    cached: u64,
+    cache_write: u64,
+    output: u64,
+    reasoning: u64,
+}
+
+impl Totals {
+    /// Counts of a `*_token_usage` / `usage` object; missing fields are 0.
+    fn parse(u: &Value, what: &str) -> Result<Totals, Skip> {
+        let get = |key: &str| -> Result<u64, Skip> {
+            match u.get(key) {
+                Some(x) => Ok(count_value(x, &format!("{what}.{key}"))?.unwrap_or(0)),
+                None => Ok(0),
+            }
+        };
+        Ok(Totals {
+            input: get("input_tokens")?,
+            cached: get("cached_input_tokens")?,
+            cache_write: get("cache_write_input_tokens")?,
+            output: get("output_tokens")?,
+            reasoning: get("reasoning_output_tokens")?,
+        })
+    }
+
+    fn is_zero(&self) -> bool {
+        *self == Totals::default()
+    }
+
+    /// The increment from `prev`, or `None` when the counter restarted
+    /// (input and output only ever grow on one counter; the other fields
+    /// are optional in some builds, so their drop proves nothing).
+    fn since(&self, prev: &Totals) -> Option<Totals> {
+        if self.input < prev.input || self.output < prev.output {
+            return None;
+        }
+        Some(Totals {
+            input: self.input - prev.input,
+            cached: self.cached.saturating_sub(prev.cached),
+            cache_write: self.cache_write.saturating_sub(prev.cache_write),
+            output: self.output - prev.output,
+            reasoning: self.reasoning.saturating_sub(prev.reasoning),
+        })
+    }
+
+    fn usage(&self) -> Usage {
+        Usage::from_inclusive_input(
+            self.input,
+            self.cached,
+            self.cache_write,
+            self.output,
+            self.reasoning,
+        )
+    }
+
+    /// Call-id key: the fields both rollouts and exec streams carry.
+    fn key(&self, session: &str) -> String {
+        format!(
+            "codex:{session}:{}:{}:{}",
+            self.input, self.cached, self.output
+        )
+    }
+}
+
+/// What a new cumulative total bills.
+#[derive(Debug, PartialEq, Eq)]
+enum Step {
+    /// The total did not move (a re-emit).
+    Repeat,
+    /// A first total of zero: nothing used yet.
+    Empty,
+    Bill(Totals),
+}
+
+fn step(prev: Option<Totals>, total: Totals, last: Option<Totals>) -> Step {
+    let Some(p) = prev else {
+        return if total.is_zero() {
+            Step::Empty
+        } else {
+            Step::Bill(total)
+        };
+    };
+    if p == total {
+        return Step::Repeat;
+    }
+    let inc = match total.since(&p) {
+        None => total,
+        // A restarted counter that already exceeds the old one: a first
+        // snapshot is the only one whose last request equals the total.
+        Some(_) if last == Some(total) && !p.is_zero() => total,
+        Some(d) => d,
+    };
+    if inc.is_zero() {
+        Step::Repeat
+    } else {
+        Step::Bill(inc)
+    }
+}
+
+/// The subagent replay being skipped.
+#[derive(Debug)]
+struct Replay {
+    /// When the child was created (its `session_meta`).
+    t0: Option<Timestamp>,
+    /// Latest timestamp among the replayed lines.
+    last: Option<Timestamp>,
+}
+
+impl Replay {
+    /// Whether a line with this payload and timestamp is still replayed.
+    fn holds(&mut self, payload: &Value, ts: Option<Timestamp>) -> bool {
+        if let Some(t0) = self.t0
+            && child_owned(payload, t0)
+        {
+            return false;
+        }
+        let bound = [self.t0, self.last].into_iter().flatten().max();
+        if let (Some(ts), Some(b)) = (ts, bound)
+            && ts.as_millisecond() > b.as_millisecond().saturating_add(REPLAY_GAP_MS)
+        {
+            return false;
+        }
+        if let Some(ts) = ts {
+            self.last = Some(self.last.map_or(ts, |l| l.max(ts)));
+        }
+        true
+    }
+}
+
+/// A marker only the child's own turns carry: a turn that started after
+/// the child was created (`task_started.started_at`, or a UUIDv7 `turn_id`,
+/// which embeds its creation time). Replayed parent turns all started
+/// before the spawn.
+fn child_owned(payload: &Value, t0: Timestamp) -> bool {
+    let t0 = t0.as_millisecond();
+    let started = matches!(
+        payload.get("type").and_then(Value::as_str),
+        Some("task_started" | "turn_started")
+    ) && payload
+        .get("started_at")
+        .and_then(parse_timestamp)
+        // `started_at` may be whole seconds: strictly later is certain.
+        .is_some_and(|s| s.as_millisecond() > t0);
+    started
+        || payload
+            .get("turn_id")
+            .and_then(Value::as_str)
+            .and_then(uuid7_millis)
+            .is_some_and(|ms| ms > t0)
+}
+
+/// The unix-millisecond timestamp of a UUIDv7 (`None` for other ids).
+fn uuid7_millis(id: &str) -> Option<i64> {
+    let hex: String = id.chars().filter(|c| *c != '-').collect();
+    if hex.len() != 32 || !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return None;
+    }
+    if hex.get(12..13) != Some("7") {
+        return None;
+    }
+    i64::from_str_radix(hex.get(..12)?, 16).ok()
+}
+
+/// The current turn's text, collected until a billed record takes it.
+#[derive(Debug, Default)]
+struct TurnText {
+    /// `response_item` messages that are not the assistant's (role, text).
+    prompt_items: Vec<(String, String)>,
+    /// `event_msg.user_message` texts (fallback).
+    prompt_events: Vec<String>,
+    response_items: String,
+    response_events: String,
+    prompt_bytes: usize,
+    response_bytes: usize,
+}
+
+impl TurnText {
+    fn add_prompt(&mut self, role: Option<&str>, text: String) {
+        if text.is_empty() || self.prompt_bytes.saturating_add(text.len()) > MAX_TURN_TEXT {
+            return;
+        }
+        self.prompt_bytes += text.len();
+        match role {
+            Some(r) => self.prompt_items.push((r.to_string(), text)),
+            None => self.prompt_events.push(text),
+        }
+    }
+
+    fn add_response(&mut self, from_item: bool, text: &str) {
+        if text.is_empty() || self.response_bytes.saturating_add(text.len()) > MAX_TURN_TEXT {
+            return;
+        }
+        self.response_bytes += text.len();
+        let buf = if from_item {
+            &mut self.response_items
+        } else {
+            &mut self.response_events
+        };
+        super::append_text(buf, text);
+    }
+
+    /// The turn's `Text`, preferring the items over their event echoes
+    /// (newer builds log every message both ways).
+    fn into_text(self) -> Option<Text> {
+        let messages: Vec<Message> = if self.prompt_items.is_empty() {
+            self.prompt_events
+                .into_iter()
+                .map(|content| Message {
+                    role: "user".to_string(),
+                    name: None,
+                    content,
+                })
+                .collect()
+        } else {
+            self.prompt_items
+                .into_iter()
+                .map(|(role, content)| Message {
+                    role,
+                    name: None,
+                    content,
+                })
+                .collect()
+        };
+        let response = if self.response_items.is_empty() {
+            self.response_events
+        } else {
+            self.response_items
+        };
+        if messages.is_empty() && response.is_empty() {
+            return None;
+        }
+        Some(Text {
+            has_prompt: !messages.is_empty(),
+            has_response: !response.is_empty(),
+            messages,
+            response,
+            ..Text::default()
+        })
+    }
+}
+
 pub struct Parser {
-    _opts: ParseOptions,
+    opts: ParseOptions,
+    // ---- rollout state
+    /// Whether a `session_meta` was read (the first one names the file's
+    /// session).
+    meta_seen: bool,
+    session: Option<String>,
+    meta_line: Option<Value>,
+    /// The file is a spawned subagent or a fork of another session.
+    spawned: bool,
+    cwd: Option<String>,
+    model: Option<String>,
+    tier: ServiceTier,
+    /// Last cumulative total seen (billed, repeated or replayed).
+    prev: Option<Totals>,
+    replay: Option<Replay>,
+    text: TurnText,
+    // ---- exec stream state
+    thread: Option<String>,
+    /// Last `turn.completed` usage per thread (cumulative).
+    exec_prev: HashMap<String, Totals>,
+    exec_model: Option<String>,
+    exec_text: String,
 }
 
 impl Parser {
     pub fn new(opts: ParseOptions) -> Parser {
-        Parser { _opts: opts }
+        Parser {
+            opts,
+            meta_seen: false,
+            session: None,
+            meta_line: None,
+            spawned: false,
+            cwd: None,
+            model: None,
+            tier: ServiceTier::Standard,
+            prev: None,
+            replay: None,
+            text: TurnText::default(),
+            thread: None,
+            exec_prev: HashMap::new(),
+            exec_model: None,
+            exec_text: String::new(),
+        }
+    }
+
+    // ---- rollouts ---------------------------------------------------------
+
+    fn rollout(
+        &mut self,
+        ty: &str,
+        line: &Value,
+        source: Source,
+        out: &mut Out,
+    ) -> Result<(), Skip> {
+        let payload = line.get("payload").unwrap_or(&Value::Null);
+        let ts = line.get("timestamp").and_then(parse_timestamp);
+        if let Some(r) = self.replay.as_mut() {
+            if r.holds(payload, ts) {
+                return self.replayed(ty, payload, source, out);
+            }
+            // The child's own lines start here; nothing of the replay is
+            // the child's text.
+            self.replay = None;
+            self.text = TurnText::default();
+        }
+        match ty {
+            "session_meta" => self.session_meta(line, payload, ts),
+            "turn_context" => self.turn_context(payload),
+            "response_item" => self.response_item(payload),
+            "event_msg" => match payload.get("type").and_then(Value::as_str) {
+                Some("token_count") => return self.token_count(line, payload, ts, source, out),
+                Some("user_message") => {
+                    if let Some(m) = payload.get("message").and_then(Value::as_str) {
+                        self.text.add_prompt(None, m.to_string());
+                    }
+                }
+                Some("agent_message") => {
+                    if let Some(m) = payload.get("message").and_then(Value::as_str) {
+                        self.text.add_response(false, m);
+                    }
+                }
+                _ => {}
+            },
+            "compacted" => {}
+            _ => {
+                out.drop_line(source, "unknown record type");
+                return Ok(());
+            }
+        }
+        out.drop_line(source, "context line");
+        Ok(())
+    }
+
+    /// A line of a subagent's replay of its parent: billed in the parent's
+    /// rollout, never here. Its total is the child's baseline.
+    fn replayed(
+        &mut self,
+        ty: &str,
+        payload: &Value,
+        source: Source,
+        out: &mut Out,
+    ) -> Result<(), Skip> {
+        match ty {
+            "turn_context" => {
+                // The child inherits the model until its own turn_context.
+                if let Some(m) = str_of(payload, "model") {
+                    self.model = Some(m);
+                }
+            }
+            "event_msg" if payload.get("type").and_then(Value::as_str) == Some("token_count") => {
+                if let Some(t) = payload
+                    .get("info")
+                    .and_then(|i| i.get("total_token_usage"))
+                    .filter(|u| u.is_object())
+                    .and_then(|u| Totals::parse(u, "info.total_token_usage").ok())
+                {
+                    self.prev = Some(t);
+                }
+            }
+            _ => {}
+        }
+        out.drop_line(source, "subagent replay");
+        Ok(())
+    }
+
+    fn session_meta(&mut self, line: &Value, payload: &Value, ts: Option<Timestamp>) {
+        let id = str_of(payload, "id");
+        if self.meta_seen {
+            // The same session again (a resume), or a foreign one after a
+            // child's replay ended: nothing changes. A different session in
+            // a file that is not a child is a new session with a new counter.
+            if id.is_none() || id == self.session || self.spawned {
+                return;
+            }
+            self.prev = None;
+            self.model = None;
+            self.tier = ServiceTier::Standard;
+            self.text = TurnText::default();
+        }
+        self.meta_seen = true;
+        self.session = id;
+        self.cwd = str_of(payload, "cwd");
+        // Kept only for `--task-key`, which may name a field of it.
+        self.meta_line = self.opts.task_key.is_some().then(|| line.clone());
+        self.spawned = payload
+            .pointer("/source/subagent/thread_spawn/parent_thread_id")
+            .is_some_and(|p| p.as_str().is_some_and(|s| !s.is_empty()))
+            || str_of(payload, "forked_from_id").is_some();
+        if self.spawned {
+            self.replay = Some(Replay {
+                t0: ts.or_else(|| payload.get("timestamp").and_then(parse_timestamp)),
+                last: None,
+            });
+        }
+    }
+
+    fn turn_context(&mut self, payload: &Value) {
+        if let Some(m) = str_of(payload, "model") {
+            self.model = Some(m);
+        }
+        if let Some(c) = str_of(payload, "cwd") {
+            self.cwd = Some(c);
+        }
+        self.tier = match payload.get("service_tier").and_then(Value::as_str) {
+            // Codex's "fast" mode is the API's priority processing.
+            Some(t) if t.eq_ignore_ascii_case("fast") => ServiceTier::Priority,
+            Some(t) => ServiceTier::from_logged(t),
+            None => ServiceTier::Standard,
+        };
+    }
+
+    fn response_item(&mut self, payload: &Value) {
+        if payload.get("type").and_then(Value::as_str) != Some("message") {
+            return;
+        }
+        let mut s = String::new();
+        if let Some(c) = payload.get("content") {
+            content_text(c, &mut s);
+        }
+        match payload.get("role").and_then(Value::as_str) {
+            Some("assistant") => self.text.add_response(true, &s),
+            role => self.text.add_prompt(Some(role.unwrap_or("user")), s),
+        }
+    }
+
+    fn token_count(
+        &mut self,
+        line: &Value,
+        payload: &Value,
+        ts: Option<Timestamp>,
+        source: Source,
+        out: &mut Out,
+    ) -> Result<(), Skip> {
+        let Some(info) = payload.get("info").filter(|i| i.is_object()) else {
+            // `info: null`: a rate-limit refresh, no usage.
+            out.drop_line(source, "context line");
+            return Ok(());
+        };
+        let usage_of = |key: &str| -> Result<Option<Totals>, Skip> {
+            match info.get(key).filter(|u| !u.is_null()) {
+                Some(u) if u.is_object() => Totals::parse(u, &format!("info.{key}")).map(Some),
+                Some(_) => Err(Skip::new(
+                    "invalid usage",
+                    format!("`info.{key}` is not an object"),
+                )),
+                None => Ok(None),
+            }
+        };
+        let total = usage_of("total_token_usage")?;
+        let last = usage_of("last_token_usage")?;
+        let inc = match (total, last) {
+            (Some(t), _) => {
+                let s = step(self.prev, t, last);
+                self.prev = Some(t);
+                match s {
+                    Step::Bill(inc) => inc,
+                    Step::Repeat => {
+                        out.drop_line(source, "repeated token count");
+                        return Ok(());
+                    }
+                    Step::Empty => {
+                        out.drop_line(source, "context line");
+                        return Ok(());
+                    }
+                }
+            }
+            // No cumulative total (not seen in Codex builds, but cheap to
+            // honour): the last request is all there is.
+            (None, Some(l)) if !l.is_zero() => l,
+            _ => {
+                out.drop_line(source, "context line");
+                return Ok(());
+            }
+        };
+        let session = self.session.clone().or_else(|| path_session(&source.path));
+        let mut rec = Record::new(source, Format::Codex);
+        rec.provider = Some(PROVIDER.to_string());
+        rec.model = first_str(info, &["model", "model_name", "metadata.model"])
+            .or_else(|| first_str(payload, &["model", "metadata.model"]))
+            .or_else(|| self.model.clone());
+        rec.timestamp = ts;
+        rec.service_tier = self.tier;
+        rec.project = self.cwd.clone();
+        rec.usage = Some(inc.usage());
+        let mut lines = vec![line];
+        lines.extend(self.meta_line.as_ref());
+        rec.task = task_from(&self.opts, &lines, &[], &[]);
+        if let (Some(t), Some(s)) = (total, session.as_deref()) {
+            rec.call_id = Some(Box::new(CallId::key(t.key(s), DEDUP_REASON)));
+        }
+        rec.session = session;
+        if let Some(text) = std::mem::take(&mut self.text).into_text() {
+            attach_text(&mut rec, text)?;
+        }
+        out.push(rec);
+        Ok(())
+    }
+
+    // ---- exec streams -----------------------------------------------------
+
+    fn exec(&mut self, ty: &str, line: &Value, source: Source, out: &mut Out) -> Result<(), Skip> {
+        match ty {
+            "thread.started" => {
+                if let Some(t) = str_of(line, "thread_id") {
+                    self.thread = Some(t);
+                }
+                if let Some(m) = str_of(line, "model") {
+                    self.exec_model = Some(m);
+                }
+            }
+            "turn.started" => self.exec_text.clear(),
+            "turn.completed" => return self.turn_completed(line, source, out),
+            "turn.failed" => {
+                self.exec_text.clear();
+                out.drop_line(source, "request failed");
+                return Ok(());
+            }
+            "error" => {
+                out.drop_line(source, "api error");
+                return Ok(());
+            }
+            t if t.starts_with("item.") => {
+                let item = line.get("item").unwrap_or(&Value::Null);
+                if t == "item.completed"
+                    && item.get("type").and_then(Value::as_str) == Some("agent_message")
+                    && let Some(s) = item.get("text").and_then(Value::as_str)
+                    && self.exec_text.len().saturating_add(s.len()) <= MAX_TURN_TEXT
+                {
+                    super::append_text(&mut self.exec_text, s);
+                }
+            }
+            _ => {
+                out.drop_line(source, "unknown record type");
+                return Ok(());
+            }
+        }
+        out.drop_line(source, "context line");
+        Ok(())
+    }
+
+    fn turn_completed(&mut self, line: &Value, source: Source, out: &mut Out) -> Result<(), Skip> {
+        let Some(u) = line.get("usage").filter(|u| u.is_object()) else {
+            return Err(Skip::new(
+                "no usage",
+                "`turn.completed` has no `usage` object",
+            ));
+        };
+        let total = Totals::parse(u, "usage")?;
+        let session = self.thread.clone().or_else(|| path_session(&source.path));
+        let key = session.clone().unwrap_or_default();
+        let prev = self.exec_prev.insert(key, total);
+        let inc = match step(prev, total, None) {
+            Step::Bill(inc) => inc,
+            Step::Repeat => {
+                out.drop_line(source, "repeated token count");
+                return Ok(());
+            }
+            Step::Empty => {
+                out.drop_line(source, "context line");
+                return Ok(());
+            }
+        };
+        let mut rec = Record::new(source, Format::Codex);
+        rec.provider = Some(PROVIDER.to_string());
+        rec.model = str_of(line, "model").or_else(|| self.exec_model.clone());
+        rec.timestamp = time_of(&[line], WRAPPER_TIME_KEYS);
+        rec.usage = Some(inc.usage());
+        rec.task = task_from(&self.opts, &[line], &[], &[]);
+        if let Some(s) = session.as_deref() {
+            rec.call_id = Some(Box::new(CallId::key(total.key(s), DEDUP_REASON)));
+        }
+        rec.session = session;
+        let response = std::mem::take(&mut self.exec_text);
+        if !response.is_empty() {
+            attach_text(
+                &mut rec,
+                Text {
+                    response,
+                    has_response: true,
+                    ..Text::default()
+                },
+            )?;
+        }
+        out.push(rec);
+        Ok(())
     }
 }
 
+/// A session id for a file without `session_meta`: its path relative to
+/// `sessions/` (or `archived_sessions/`, so an archived copy gets the same
+/// id) without the extension, else the file stem.
+fn path_session(path: &str) -> Option<String> {
+    if path == "-" {
+        return None;
+    }
+    let p = std::path::Path::new(path);
+    let parts: Vec<String> = p
+        .components()
+        .map(|c| c.as_os_str().to_string_lossy().into_owned())
+        .collect();
+    let rel = parts
+        .iter()
+        .rposition(|c| c == "sessions" || c == "archived_sessions")
+        .and_then(|i| parts.get(i + 1..))
+        .filter(|rest| !rest.is_empty())
+        .map(|rest| rest.join("/"));
+    let rel = match rel {
+        Some(r) => r,
+        None => return p.file_stem().map(|s| s.to_string_lossy().into_owned()),
+    };
+    let trimmed = match rel.rsplit_once('.') {
+        Some((head, ext)) if !ext.contains('/') && !head.is_empty() => head.to_string(),
+        _ => rel,
+    };
+    Some(trimmed)
+}
+
 impl FormatParser for Parser {
-    fn push(&mut self, _value: Value, _source: Source, _out: &mut Out) -> Result<(), Skip> {
-        Err(Skip::new(
-            "format not read yet",
-            format!("{} lines are recognized but not read yet", Format::Codex),
-        ))
+    fn push(&mut self, value: Value, source: Source, out: &mut Out) -> Result<(), Skip> {
+        let Some(ty) = value.get("type").and_then(Value::as_str) else {
+            return Err(unrecognized(&value, EXPECTED));
+        };
+        if value.get("payload").is_some() {
+            self.rollout(ty, &value, source, out)
+        } else if ty.contains('.') || ty == "error" {
+            self.exec(ty, &value, source, out)
+        } else {
+            out.drop_line(source, "unknown record type");
+            Ok(())
+        }
     }
 
     fn finish(&mut self, _out: &mut Out) {}
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ingest::format::{run_parser, run_parser_out};
+    use serde_json::json;
+
+    fn usage(input: u64, cached: u64, output: u64, reasoning: u64) -> Value {
+        json!({"input_tokens": input, "cached_input_tokens": cached, "output_tokens": output,
+               "reasoning_output_tokens": reasoning, "total_tokens": input + output})
+    }
+
+    fn tc(ts: &str, total: Value, last: Value) -> Value {
+        json!({"timestamp": ts, "type": "event_msg", "payload": {"type": "token_count",
+               "info": {"total_token_usage": total, "last_token_usage": last, "model_context_window": 272000},
+               "rate_limits": {"primary": {"used_percent": 3.0}}}})
+    }
+
+    fn meta(ts: &str, id: &str, source: Value) -> Value {
+        json!({"timestamp": ts, "type": "session_meta", "payload": {"id": id, "timestamp": ts,
+               "cwd": "/w/proj", "originator": "codex_cli_rs", "cli_version": "0.50.0", "source": source}})
+    }
+
+    fn ctx(ts: &str, model: &str) -> Value {
+        json!({"timestamp": ts, "type": "turn_context", "payload": {"cwd": "/w/proj", "model": model, "effort": "medium"}})
+    }
+
+    fn parse(lines: &[Value]) -> (Out, Vec<Skip>) {
+        run_parser_out(&mut Parser::new(ParseOptions::default()), lines)
+    }
+
+    fn buckets(r: &Record) -> [u64; 4] {
+        let u = r.usage.unwrap();
+        [u.input, u.cache_read, u.output, u.reasoning]
+    }
+
+    fn reasons(out: &Out) -> Vec<&'static str> {
+        out.dropped.iter().map(|(_, r)| *r).collect()
+    }
+
+    #[test]
+    fn a_turn_bills_only_when_the_total_advances() {
+        let (out, skips) = parse(&[
+            meta("2025-10-01T10:00:00Z", "s1", json!("cli")),
+            ctx("2025-10-01T10:00:00.1Z", "gpt-5"),
+            tc(
+                "2025-10-01T10:00:05Z",
+                usage(1000, 600, 50, 20),
+                usage(1000, 600, 50, 20),
+            ),
+            tc(
+                "2025-10-01T10:00:06Z",
+                usage(1000, 600, 50, 20),
+                usage(1000, 600, 50, 20),
+            ),
+            json!({"timestamp": "2025-10-01T10:00:07Z", "type": "event_msg",
+                   "payload": {"type": "token_count", "info": null, "rate_limits": {}}}),
+            tc(
+                "2025-10-01T10:01:00Z",
+                usage(2500, 1800, 90, 30),
+                usage(1500, 1200, 40, 10),
+            ),
+        ]);
+        assert!(skips.is_empty());
+        assert_eq!(out.len(), 2);
+        assert_eq!(buckets(&out[0]), [400, 600, 50, 20]);
+        assert_eq!(buckets(&out[1]), [300, 1200, 40, 10]);
+        assert_eq!(out[1].model.as_deref(), Some("gpt-5"));
+        assert_eq!(out[1].session.as_deref(), Some("s1"));
+        assert_eq!(out[1].project.as_deref(), Some("/w/proj"));
+        assert_eq!(out[1].provider.as_deref(), Some("openai"));
+        assert_eq!(
+            reasons(&out),
+            [
+                "context line",
+                "context line",
+                "repeated token count",
+                "context line"
+            ]
+        );
+        let id = out[1].call_id.as_deref().unwrap();
+        assert_eq!(id.check, ["codex:s1:2500:1800:90"]);
+        assert_eq!(id.reason, DEDUP_REASON);
+    }
+
+    #[test]
+    fn the_delta_of_totals_wins_over_last_token_usage() {
+        let (out, _) = parse(&[
+            tc(
+                "2025-10-01T10:00:05Z",
+                usage(1000, 0, 50, 0),
+                usage(1000, 0, 50, 0),
+            ),
+            // `last` names one request; the total moved by two.
+            tc(
+                "2025-10-01T10:01:00Z",
+                usage(3000, 1000, 150, 0),
+                usage(1200, 500, 60, 0),
+            ),
+        ]);
+        assert_eq!(buckets(&out[1]), [1000, 1000, 100, 0]);
+    }
+
+    #[test]
+    fn a_total_that_goes_down_is_a_new_counter() {
+        let (out, _) = parse(&[
+            tc(
+                "2025-10-01T10:00:05Z",
+                usage(9000, 4000, 300, 0),
+                usage(9000, 4000, 300, 0),
+            ),
+            tc(
+                "2025-10-01T10:01:00Z",
+                usage(2000, 1000, 80, 0),
+                usage(2000, 1000, 80, 0),
+            ),
+            tc(
+                "2025-10-01T10:02:00Z",
+                usage(2600, 1500, 100, 0),
+                usage(600, 500, 20, 0),
+            ),
+        ]);
+        assert_eq!(buckets(&out[1]), [1000, 1000, 80, 0]);
+        assert_eq!(buckets(&out[2]), [100, 500, 20, 0]);
+        // A restarted counter already above the old one: last == total.
+        assert_eq!(
+            step(
+                Some(Totals {
+                    input: 100,
+                    output: 5,
+                    ..Totals::default()
+                }),
+                Totals {
+                    input: 700,
+                    output: 40,
+                    ..Totals::default()
+                },
+                Some(Totals {
+                    input: 700,
+                    output: 40,
+                    ..Totals::default()
+                }),
+            ),
+            Step::Bill(Totals {
+                input: 700,
+                output: 40,
+                ..Totals::default()
+            })
+        );
+    }
+
+    #[test]
+    fn cache_writes_and_models_from_the_event() {
+        let mut total = usage(5000, 3000, 100, 0);
+        total["cache_write_input_tokens"] = json!(500);
+        let mut line = tc("2025-10-01T10:00:05Z", total.clone(), total);
+        line["payload"]["info"]["model"] = json!("gpt-5-mini");
+        let (out, _) = parse(&[ctx("2025-10-01T10:00:00Z", "gpt-5"), line]);
+        let u = out[0].usage.unwrap();
+        assert_eq!((u.input, u.cache_read, u.cache_write_5m), (1500, 3000, 500));
+        assert_eq!(out[0].model.as_deref(), Some("gpt-5-mini"));
+    }
+
+    #[test]
+    fn the_latest_turn_context_names_the_model() {
+        let (out, _) = parse(&[
+            ctx("2025-10-01T10:00:00Z", "gpt-5"),
+            tc(
+                "2025-10-01T10:00:05Z",
+                usage(100, 0, 5, 0),
+                usage(100, 0, 5, 0),
+            ),
+            json!({"timestamp": "2025-10-01T10:00:06Z", "type": "turn_context",
+                   "payload": {"model": "gpt-5-mini", "cwd": "/w/other", "service_tier": "fast"}}),
+            tc(
+                "2025-10-01T10:00:09Z",
+                usage(300, 0, 9, 0),
+                usage(200, 0, 4, 0),
+            ),
+        ]);
+        assert_eq!(out[0].model.as_deref(), Some("gpt-5"));
+        assert_eq!(out[1].model.as_deref(), Some("gpt-5-mini"));
+        assert_eq!(out[1].project.as_deref(), Some("/w/other"));
+        assert_eq!(out[1].service_tier, ServiceTier::Priority);
+        assert_eq!(out[0].service_tier, ServiceTier::Standard);
+    }
+
+    #[test]
+    fn no_turn_context_means_no_model() {
+        let (out, _) = parse(&[
+            meta("2025-09-12T08:00:00Z", "old", json!("cli")),
+            tc(
+                "2025-09-12T08:00:05Z",
+                usage(100, 0, 5, 0),
+                usage(100, 0, 5, 0),
+            ),
+        ]);
+        assert_eq!(out[0].model, None);
+    }
+
+    #[test]
+    fn invalid_counts_skip_the_line_and_keep_the_baseline() {
+        let (out, skips) = parse(&[
+            tc(
+                "2025-10-01T10:00:05Z",
+                usage(1000, 0, 50, 0),
+                usage(1000, 0, 50, 0),
+            ),
+            tc(
+                "2025-10-01T10:00:06Z",
+                json!({"input_tokens": -4}),
+                json!({}),
+            ),
+            tc("2025-10-01T10:00:07Z", json!("lots"), json!({})),
+            tc(
+                "2025-10-01T10:01:00Z",
+                usage(1600, 0, 70, 0),
+                usage(600, 0, 20, 0),
+            ),
+        ]);
+        assert_eq!(skips.len(), 2);
+        assert!(skips.iter().all(|s| s.reason == "invalid usage"));
+        assert_eq!(buckets(&out[1]), [600, 0, 20, 0]);
+    }
+
+    #[test]
+    fn unknown_types_and_shapes() {
+        let (out, skips) = parse(&[
+            json!({"timestamp": "2025-10-01T10:00:00Z", "type": "workspace_snapshot", "payload": {}}),
+            json!({"timestamp": "2025-10-01T10:00:00Z", "type": "event_msg", "payload": {"type": "brand_new_event"}}),
+            json!({"type": "mystery"}),
+            json!({"no_type": 1}),
+            json!([1, 2]),
+        ]);
+        assert_eq!(
+            reasons(&out),
+            ["unknown record type", "context line", "unknown record type"]
+        );
+        assert_eq!(skips.len(), 2);
+    }
+
+    /// A child whose replay is stamped with the spawn instant and whose own
+    /// counter starts from zero.
+    #[test]
+    fn a_thread_spawn_replay_is_skipped_and_the_child_counter_restarts() {
+        let spawn =
+            json!({"subagent": {"thread_spawn": {"parent_thread_id": "parent", "depth": 1}}});
+        let (out, skips) = parse(&[
+            meta("2025-10-01T12:00:00.000Z", "child", spawn),
+            meta("2025-10-01T12:00:00.002Z", "parent", json!("cli")),
+            ctx("2025-10-01T12:00:00.003Z", "gpt-5"),
+            tc(
+                "2025-10-01T12:00:00.004Z",
+                usage(9000, 5000, 400, 100),
+                usage(9000, 5000, 400, 100),
+            ),
+            tc(
+                "2025-10-01T12:00:00.900Z",
+                usage(20000, 15000, 900, 300),
+                usage(11000, 10000, 500, 200),
+            ),
+            // Straddles a second tick: still the same burst.
+            tc(
+                "2025-10-01T12:00:01.300Z",
+                usage(20000, 15000, 900, 300),
+                usage(11000, 10000, 500, 200),
+            ),
+            json!({"timestamp": "2025-10-01T12:00:06Z", "type": "response_item",
+                   "payload": {"type": "message", "role": "assistant", "content": [{"type": "output_text", "text": "Child says hi."}]}}),
+            tc(
+                "2025-10-01T12:00:06.1Z",
+                usage(3000, 2000, 60, 10),
+                usage(3000, 2000, 60, 10),
+            ),
+            tc(
+                "2025-10-01T12:00:09Z",
+                usage(4000, 2500, 90, 10),
+                usage(1000, 500, 30, 0),
+            ),
+        ]);
+        assert!(skips.is_empty());
+        assert_eq!(out.len(), 2, "{:?}", reasons(&out));
+        assert_eq!(buckets(&out[0]), [1000, 2000, 60, 10]);
+        assert_eq!(buckets(&out[1]), [500, 500, 30, 0]);
+        assert_eq!(out[0].session.as_deref(), Some("child"));
+        assert_eq!(out[0].model.as_deref(), Some("gpt-5"));
+        let text = out[0].text.as_ref().unwrap();
+        assert_eq!(text.response, "Child says hi.");
+        assert!(!text.has_prompt);
+        assert_eq!(
+            reasons(&out)
+                .iter()
+                .filter(|r| **r == "subagent replay")
+                .count(),
+            5
+        );
+    }
+
+    /// A child whose replay keeps the parent's original timestamps and
+    /// whose counter continues from the parent's total (Codex seeds a
+    /// forked thread from the replayed history); its first turn is told by
+    /// a UUIDv7 `turn_id` minted after the spawn.
+    #[test]
+    fn a_replay_with_original_timestamps_ends_at_the_childs_first_turn() {
+        let t0: Timestamp = "2025-10-01T12:00:00Z".parse().unwrap();
+        let ms = t0.as_millisecond() + 400;
+        let h = format!("{ms:012x}");
+        let turn_id = format!("{}-{}-7abc-8def-0123456789ab", &h[..8], &h[8..12]);
+        assert_eq!(uuid7_millis(&turn_id), Some(ms));
+        let fork = json!({"subagent": {"thread_spawn": {"parent_thread_id": "parent"}}});
+        let (out, _) = parse(&[
+            meta("2025-10-01T12:00:00Z", "child", fork),
+            meta("2025-10-01T11:00:00Z", "parent", json!("cli")),
+            json!({"timestamp": "2025-10-01T11:00:01Z", "type": "event_msg",
+                   "payload": {"type": "task_started", "started_at": 1759316401}}),
+            tc(
+                "2025-10-01T11:05:00Z",
+                usage(9000, 5000, 400, 100),
+                usage(9000, 5000, 400, 100),
+            ),
+            tc(
+                "2025-10-01T11:59:59.9Z",
+                usage(20000, 15000, 900, 300),
+                usage(11000, 10000, 500, 200),
+            ),
+            json!({"timestamp": "2025-10-01T12:00:00.400Z", "type": "turn_context",
+                   "payload": {"turn_id": turn_id, "model": "gpt-5-mini", "cwd": "/w/proj"}}),
+            json!({"timestamp": "2025-10-01T12:00:00.401Z", "type": "event_msg",
+                   "payload": {"type": "user_message", "message": "Look at the tests"}}),
+            tc(
+                "2025-10-01T12:00:00.900Z",
+                usage(22000, 16000, 950, 320),
+                usage(2000, 1000, 50, 20),
+            ),
+        ]);
+        assert_eq!(out.len(), 1);
+        assert_eq!(buckets(&out[0]), [1000, 1000, 50, 20]);
+        assert_eq!(out[0].model.as_deref(), Some("gpt-5-mini"));
+        assert!(out[0].text.as_ref().unwrap().has_prompt);
+    }
+
+    #[test]
+    fn a_started_at_after_the_spawn_ends_the_replay() {
+        let t0: Timestamp = "2025-10-01T12:00:00.500Z".parse().unwrap();
+        let started = json!({"type": "task_started", "started_at": t0.as_second() + 1});
+        assert!(child_owned(&started, t0));
+        let same_second = json!({"type": "task_started", "started_at": t0.as_second()});
+        assert!(!child_owned(&same_second, t0));
+        assert_eq!(uuid7_millis("0199f1a2-7c3e-4d10-9a44-5b6e7f801a01"), None);
+    }
+
+    /// Some builds write no replay at all: the child's own usage counts.
+    #[test]
+    fn a_child_without_a_replay_bills_its_own_turns() {
+        let spawn = json!({"subagent": {"thread_spawn": {"parent_thread_id": "parent"}}});
+        let (out, _) = parse(&[
+            meta("2025-10-01T12:00:00Z", "child", spawn),
+            meta("2025-10-01T12:00:00.001Z", "parent", json!("cli")),
+            ctx("2025-10-01T12:00:00.010Z", "gpt-5"),
+            tc(
+                "2025-10-01T12:00:04Z",
+                usage(3000, 2000, 60, 10),
+                usage(3000, 2000, 60, 10),
+            ),
+        ]);
+        assert_eq!(out.len(), 1);
+        assert_eq!(buckets(&out[0]), [1000, 2000, 60, 10]);
+    }
+
+    #[test]
+    fn a_second_session_in_one_file_starts_a_new_counter() {
+        let (out, _) = parse(&[
+            meta("2025-10-01T10:00:00Z", "a", json!("cli")),
+            tc(
+                "2025-10-01T10:00:05Z",
+                usage(1000, 0, 50, 0),
+                usage(1000, 0, 50, 0),
+            ),
+            meta("2025-10-01T11:00:00Z", "b", json!("cli")),
+            tc(
+                "2025-10-01T11:00:05Z",
+                usage(1500, 0, 60, 0),
+                usage(1500, 0, 60, 0),
+            ),
+        ]);
+        assert_eq!(buckets(&out[1]), [1500, 0, 60, 0]);
+        assert_eq!(out[1].session.as_deref(), Some("b"));
+    }
+
+    #[test]
+    fn turn_text_is_bounded_to_the_current_turn() {
+        let (out, _) = parse(&[
+            json!({"timestamp": "2025-10-01T10:00:00Z", "type": "response_item",
+                   "payload": {"type": "message", "role": "user", "content": [{"type": "input_text", "text": "first ask"}]}}),
+            json!({"timestamp": "2025-10-01T10:00:00Z", "type": "event_msg",
+                   "payload": {"type": "user_message", "message": "first ask"}}),
+            json!({"timestamp": "2025-10-01T10:00:03Z", "type": "event_msg",
+                   "payload": {"type": "agent_message", "message": "first answer"}}),
+            tc(
+                "2025-10-01T10:00:05Z",
+                usage(100, 0, 5, 0),
+                usage(100, 0, 5, 0),
+            ),
+            json!({"timestamp": "2025-10-01T10:01:00Z", "type": "event_msg",
+                   "payload": {"type": "user_message", "message": "second ask"}}),
+            tc(
+                "2025-10-01T10:01:05Z",
+                usage(300, 0, 9, 0),
+                usage(200, 0, 4, 0),
+            ),
+            tc(
+                "2025-10-01T10:02:05Z",
+                usage(500, 0, 12, 0),
+                usage(200, 0, 3, 0),
+            ),
+        ]);
+        let t0 = out[0].text.as_ref().unwrap();
+        assert_eq!(t0.messages.len(), 1, "the user_message echo is not added");
+        assert_eq!(t0.messages[0].content, "first ask");
+        assert_eq!(t0.response, "first answer");
+        let t1 = out[1].text.as_ref().unwrap();
+        assert_eq!(t1.messages[0].content, "second ask");
+        assert!(!t1.has_response);
+        assert!(out[2].text.is_none());
+    }
+
+    #[test]
+    fn exec_streams_bill_each_completed_turn_once() {
+        let (out, skips) = parse(&[
+            json!({"type": "thread.started", "thread_id": "th-1"}),
+            json!({"type": "turn.started"}),
+            json!({"type": "item.completed", "item": {"id": "i0", "type": "agent_message", "text": "Done."}}),
+            json!({"type": "turn.completed", "usage": {"input_tokens": 1000, "cached_input_tokens": 400, "output_tokens": 30}}),
+            json!({"type": "thread.started", "thread_id": "th-1"}),
+            json!({"type": "turn.started"}),
+            json!({"type": "turn.failed", "error": {"message": "boom"}}),
+            json!({"type": "error", "message": "reconnecting"}),
+            json!({"type": "turn.started"}),
+            json!({"type": "turn.completed", "usage": {"input_tokens": 2500, "cached_input_tokens": 1400, "output_tokens": 50}}),
+            json!({"type": "turn.completed"}),
+        ]);
+        assert_eq!(out.len(), 2);
+        assert_eq!(buckets(&out[0]), [600, 400, 30, 0]);
+        assert_eq!(buckets(&out[1]), [500, 1000, 20, 0]);
+        assert_eq!(out[0].session.as_deref(), Some("th-1"));
+        assert_eq!(out[0].model, None);
+        assert_eq!(out[0].timestamp, None);
+        assert_eq!(out[0].text.as_ref().unwrap().response, "Done.");
+        assert_eq!(
+            out[1].call_id.as_deref().unwrap().check,
+            ["codex:th-1:2500:1400:50"]
+        );
+        assert!(reasons(&out).contains(&"request failed"));
+        assert!(reasons(&out).contains(&"api error"));
+        assert_eq!(skips.len(), 1);
+        assert_eq!(skips[0].reason, "no usage");
+    }
+
+    #[test]
+    fn task_key_reads_the_token_count_then_the_session_meta() {
+        let opts = ParseOptions {
+            task_key: Some("payload.git.branch".to_string()),
+            ..ParseOptions::default()
+        };
+        let mut m = meta("2025-10-01T10:00:00Z", "s1", json!("cli"));
+        m["payload"]["git"] = json!({"branch": "feat-7"});
+        let (recs, _) = run_parser(
+            &mut Parser::new(opts),
+            &[
+                m,
+                tc(
+                    "2025-10-01T10:00:05Z",
+                    usage(10, 0, 1, 0),
+                    usage(10, 0, 1, 0),
+                ),
+            ],
+        );
+        assert_eq!(recs[0].task.as_deref(), Some("feat-7"));
+        let (recs, _) = parse(&[tc(
+            "2025-10-01T10:00:05Z",
+            usage(10, 0, 1, 0),
+            usage(10, 0, 1, 0),
+        )]);
+        assert_eq!(recs[0].task, None);
+    }
+
+    #[test]
+    fn session_from_the_path_without_session_meta() {
+        assert_eq!(
+            path_session("/h/.codex/sessions/2025/10/01/rollout-x.jsonl").as_deref(),
+            Some("2025/10/01/rollout-x")
+        );
+        assert_eq!(
+            path_session("/h/.codex/archived_sessions/2025/10/01/rollout-x.jsonl").as_deref(),
+            Some("2025/10/01/rollout-x")
+        );
+        assert_eq!(path_session("logs/run.jsonl").as_deref(), Some("run"));
+        assert_eq!(path_session("-"), None);
+        let (recs, _) = run_parser(
+            &mut Parser::new(ParseOptions::default()),
+            &[tc(
+                "2025-10-01T10:00:05Z",
+                usage(10, 0, 1, 0),
+                usage(10, 0, 1, 0),
+            )],
+        );
+        assert_eq!(recs[0].session.as_deref(), Some("t"));
+    }
+
+    #[test]
+    fn detection_claims_codex_lines_only() {
+        assert!(detect(&meta("2025-10-01T10:00:00Z", "s", json!("cli"))));
+        assert!(detect(&json!({"type": "thread.started", "thread_id": "t"})));
+        assert!(detect(
+            &json!({"type": "item.completed", "item": {"type": "agent_message"}})
+        ));
+        assert!(!detect(
+            &json!({"type": "message", "role": "assistant", "content": []})
+        ));
+        assert!(!detect(&json!({"type": "event_msg", "payload": {}})));
+        assert!(!detect(&json!({"type": "item.completed", "item": "x"})));
+    }
 }

@@ -1,0 +1,391 @@
+//! Codex CLI rollouts and `codex exec --json` streams through the real
+//! binary. Expected numbers were computed by hand: see
+//! tests/fixtures/codex/README.md.
+
+mod common;
+
+use std::path::PathBuf;
+
+use common::{fixture, jsonl, stdout_json, tokenmaxx};
+use serde_json::{Value, json};
+
+const A: &str = "codex/sessions/2025/10/29/rollout-2025-10-29T09-15-02-0199f1a2-7c3e-7d10-9a44-5b6e7f801a01.jsonl";
+const A_ARCHIVED: &str = "codex/archived_sessions/2025/10/29/rollout-2025-10-29T09-15-02-0199f1a2-7c3e-7d10-9a44-5b6e7f801a01.jsonl";
+const B: &str = "codex/sessions/2025/10/29/rollout-2025-10-29T09-16-40-0199f1c0-1111-7a2b-8c3d-4e5f60718b02.jsonl";
+const C: &str = "codex/sessions/2025/09/12/rollout-2025-09-12T08-30-00-01993d5e-2b40-7c11-8e22-90aa0b1c2c03.jsonl";
+const D: &str = "codex/sessions/2025/10/30/rollout-2025-10-30T14-00-00-019a3520-0f00-7e44-9b55-3c4d5e6f7d04.jsonl";
+const X: &str = "codex/exec-stream.jsonl";
+
+fn report(paths: &[PathBuf], extra: &[&str]) -> Value {
+    stdout_json(
+        &tokenmaxx()
+            .args([
+                "report", "--format", "json", "--usage", "reported", "--quiet",
+            ])
+            .args(extra)
+            .args(paths)
+            .output()
+            .unwrap(),
+    )
+}
+
+fn records(paths: &[PathBuf], extra: &[&str]) -> Vec<Value> {
+    jsonl(
+        &tokenmaxx()
+            .args(["records", "--quiet"])
+            .args(extra)
+            .args(paths)
+            .output()
+            .unwrap(),
+    )
+}
+
+fn buckets(input: u64, cache_read: u64, cw5: u64, output: u64, reasoning: u64) -> Value {
+    json!({"input": input, "cache_read": cache_read, "cache_write_5m": cw5, "cache_write_1h": 0,
+           "output": output, "reasoning": reasoning, "total": input + cache_read + cw5 + output})
+}
+
+/// lines = records + deduplicated + not billed + merged + skipped + filtered.
+fn assert_accounting_closes(rep: &Value, what: &str) {
+    let a = &rep["accounting"];
+    let n = |v: &Value| v.as_u64().unwrap();
+    assert_eq!(
+        n(&a["lines"]),
+        n(&a["records"])
+            + n(&a["deduplicated"]["records"])
+            + n(&a["not_billed"]["lines"])
+            + n(&a["merged"])
+            + n(&a["skipped"])
+            + n(&a["filtered"]),
+        "{what}: {a}"
+    );
+    assert_eq!(
+        a["merged"], 0,
+        "{what}: every line is a record, a drop or a skip"
+    );
+}
+
+struct Case {
+    paths: &'static [&'static str],
+    lines: u64,
+    records: u64,
+    usage: [u64; 5],
+    dedup: u64,
+    not_billed: Value,
+    skipped: u64,
+}
+
+#[test]
+fn every_fixture_gives_the_hand_computed_totals() {
+    let cases = [
+        Case {
+            paths: &[A],
+            lines: 21,
+            records: 3,
+            usage: [5336, 17408, 256, 1300, 700],
+            dedup: 0,
+            not_billed: json!({"context line": 14, "repeated token count": 2, "unknown record type": 1}),
+            skipped: 1,
+        },
+        Case {
+            paths: &[A_ARCHIVED],
+            lines: 21,
+            records: 3,
+            usage: [5336, 17408, 256, 1300, 700],
+            dedup: 0,
+            not_billed: json!({"context line": 14, "repeated token count": 2, "unknown record type": 1}),
+            skipped: 1,
+        },
+        Case {
+            paths: &[A, A_ARCHIVED],
+            lines: 42,
+            records: 3,
+            usage: [5336, 17408, 256, 1300, 700],
+            dedup: 3,
+            not_billed: json!({"context line": 28, "repeated token count": 4, "unknown record type": 2}),
+            skipped: 2,
+        },
+        Case {
+            paths: &[B],
+            lines: 14,
+            records: 2,
+            usage: [2128, 3072, 0, 260, 140],
+            dedup: 0,
+            not_billed: json!({"context line": 2, "subagent replay": 10}),
+            skipped: 0,
+        },
+        Case {
+            paths: &[C],
+            lines: 8,
+            records: 2,
+            usage: [1284, 2816, 0, 150, 64],
+            dedup: 0,
+            not_billed: json!({"context line": 6}),
+            skipped: 0,
+        },
+        Case {
+            paths: &[D],
+            lines: 12,
+            records: 2,
+            usage: [2628, 3072, 0, 300, 150],
+            dedup: 0,
+            not_billed: json!({"context line": 4, "subagent replay": 6}),
+            skipped: 0,
+        },
+        Case {
+            paths: &[X],
+            lines: 14,
+            records: 2,
+            usage: [2840, 8960, 0, 330, 0],
+            dedup: 0,
+            not_billed: json!({"context line": 11, "request failed": 1}),
+            skipped: 0,
+        },
+        Case {
+            paths: &["codex"],
+            lines: 90,
+            records: 11,
+            usage: [14216, 35328, 256, 2340, 1054],
+            dedup: 3,
+            not_billed: json!({"context line": 51, "repeated token count": 4, "request failed": 1,
+                               "subagent replay": 16, "unknown record type": 2}),
+            skipped: 2,
+        },
+    ];
+    for c in cases {
+        let what = c.paths.join(" + ");
+        let paths: Vec<PathBuf> = c.paths.iter().map(|p| fixture(p)).collect();
+        let rep = report(&paths, &[]);
+        let [i, cr, cw, o, r] = c.usage;
+        assert_eq!(rep["totals"]["usage"], buckets(i, cr, cw, o, r), "{what}");
+        assert_eq!(rep["totals"]["records"], c.records, "{what}");
+        let a = &rep["accounting"];
+        assert_eq!(a["lines"], c.lines, "{what}");
+        assert_eq!(a["deduplicated"]["records"], c.dedup, "{what}");
+        assert_eq!(a["not_billed"]["by_reason"], c.not_billed, "{what}");
+        assert_eq!(a["skipped"], c.skipped, "{what}");
+        assert_accounting_closes(&rep, &what);
+        let recs = records(&paths, &["--usage", "reported"]);
+        assert_eq!(recs.len() as u64, c.records, "{what}");
+        assert!(recs.iter().all(|r| r["format"] == "codex"), "{what}");
+        assert!(recs.iter().all(|r| r["provider"] == "openai"), "{what}");
+    }
+}
+
+#[test]
+fn re_emitted_totals_and_info_null_bill_nothing() {
+    let recs = records(&[fixture(A)], &[]);
+    let lines: Vec<u64> = recs
+        .iter()
+        .map(|r| r["source"]["line"].as_u64().unwrap())
+        .collect();
+    // Line 8 repeats line 7's total, line 9 is `info: null`, line 21
+    // repeats line 20's total.
+    assert_eq!(lines, [7, 16, 20]);
+    // Dropped as re-emits, not left to the cross-file dedup.
+    let rep = report(&[fixture(A)], &[]);
+    assert_eq!(
+        rep["accounting"]["not_billed"]["by_reason"]["repeated token count"],
+        2
+    );
+    assert_eq!(rep["accounting"]["deduplicated"]["records"], 0);
+    assert_eq!(recs[0]["usage"], buckets(1904, 4096, 0, 350, 200));
+    assert_eq!(recs[0]["timestamp"], "2025-10-29T09:15:14.81Z");
+    // Line 20: `last_token_usage` says 8000/7000/380; the delta of totals
+    // (8500/7168/400, 256 of it a cache write) is what is billed.
+    assert_eq!(recs[2]["usage"], buckets(1076, 7168, 256, 400, 180));
+}
+
+#[test]
+fn the_latest_turn_context_names_the_model() {
+    let recs = records(&[fixture(A)], &[]);
+    let models: Vec<&str> = recs.iter().map(|r| r["model"].as_str().unwrap()).collect();
+    assert_eq!(models, ["gpt-5", "gpt-5-mini", "gpt-5-mini"]);
+    assert!(recs.iter().all(|r| r["priced"] == true));
+    assert!(
+        recs.iter()
+            .all(|r| r["session"] == "0199f1a2-7c3e-7d10-9a44-5b6e7f801a01")
+    );
+}
+
+#[test]
+fn a_malformed_line_mid_file_is_skipped_and_the_rest_read() {
+    let out = tokenmaxx()
+        .args(["report", "--format", "json"])
+        .arg(fixture(A))
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8(out.stderr.clone()).unwrap();
+    assert!(stderr.contains(":10: malformed JSON"), "{stderr}");
+    let rep = stdout_json(&out);
+    assert_eq!(rep["skipped"]["by_reason"], json!({"malformed json": 1}));
+    assert_eq!(rep["totals"]["records"], 3);
+}
+
+#[test]
+fn a_thread_spawn_replay_is_never_billed_to_the_child() {
+    // B replays A's history re-stamped to the spawn instant; its own
+    // counter restarts from zero after the replay.
+    let recs = records(&[fixture(B)], &[]);
+    let lines: Vec<u64> = recs
+        .iter()
+        .map(|r| r["source"]["line"].as_u64().unwrap())
+        .collect();
+    assert_eq!(lines, [13, 14]);
+    assert_eq!(recs[0]["usage"], buckets(1976, 1024, 0, 120, 64));
+    assert_eq!(recs[1]["usage"], buckets(152, 2048, 0, 140, 76));
+    assert!(
+        recs.iter()
+            .all(|r| r["session"] == "0199f1c0-1111-7a2b-8c3d-4e5f60718b02"),
+        "the child's session, not the replayed parent's"
+    );
+    assert_eq!(recs[0]["model"], "gpt-5-mini");
+
+    // D replays E's history with the original timestamps; its counter
+    // continues from E's total, so the child bills only its own increments.
+    let recs = records(&[fixture(D)], &["--usage", "counted"]);
+    assert_eq!(recs.len(), 2);
+    assert_eq!(recs[0]["source"]["line"], 10);
+    assert_eq!(recs[1]["source"]["line"], 12);
+    // The UUIDv7 turn_id on line 8 ends the replay inside the burst window,
+    // so the child's first prompt (line 9) is the record's text.
+    assert!(recs[0]["counted"]["prompt"].as_u64().unwrap() > 0);
+    let recs = records(&[fixture(D)], &["--usage", "reported"]);
+    assert_eq!(recs[0]["usage"], buckets(1476, 1024, 0, 150, 80));
+    assert_eq!(recs[1]["usage"], buckets(1152, 2048, 0, 150, 70));
+}
+
+#[test]
+fn a_session_without_turn_context_stays_unpriced() {
+    let recs = records(&[fixture(C)], &[]);
+    assert_eq!(recs.len(), 2);
+    for r in &recs {
+        assert_eq!(r["model"], Value::Null, "no gpt-5 guess");
+        assert_eq!(r["priced"], false);
+        assert_eq!(r["unpriced_reason"], "no model in the log");
+    }
+    assert_eq!(recs[1]["usage"], buckets(164, 1536, 0, 60, 32));
+}
+
+#[test]
+fn an_archived_copy_is_deduplicated_in_either_order() {
+    for order in [[A, A_ARCHIVED], [A_ARCHIVED, A]] {
+        let paths: Vec<PathBuf> = order.iter().map(|p| fixture(p)).collect();
+        let rep = report(&paths, &[]);
+        assert_eq!(rep["totals"]["records"], 3);
+        assert_eq!(
+            rep["accounting"]["deduplicated"]["by_reason"],
+            json!({"same Codex turn in another file": 3})
+        );
+        assert_eq!(rep["totals"]["usage"], buckets(5336, 17408, 256, 1300, 700));
+    }
+}
+
+#[test]
+fn exec_stream_turns_are_records_without_time_or_model() {
+    let recs = records(&[fixture(X)], &[]);
+    assert_eq!(recs.len(), 2);
+    assert_eq!(recs[0]["usage"], buckets(1560, 3840, 0, 210, 0));
+    // `turn.completed.usage` is cumulative per thread: the resumed run
+    // bills its increment.
+    assert_eq!(recs[1]["usage"], buckets(1280, 5120, 0, 120, 0));
+    for r in &recs {
+        assert_eq!(r["session"], "0199f2d4-5e6f-7a80-b1c2-d3e4f5a6b707");
+        assert_eq!(r["timestamp"], Value::Null);
+        assert_eq!(r["model"], Value::Null);
+        assert_eq!(r["unpriced_reason"], "no model in the log");
+    }
+}
+
+#[test]
+fn by_project_and_by_session() {
+    let rep = report(&[fixture("codex")], &["--by", "project"]);
+    let groups: Vec<(Value, u64, u64)> = rep["groups"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|g| {
+            (
+                g["key"]["project"].clone(),
+                g["records"].as_u64().unwrap(),
+                g["usage"]["total"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    let want = |p: &str, n: u64, t: u64| (json!(p), n, t);
+    assert_eq!(
+        groups,
+        [
+            want("(none)", 2, 12130),
+            want("/home/dev/billing", 2, 6000),
+            want("/home/dev/notes-app", 2, 4250),
+            want("/home/dev/shop-api", 5, 29760),
+        ]
+    );
+
+    let rep = report(&[fixture("codex")], &["--by", "session"]);
+    let sessions: Vec<(String, u64)> = rep["groups"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|g| {
+            (
+                g["key"]["session"].as_str().unwrap().to_string(),
+                g["records"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        sessions,
+        [
+            ("01993d5e-2b40-7c11-8e22-90aa0b1c2c03".to_string(), 2),
+            ("0199f1a2-7c3e-7d10-9a44-5b6e7f801a01".to_string(), 3),
+            ("0199f1c0-1111-7a2b-8c3d-4e5f60718b02".to_string(), 2),
+            ("0199f2d4-5e6f-7a80-b1c2-d3e4f5a6b707".to_string(), 2),
+            ("019a3520-0f00-7e44-9b55-3c4d5e6f7d04".to_string(), 2),
+        ]
+    );
+}
+
+#[test]
+fn source_codex_reads_codex_home_and_skips_the_archived_copy() {
+    let out = tokenmaxx()
+        .env("CODEX_HOME", fixture("codex"))
+        .args([
+            "report", "--source", "codex", "--format", "json", "--usage", "reported", "--quiet",
+        ])
+        .output()
+        .unwrap();
+    let rep = stdout_json(&out);
+    assert_eq!(rep["totals"]["records"], 9);
+    assert_eq!(rep["accounting"]["lines"], 55);
+    assert_eq!(rep["accounting"]["deduplicated"]["records"], 0);
+    assert_eq!(
+        rep["totals"]["usage"],
+        buckets(11376, 26368, 256, 2010, 1054)
+    );
+    assert_accounting_closes(&rep, "--source codex");
+}
+
+#[test]
+fn output_is_identical_for_one_and_two_threads() {
+    let run = |threads: &str, cmd: &[&str]| {
+        tokenmaxx()
+            .args(cmd)
+            .args(["--threads", threads])
+            .arg(fixture("codex"))
+            .output()
+            .unwrap()
+    };
+    for cmd in [
+        &["records"][..],
+        &["report", "--by", "session,model", "--format", "json"][..],
+        &["report", "--by", "project"][..],
+    ] {
+        let one = run("1", cmd);
+        let two = run("2", cmd);
+        assert!(one.status.success(), "{cmd:?}");
+        assert_eq!(one.stdout, two.stdout, "{cmd:?}");
+        assert_eq!(one.stderr, two.stderr, "{cmd:?}");
+    }
+}
