@@ -139,10 +139,7 @@ fn fixture_inputs() -> (Vec<Source>, Vec<String>) {
                 .filter(|c| *c != "tests" && *c != "fixtures")
                 .collect::<Vec<_>>()
                 .join("-");
-            sources.push(Source {
-                name,
-                lines,
-            });
+            sources.push(Source { name, lines });
         }
     }
     let n: usize = sources.iter().map(|s| s.lines.len()).sum();
