@@ -56,6 +56,11 @@ pub struct InputArgs {
     /// Task id field: a JSON pointer (/metadata/ticket) or a dotted/plain field name.
     #[arg(long, value_name = "KEY")]
     pub task_key: Option<String>,
+    /// Field that says whether a line's task succeeded (JSON pointer or dotted
+    /// path; default: outcome, success, passed, task_success, metadata.outcome,
+    /// metadata.success, metadata.passed). Enables cost per successful task.
+    #[arg(long, value_name = "KEY")]
+    pub outcome_key: Option<String>,
     /// Map a field for logs no format knows (repeatable): NAME=PATH, PATH a
     /// JSON pointer (/usage/in) or dotted path (usage.in). Implies
     /// --input-format generic. Names: model, prompt, response, system,

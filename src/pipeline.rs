@@ -97,13 +97,23 @@ impl Billed {
 pub struct Biller {
     pub book: PriceBook,
     pub mode: UsageMode,
+    /// `--drift`: also count the text of records whose usage is reported,
+    /// so that counted and reported tokens can be compared.
+    pub drift: bool,
 }
 
 impl Biller {
+    pub fn new(book: PriceBook, mode: UsageMode) -> Biller {
+        Biller {
+            book,
+            mode,
+            drift: false,
+        }
+    }
+
     /// Turn one record into a billed one, or say why it cannot be.
     pub fn bill(&self, mut record: Record) -> Result<Billed, Skip> {
-        let model = record.model.clone().unwrap_or_default();
-        let entry = self.book.find(&model);
+        let entry = self.book.find(record.model.as_deref().unwrap_or(""));
         if record.provider.is_none() {
             record.provider = entry.map(|e| e.provider.clone());
         }
@@ -112,86 +122,97 @@ impl Biller {
             UsageMode::Reported => false,
             UsageMode::Counted => true,
         };
-        let (usage, usage_source, counted) = match (record.usage, want_count) {
-            (Some(u), false) => (u, UsageSource::Reported, None),
-            (None, false) => {
+        let reported = record.usage;
+        if !want_count {
+            let Some(u) = reported else {
                 return Err(Skip::new(
                     "no reported usage",
                     "record has no reported usage (--usage reported)",
                 ));
-            }
-            (reported, true) => {
-                let Some(text) = record
-                    .text
-                    .as_ref()
-                    .filter(|t| t.has_prompt || t.has_response)
-                else {
-                    match reported {
-                        Some(u) => return self.finish(record, u, UsageSource::Reported, None),
-                        None => {
-                            return Err(Skip::new(
-                                "no usage",
-                                "record has neither usage nor text to count",
-                            ));
-                        }
-                    }
-                };
-                let choice = match entry
-                    .and_then(|e| e.tokenizer.as_deref())
-                    .and_then(crate::tokenize::Encoding::from_name)
-                {
-                    Some(encoding) => TokenizerChoice {
-                        encoding,
-                        exact: entry.is_some_and(|e| e.tokenizer_exact),
-                    },
-                    None => TokenizerChoice::for_unknown_model(&model),
-                };
-                let tok = choice.encoding.tokenizer();
-                let framed = text.chat_framing && choice.exact;
-                let err =
-                    |e: crate::tokenize::TokenizeError| Skip::new("tokenize failed", e.to_string());
-                let prompt = if text.has_prompt {
-                    Some(chat::prompt_tokens(tok, text, framed).map_err(err)? as u64)
-                } else {
-                    None
-                };
-                let response = if text.has_response {
-                    Some(tok.count(&text.response).map_err(err)? as u64)
-                } else {
-                    None
-                };
-                let base = reported.unwrap_or_default();
-                // A side the log has no text for keeps its reported figure.
-                let usage = Usage {
-                    input: prompt.unwrap_or(base.input),
-                    cache_read: if prompt.is_some() { 0 } else { base.cache_read },
-                    cache_write_5m: if prompt.is_some() {
-                        0
-                    } else {
-                        base.cache_write_5m
-                    },
-                    cache_write_1h: if prompt.is_some() {
-                        0
-                    } else {
-                        base.cache_write_1h
-                    },
-                    output: response.unwrap_or(base.output),
-                    reasoning: if response.is_some() {
-                        0
-                    } else {
-                        base.reasoning
-                    },
-                };
-                let counted = Counted {
-                    prompt,
-                    response,
-                    tokenizer: choice.label(),
-                    exact: choice.exact,
-                };
-                (usage, UsageSource::Counted, Some(counted))
-            }
+            };
+            let counted = if self.drift {
+                self.count(&record)?
+            } else {
+                None
+            };
+            return self.finish(record, u, UsageSource::Reported, counted);
+        }
+        let Some(counted) = self.count(&record)? else {
+            return match reported {
+                Some(u) => self.finish(record, u, UsageSource::Reported, None),
+                None => Err(Skip::new(
+                    "no usage",
+                    "record has neither usage nor text to count",
+                )),
+            };
         };
-        self.finish(record, usage, usage_source, counted)
+        let base = reported.unwrap_or_default();
+        // A side the log has no text for keeps its reported figure.
+        let (prompt, response) = (counted.prompt, counted.response);
+        let usage = Usage {
+            input: prompt.unwrap_or(base.input),
+            cache_read: if prompt.is_some() { 0 } else { base.cache_read },
+            cache_write_5m: if prompt.is_some() {
+                0
+            } else {
+                base.cache_write_5m
+            },
+            cache_write_1h: if prompt.is_some() {
+                0
+            } else {
+                base.cache_write_1h
+            },
+            output: response.unwrap_or(base.output),
+            reasoning: if response.is_some() {
+                0
+            } else {
+                base.reasoning
+            },
+        };
+        self.finish(record, usage, UsageSource::Counted, Some(counted))
+    }
+
+    /// Tokens of the record's text with the model's tokenizer (or a named
+    /// approximation); `None` when the record has no text.
+    fn count(&self, record: &Record) -> Result<Option<Counted>, Skip> {
+        let Some(text) = record
+            .text
+            .as_ref()
+            .filter(|t| t.has_prompt || t.has_response)
+        else {
+            return Ok(None);
+        };
+        let model = record.model.as_deref().unwrap_or("");
+        let entry = self.book.find(model);
+        let choice = match entry
+            .and_then(|e| e.tokenizer.as_deref())
+            .and_then(crate::tokenize::Encoding::from_name)
+        {
+            Some(encoding) => TokenizerChoice {
+                encoding,
+                exact: entry.is_some_and(|e| e.tokenizer_exact),
+            },
+            None => TokenizerChoice::for_unknown_model(model),
+        };
+        let tok = choice.encoding.tokenizer();
+        let framed = text.chat_framing && choice.exact;
+        let err = |e: crate::tokenize::TokenizeError| Skip::new("tokenize failed", e.to_string());
+        let prompt = if text.has_prompt {
+            Some(chat::prompt_tokens(tok, text, framed).map_err(err)? as u64)
+        } else {
+            None
+        };
+        let response = if text.has_response {
+            Some(tok.count(&text.response).map_err(err)? as u64)
+        } else {
+            None
+        };
+        Ok(Some(Counted {
+            prompt,
+            response,
+            tokenizer: choice.label(),
+            exact: choice.exact,
+        }))
     }
 
     fn finish(

@@ -260,6 +260,9 @@ pub struct Record {
     pub long_context: Option<bool>,
     /// Identity of a call that may be logged more than once in a run.
     pub call_id: Option<Box<CallId>>,
+    /// Whether the task this call served succeeded, when the log says so
+    /// (an eval harness's `success`/`passed`/`outcome` field).
+    pub outcome: Option<bool>,
 }
 
 /// Keys that identify one billed API call across lines and files, so that
@@ -306,6 +309,7 @@ impl Record {
             requests: 1,
             long_context: None,
             call_id: None,
+            outcome: None,
         }
     }
 }

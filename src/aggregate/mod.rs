@@ -10,6 +10,10 @@ use rust_decimal::Decimal;
 use crate::pipeline::{Billed, Pricing, UsageSource};
 use crate::record::Usage;
 
+pub mod tasks;
+
+pub use tasks::{MoneySummary, TaskStats, Tasks};
+
 /// A `--by` dimension.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, clap::ValueEnum)]
 pub enum Dimension {
@@ -164,6 +168,11 @@ pub struct Stats {
     pub reported_cost: Decimal,
     pub reported_cost_records: u64,
     pub output_per_response: Distribution,
+    /// Money prompt caching saved on reads, and what cache writes cost
+    /// beyond the uncached input price (priced records only).
+    pub cache_savings: Decimal,
+    pub cache_write_premium: Decimal,
+    pub tasks: Tasks,
 }
 
 impl Stats {
@@ -197,9 +206,13 @@ impl Stats {
                 }
                 self.undated_records += u64::from(*undated);
                 self.long_context_records += u64::from(cost.long_context);
+                self.cache_savings = add_money(self.cache_savings, cost.cache_savings);
+                self.cache_write_premium =
+                    add_money(self.cache_write_premium, cost.cache_write_premium);
             }
             Pricing::Unpriced { .. } => self.unpriced_records += 1,
         }
+        self.tasks.add(b);
     }
 
     pub fn merge(&mut self, o: &Stats) {
@@ -222,6 +235,21 @@ impl Stats {
         self.reported_cost = add_money(self.reported_cost, o.reported_cost);
         self.reported_cost_records += o.reported_cost_records;
         self.output_per_response.merge(&o.output_per_response);
+        self.cache_savings = add_money(self.cache_savings, o.cache_savings);
+        self.cache_write_premium = add_money(self.cache_write_premium, o.cache_write_premium);
+        self.tasks.merge(&o.tasks);
+    }
+
+    /// Output tokens per input token (all input buckets).
+    pub fn output_input_ratio(&self) -> Option<Decimal> {
+        let input = self.usage.total_input();
+        (input > 0).then(|| Decimal::from(self.usage.output) / Decimal::from(input))
+    }
+
+    /// The part of output spent on reasoning.
+    pub fn reasoning_share(&self) -> Option<Decimal> {
+        (self.usage.output > 0)
+            .then(|| Decimal::from(self.usage.reasoning) / Decimal::from(self.usage.output))
     }
 
     /// The cost to show: `None` when there are records but none could be
@@ -245,8 +273,79 @@ impl Stats {
 /// Exact sum that saturates instead of panicking. Per-record costs are
 /// bounded (token counts and reported costs are capped when parsed, cost
 /// products are checked), so saturation only shows on absurd overlays.
-fn add_money(a: Decimal, b: Decimal) -> Decimal {
+pub(crate) fn add_money(a: Decimal, b: Decimal) -> Decimal {
     a.checked_add(b).unwrap_or(Decimal::MAX)
+}
+
+/// Counted versus reported tokens of one model (`--drift`), over records
+/// that have both. The response side compares with visible output
+/// (output − reasoning): hidden reasoning has no text to count.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Drift {
+    pub prompt_records: u64,
+    pub reported_prompt: u64,
+    pub counted_prompt: u64,
+    pub response_records: u64,
+    pub reported_response: u64,
+    pub counted_response: u64,
+    /// Whether the counts came from the model's own tokenizer.
+    pub exact: bool,
+}
+
+impl Drift {
+    fn add(&mut self, b: &Billed) {
+        let Some(c) = b
+            .counted
+            .as_ref()
+            .filter(|_| b.usage_source == UsageSource::Reported)
+        else {
+            return;
+        };
+        self.exact = c.exact;
+        if let Some(p) = c.prompt {
+            self.prompt_records += 1;
+            self.reported_prompt = self.reported_prompt.saturating_add(b.usage.total_input());
+            self.counted_prompt = self.counted_prompt.saturating_add(p);
+        }
+        if let Some(r) = c.response {
+            self.response_records += 1;
+            self.reported_response = self
+                .reported_response
+                .saturating_add(b.usage.output.saturating_sub(b.usage.reasoning));
+            self.counted_response = self.counted_response.saturating_add(r);
+        }
+    }
+
+    pub fn merge(&mut self, o: &Drift) {
+        self.prompt_records += o.prompt_records;
+        self.reported_prompt = self.reported_prompt.saturating_add(o.reported_prompt);
+        self.counted_prompt = self.counted_prompt.saturating_add(o.counted_prompt);
+        self.response_records += o.response_records;
+        self.reported_response = self.reported_response.saturating_add(o.reported_response);
+        self.counted_response = self.counted_response.saturating_add(o.counted_response);
+        self.exact |= o.exact;
+    }
+
+    /// counted / reported, for the prompt and response sides.
+    pub fn prompt_ratio(&self) -> Option<Decimal> {
+        ratio(self.counted_prompt, self.reported_prompt)
+    }
+
+    pub fn response_ratio(&self) -> Option<Decimal> {
+        ratio(self.counted_response, self.reported_response)
+    }
+
+    /// True when a side's ratio is further than `tolerance_pct` from 1.
+    pub fn flagged(&self, tolerance_pct: Decimal) -> bool {
+        let off = |r: Option<Decimal>| {
+            r.is_some_and(|r| (r - Decimal::ONE).abs() * Decimal::from(100) > tolerance_pct)
+        };
+        off(self.prompt_ratio()) || off(self.response_ratio())
+    }
+}
+
+fn ratio(a: u64, b: u64) -> Option<Decimal> {
+    (b > 0).then(|| Decimal::from(a) / Decimal::from(b))
 }
 
 /// Records grouped by the chosen dimensions, plus totals.
@@ -258,6 +357,8 @@ pub struct Aggregate {
     pub totals: Stats,
     /// Unpriced records by logged model name, with the reason first seen.
     pub unpriced: BTreeMap<String, (u64, String)>,
+    /// Counted vs reported tokens by logged model (`--drift`).
+    pub drift: BTreeMap<String, Drift>,
 }
 
 impl Aggregate {
@@ -268,6 +369,7 @@ impl Aggregate {
             groups: BTreeMap::new(),
             totals: Stats::default(),
             unpriced: BTreeMap::new(),
+            drift: BTreeMap::new(),
         }
     }
 
@@ -284,6 +386,17 @@ impl Aggregate {
                 .unwrap_or_else(|| NONE.to_string());
             let e = self.unpriced.entry(name).or_insert((0, reason.clone()));
             e.0 += 1;
+        }
+        if b.counted.is_some() && b.usage_source == UsageSource::Reported {
+            let name = b.record.model.as_deref().unwrap_or(NONE);
+            match self.drift.get_mut(name) {
+                Some(d) => d.add(b),
+                None => {
+                    let mut d = Drift::default();
+                    d.add(b);
+                    self.drift.insert(name.to_string(), d);
+                }
+            }
         }
     }
 }

@@ -109,15 +109,13 @@ pub fn log_run(args: &InputArgs) -> Result<LogRun> {
     let inputs = ingest::collect_inputs_with(&args.paths, &args.source)?;
     Ok(LogRun {
         inputs,
-        biller: Biller {
-            book,
-            mode: args.usage,
-        },
+        biller: Biller::new(book, args.usage),
         opts: RunOptions {
             ingest: IngestOptions {
                 parse: ParseOptions {
                     task_key: args.task_key.clone(),
                     fields: args.fields.clone(),
+                    outcome_key: args.outcome_key.clone(),
                     joins: Default::default(),
                 },
                 // Mapped fields are read by the generic format.

@@ -12,7 +12,7 @@ use clap::Args;
 
 use crate::aggregate::{Aggregate, Dimension};
 use crate::cli::{InputArgs, Outcome};
-use crate::export::{self, Report, ReportFormat};
+use crate::export::{self, Metric, Report, ReportFormat, ReportOptions};
 use crate::pipeline;
 
 #[derive(Args, Debug)]
@@ -29,10 +29,41 @@ pub struct ReportArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = ReportFormat::Table)]
     pub format: ReportFormat,
+    /// Metric tables to add under the main one (comma-separated; JSON always
+    /// carries every figure that was computed). density and drift also turn
+    /// on the extra work they need (measuring text, counting tokens).
+    #[arg(long, value_enum, value_delimiter = ',', value_name = "METRIC")]
+    pub metrics: Vec<Metric>,
+    /// Also count the text of records whose usage is reported, and compare
+    /// (same as --metrics drift).
+    #[arg(long)]
+    pub drift: bool,
+    /// Percent a counted/reported ratio may differ from 1 before --drift flags it.
+    #[arg(long, default_value = "10", value_name = "PCT")]
+    pub drift_tolerance: rust_decimal::Decimal,
+    /// List the N most expensive tasks.
+    #[arg(long, default_value_t = 0, value_name = "N")]
+    pub top: usize,
+}
+
+impl ReportArgs {
+    fn options(&self) -> ReportOptions {
+        let mut metrics = self.metrics.clone();
+        if self.drift {
+            metrics.push(Metric::Drift);
+        }
+        ReportOptions {
+            metrics,
+            top: self.top,
+            drift_tolerance: self.drift_tolerance,
+        }
+    }
 }
 
 pub fn run(args: ReportArgs) -> Result<Outcome> {
-    let run = super::log_run(&args.input)?;
+    let options = args.options();
+    let mut run = super::log_run(&args.input)?;
+    run.biller.drift = options.shows(Metric::Drift);
     let mut agg = Aggregate::new(args.by.clone(), run.tz.clone());
     let accounting = pipeline::run(&run.inputs, &run.biller, &run.opts, &mut |b| {
         if let Some(b) = b {
@@ -43,6 +74,7 @@ pub fn run(args: ReportArgs) -> Result<Outcome> {
     let report = Report {
         aggregate: &agg,
         accounting: &accounting,
+        options: &options,
     };
     let mut out = BufWriter::new(io::stdout().lock());
     export::exporter(args.format).write(&report, &mut out)?;

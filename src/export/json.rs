@@ -6,7 +6,7 @@ use anyhow::Result;
 use serde_json::{Map, Value, json};
 
 use super::{Exporter, Report, SCHEMA_VERSION, dec, dec_rounded, usage_json};
-use crate::aggregate::Stats;
+use crate::aggregate::{Distribution, MoneySummary, Stats, Tasks};
 
 pub struct JsonExporter;
 
@@ -53,6 +53,42 @@ pub fn report_json(report: &Report) -> Value {
         ),
     );
     let acc = report.accounting;
+    let tol = report.options.drift_tolerance;
+    let drift: Vec<Value> = agg
+        .drift
+        .iter()
+        .map(|(model, d)| {
+            json!({
+                "model": model,
+                "prompt_records": d.prompt_records,
+                "reported_prompt_tokens": d.reported_prompt,
+                "counted_prompt_tokens": d.counted_prompt,
+                "prompt_ratio": d.prompt_ratio().map_or(Value::Null, |r| dec_rounded(r, 4)),
+                "response_records": d.response_records,
+                "reported_response_tokens": d.reported_response,
+                "counted_response_tokens": d.counted_response,
+                "response_ratio": d.response_ratio().map_or(Value::Null, |r| dec_rounded(r, 4)),
+                "exact_tokenizer": d.exact,
+                "flagged": d.flagged(tol),
+            })
+        })
+        .collect();
+    let top: Vec<Value> = agg
+        .totals
+        .tasks
+        .top(report.options.top)
+        .into_iter()
+        .map(|(name, t)| {
+            json!({
+                "task": name,
+                "requests": t.requests,
+                "tokens": t.tokens,
+                "output_tokens": t.output,
+                "cost_usd": dec(t.cost),
+                "outcome": t.outcome(),
+            })
+        })
+        .collect();
     json!({
         "schema_version": SCHEMA_VERSION,
         "currency": "USD",
@@ -64,6 +100,11 @@ pub fn report_json(report: &Report) -> Value {
             "by_reason": acc.skipped,
         },
         "filtered_records": acc.filtered,
+        "drift": {
+            "tolerance_pct": dec(tol),
+            "models": drift,
+        },
+        "top_tasks": top,
         // Where every line read went; the parts add up to `lines`.
         "accounting": {
             "lines": acc.lines,
@@ -131,9 +172,86 @@ fn stats_json(s: &Stats) -> Map<String, Value> {
             Value::Null
         },
     );
+    m.insert("tasks".into(), tasks_json(&s.tasks));
+    m.insert(
+        "verbosity".into(),
+        json!({
+            "output_input_ratio": s.output_input_ratio().map_or(Value::Null, |r| dec_rounded(r, 4)),
+            "reasoning_share": s.reasoning_share().map_or(Value::Null, |r| dec_rounded(r, 4)),
+        }),
+    );
+    m.insert(
+        "cache".into(),
+        json!({
+            "hit_rate": s.cache_hit_rate().map_or(Value::Null, |r| dec_rounded(r, 4)),
+            "savings_usd": dec(s.cache_savings),
+            "write_premium_usd": dec(s.cache_write_premium),
+            "net_savings_usd": dec(s.cache_savings - s.cache_write_premium),
+        }),
+    );
     m.insert("counted_records".into(), json!(s.counted_records));
     m.insert("approx_records".into(), json!(s.approx_records));
     m.insert("undated_records".into(), json!(s.undated_records));
     m.insert("long_context_records".into(), json!(s.long_context_records));
     m
+}
+
+fn dist_json(d: &Distribution) -> Value {
+    json!({
+        "mean": d.mean().map_or(Value::Null, |v| dec_rounded(v, 2)),
+        "p50": d.percentile(50),
+        "p90": d.percentile(90),
+        "p99": d.percentile(99),
+        "max": d.percentile(100),
+    })
+}
+
+fn money_json(m: Option<MoneySummary>) -> Value {
+    match m {
+        None => Value::Null,
+        Some(m) => json!({
+            "mean": dec_rounded(m.mean, 8),
+            "p50": dec(m.p50),
+            "p90": dec(m.p90),
+            "p95": dec(m.p95),
+            "p99": dec(m.p99),
+            "max": dec(m.max),
+        }),
+    }
+}
+
+/// Per-task figures, and the per-task state they come from (so that shard
+/// reports merge exactly: `[task, requests, tokens, output_tokens,
+/// cost_usd, unpriced_records, successes, failures]`).
+fn tasks_json(t: &Tasks) -> Value {
+    let state: Vec<Value> = t
+        .by_task
+        .iter()
+        .map(|(name, s)| {
+            json!([
+                name,
+                s.requests,
+                s.tokens,
+                s.output,
+                dec(s.cost),
+                s.unpriced,
+                s.successes,
+                s.failures
+            ])
+        })
+        .collect();
+    json!({
+        "count": t.count(),
+        "records_without_task": t.records_without_task,
+        "unpriced_tasks": t.unpriced_tasks(),
+        "requests_per_task": dist_json(&t.requests_per_task()),
+        "tokens_per_task": dist_json(&t.tokens_per_task()),
+        "cost_per_task_usd": money_json(t.cost_per_task()),
+        "tasks_with_outcome": t.tasks_with_outcome(),
+        "successful_tasks": t.successful_tasks(),
+        "cost_per_successful_task_usd": t
+            .cost_per_successful_task()
+            .map_or(Value::Null, |c| dec_rounded(c, 8)),
+        "state": state,
+    })
 }

@@ -15,7 +15,10 @@ mod csv;
 mod json;
 mod markdown;
 pub mod records;
+mod sections;
 mod table;
+
+pub use sections::{Metric, ReportOptions};
 
 /// Version of the JSON shapes in SPEC §8; bumped on any rename or removal.
 pub const SCHEMA_VERSION: u32 = 1;
@@ -48,6 +51,7 @@ pub fn exporter(format: ReportFormat) -> Box<dyn Exporter> {
 pub struct Report<'a> {
     pub aggregate: &'a Aggregate,
     pub accounting: &'a Accounting,
+    pub options: &'a ReportOptions,
 }
 
 /// A column of a human-readable table. `drop_rank` 0 columns always stay;

@@ -8,50 +8,74 @@ use anyhow::Result;
 use comfy_table::presets::UTF8_FULL_CONDENSED;
 use comfy_table::{CellAlignment, ContentArrangement, Table};
 
+use super::sections::sections;
 use super::{Exporter, Report, human_columns, human_rows, notes};
 
 pub struct TableExporter;
 
 impl Exporter for TableExporter {
     fn write(&self, report: &Report, out: &mut dyn Write) -> Result<()> {
-        let mut cols = human_columns(report);
-        let mut rows = human_rows(report, "TOTAL");
         let width = terminal_width();
-        let hidden = match width {
-            Some(w) => fit(&mut cols, &mut rows, w),
-            None => Vec::new(),
-        };
-        let mut t = Table::new();
-        t.load_style(UTF8_FULL_CONDENSED);
-        if let Some(w) = width {
-            // Long keys (model names, file paths) may still wrap.
-            t.set_content_arrangement(ContentArrangement::Dynamic);
-            t.set_width(w as u16);
-        }
-        t.set_header(cols.iter().map(|c| c.title.clone()).collect::<Vec<_>>());
-        for r in rows {
-            t.add_row(r);
-        }
-        for (i, c) in cols.iter().enumerate() {
-            if c.numeric
-                && let Some(col) = t.column_mut(i)
-            {
-                col.set_cell_alignment(CellAlignment::Right);
+        render(
+            out,
+            human_columns(report),
+            human_rows(report, "TOTAL"),
+            width,
+        )?;
+        for sec in sections(report, "TOTAL") {
+            writeln!(out)?;
+            writeln!(out, "{}", sec.title)?;
+            if sec.rows.is_empty() {
+                writeln!(out, "(nothing to show)")?;
+                continue;
             }
-        }
-        writeln!(out, "{t}")?;
-        if !hidden.is_empty() {
-            writeln!(
-                out,
-                "Hidden to fit the terminal: {} (widen it, or use --format json/csv/markdown).",
-                hidden.join(", ")
-            )?;
+            render(out, sec.cols, sec.rows, width)?;
         }
         for n in notes(report) {
             writeln!(out, "{n}")?;
         }
         Ok(())
     }
+}
+
+/// One table, fitted to `width` when stdout is a terminal.
+fn render(
+    out: &mut dyn Write,
+    mut cols: Vec<super::Column>,
+    mut rows: Vec<Vec<String>>,
+    width: Option<usize>,
+) -> Result<()> {
+    let hidden = match width {
+        Some(w) => fit(&mut cols, &mut rows, w),
+        None => Vec::new(),
+    };
+    let mut t = Table::new();
+    t.load_style(UTF8_FULL_CONDENSED);
+    if let Some(w) = width {
+        // Long keys (model names, file paths) may still wrap.
+        t.set_content_arrangement(ContentArrangement::Dynamic);
+        t.set_width(w as u16);
+    }
+    t.set_header(cols.iter().map(|c| c.title.clone()).collect::<Vec<_>>());
+    for r in rows {
+        t.add_row(r);
+    }
+    for (i, c) in cols.iter().enumerate() {
+        if c.numeric
+            && let Some(col) = t.column_mut(i)
+        {
+            col.set_cell_alignment(CellAlignment::Right);
+        }
+    }
+    writeln!(out, "{t}")?;
+    if !hidden.is_empty() {
+        writeln!(
+            out,
+            "Hidden to fit the terminal: {} (widen it, or use --format json/csv/markdown).",
+            hidden.join(", ")
+        )?;
+    }
+    Ok(())
 }
 
 /// Drop columns until the table fits `width`: highest drop rank first,

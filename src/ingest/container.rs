@@ -186,7 +186,16 @@ impl<'o> FileParser<'o> {
         let parser = self.parser.as_mut().expect("parser chosen before feeding");
         let mut produced = format::Out::default();
         let at = source.clone();
+        let outcome = format::outcome_of(&value, &self.opts.parse);
         let result = parser.push(value, source, &mut produced);
+        // The call this line completes is the last record it produced (a
+        // held request flushed by it comes first).
+        if let Some(o) = outcome
+            && let Some(r) = produced.records.last_mut()
+            && r.outcome.is_none()
+        {
+            r.outcome = Some(o);
+        }
         self.emit(produced, out);
         if let Err(skip) = result {
             out.push(Event::Skip { source: at, skip });

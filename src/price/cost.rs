@@ -16,6 +16,13 @@ pub struct Cost {
     pub breakdown: Vec<(&'static str, Decimal)>,
     /// True when the row's long-context tier priced the request.
     pub long_context: bool,
+    /// What the cache reads would have cost at the uncached input rate,
+    /// minus what they cost: the money prompt caching saved (≥ 0 unless a
+    /// table prices reads above input).
+    pub cache_savings: Decimal,
+    /// What cache writes cost beyond the uncached input rate: the price of
+    /// caching (5m writes at 1.25× input, 1h at 2× for Anthropic).
+    pub cache_write_premium: Decimal,
 }
 
 impl Cost {
@@ -109,10 +116,20 @@ impl Resolved<'_> {
         for (_, v) in &breakdown {
             total = total.checked_add(*v).ok_or_else(overflow)?;
         }
+        let cache_savings = tokens_cost(usage.cache_read, rates.input - rates.cache_read)?;
+        let cache_write_premium =
+            tokens_cost(usage.cache_write_5m, rates.cache_write_5m - rates.input)?
+                .checked_add(tokens_cost(
+                    usage.cache_write_1h,
+                    rates.cache_write_1h - rates.input,
+                )?)
+                .ok_or_else(overflow)?;
         Ok(Cost {
             total: total.normalize(),
             breakdown,
             long_context: rates.long_context,
+            cache_savings: cache_savings.normalize(),
+            cache_write_premium: cache_write_premium.normalize(),
         })
     }
 }

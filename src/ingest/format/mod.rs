@@ -59,6 +59,8 @@ pub struct ParseOptions {
     pub task_key: Option<String>,
     /// `--field NAME=PATH` mappings, read by the generic format first.
     pub fields: Vec<(String, String)>,
+    /// `--outcome-key`: where a line says whether its task succeeded.
+    pub outcome_key: Option<String>,
     /// Calls whose two halves live in different lines or files of one run
     /// (batch requests and results joined by `custom_id`).
     pub joins: join::Joins,
@@ -390,6 +392,46 @@ pub fn first_str(v: &Value, paths: &[&str]) -> Option<String> {
             _ => None,
         }
     })
+}
+
+/// Fields eval harnesses and agent logs use for a task's outcome. `status`
+/// and `result` are left out on purpose: API bodies use them for the call
+/// (`status: "completed"` on every Responses API response).
+const OUTCOME_KEYS: &[&str] = &[
+    "outcome",
+    "success",
+    "passed",
+    "task_success",
+    "metadata.outcome",
+    "metadata.success",
+    "metadata.passed",
+];
+
+/// Whether a raw line reports success (`true`) or failure (`false`) of its
+/// task: `--outcome-key` if given, else the common field names. Booleans,
+/// 1/0, and words like `success`/`passed`/`resolved` vs
+/// `failure`/`failed`/`error` are understood; anything else is no outcome.
+pub fn outcome_of(line: &Value, opts: &ParseOptions) -> Option<bool> {
+    let v = match &opts.outcome_key {
+        Some(k) => lookup(line, k)?,
+        None => OUTCOME_KEYS.iter().find_map(|k| lookup(line, k))?,
+    };
+    match v {
+        Value::Bool(b) => Some(*b),
+        Value::Number(n) => match n.as_u64() {
+            Some(1) => Some(true),
+            Some(0) => Some(false),
+            _ => None,
+        },
+        Value::String(s) => match s.trim().to_ascii_lowercase().as_str() {
+            "true" | "1" | "yes" | "success" | "succeeded" | "successful" | "pass" | "passed"
+            | "ok" | "resolved" | "solved" | "correct" => Some(true),
+            "false" | "0" | "no" | "fail" | "failed" | "failure" | "error" | "errored"
+            | "unresolved" | "unsolved" | "incorrect" => Some(false),
+            _ => None,
+        },
+        _ => None,
+    }
 }
 
 /// Resolve a JSON pointer (`/a/b`) or a dotted path (`a.b`) or a plain key.
@@ -1072,5 +1114,28 @@ mod helper_tests {
         assert_eq!(e.reason, "api error");
         assert!(api_error(&json!({"error":null,"usage":{}})).is_none());
         assert!(api_error(&json!({"error":{"code":"x"},"output":[],"usage":{}})).is_none());
+    }
+
+    #[test]
+    fn outcomes_from_common_fields_and_words() {
+        let d = ParseOptions::default();
+        assert_eq!(outcome_of(&json!({"success": true}), &d), Some(true));
+        assert_eq!(outcome_of(&json!({"passed": 0}), &d), Some(false));
+        assert_eq!(outcome_of(&json!({"outcome": "Resolved"}), &d), Some(true));
+        assert_eq!(
+            outcome_of(&json!({"metadata": {"outcome": "failed"}}), &d),
+            Some(false)
+        );
+        assert_eq!(outcome_of(&json!({"outcome": "maybe"}), &d), None);
+        // `status` is the call's, not the task's.
+        assert_eq!(outcome_of(&json!({"status": "completed"}), &d), None);
+        let k = ParseOptions {
+            outcome_key: Some("/eval/score_ok".into()),
+            ..ParseOptions::default()
+        };
+        assert_eq!(
+            outcome_of(&json!({"eval": {"score_ok": "yes"}, "success": false}), &k),
+            Some(true)
+        );
     }
 }
