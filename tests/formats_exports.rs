@@ -1,0 +1,523 @@
+//! Proxy and organization exports (Helicone, LiteLLM, OpenAI and Anthropic
+//! usage/cost reports) through the real binary. Expected numbers were
+//! computed by hand; see the README.md in each fixture folder.
+
+mod common;
+
+use common::{fixture, jsonl, stdout_json, tokenmaxx};
+use serde_json::Value;
+
+fn report(paths: &[&str], extra: &[&str]) -> Value {
+    let mut cmd = tokenmaxx();
+    cmd.args(["report", "--format", "json", "--quiet"])
+        .args(extra);
+    for p in paths {
+        cmd.arg(fixture(p));
+    }
+    stdout_json(&cmd.output().unwrap())
+}
+
+fn records(path: &str) -> Vec<Value> {
+    jsonl(
+        &tokenmaxx()
+            .args(["records", "--quiet", "--usage", "reported"])
+            .arg(fixture(path))
+            .output()
+            .unwrap(),
+    )
+}
+
+fn buckets(u: &Value) -> [u64; 6] {
+    [
+        "input",
+        "cache_read",
+        "cache_write_5m",
+        "cache_write_1h",
+        "output",
+        "reasoning",
+    ]
+    .map(|k| u[k].as_u64().unwrap_or_else(|| panic!("{k} in {u}")))
+}
+
+fn by_reason(v: &Value) -> Vec<(String, u64)> {
+    v["by_reason"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .map(|(k, n)| (k.clone(), n.as_u64().unwrap()))
+        .collect()
+}
+
+/// lines = records + deduplicated + not billed + merged + skipped + filtered.
+fn assert_accounting_closes(r: &Value) {
+    let a = &r["accounting"];
+    let n = |k: &str| a[k].as_u64().unwrap();
+    let sum = n("records")
+        + a["deduplicated"]["records"].as_u64().unwrap()
+        + a["not_billed"]["lines"].as_u64().unwrap()
+        + n("merged")
+        + n("skipped")
+        + n("filtered");
+    assert_eq!(n("lines"), sum, "{a}");
+}
+
+struct Case {
+    fixture: &'static str,
+    format: &'static str,
+    lines: u64,
+    records: u64,
+    requests: u64,
+    buckets: [u64; 6],
+    not_billed: &'static [(&'static str, u64)],
+    deduplicated: &'static [(&'static str, u64)],
+    skipped: &'static [(&'static str, u64)],
+    cost: Option<&'static str>,
+    reported: Option<&'static str>,
+}
+
+const CASES: &[Case] = &[
+    Case {
+        fixture: "helicone/export.json",
+        format: "helicone",
+        lines: 6,
+        records: 4,
+        requests: 4,
+        buckets: [1458, 7736, 900, 2000, 246, 10],
+        not_billed: &[("api error", 1), ("proxy cache hit", 1)],
+        deduplicated: &[],
+        skipped: &[],
+        cost: Some("0.0181502"),
+        reported: Some("0.0181502"),
+    },
+    Case {
+        fixture: "helicone/export.jsonl",
+        format: "helicone",
+        lines: 3,
+        records: 2,
+        requests: 2,
+        buckets: [1400, 500, 0, 0, 120, 38],
+        not_billed: &[("api error", 1)],
+        deduplicated: &[],
+        skipped: &[],
+        cost: Some("0.0006745"),
+        reported: Some("0.000392"),
+    },
+    Case {
+        fixture: "helicone/export.csv",
+        format: "helicone",
+        lines: 3,
+        records: 2,
+        requests: 2,
+        buckets: [89, 5300, 400, 2000, 126, 0],
+        not_billed: &[("api error", 1)],
+        deduplicated: &[],
+        skipped: &[],
+        cost: Some("0.017077"),
+        reported: Some("0.017077"),
+    },
+    Case {
+        fixture: "litellm/spend-logs.json",
+        format: "litellm",
+        lines: 5,
+        records: 3,
+        requests: 3,
+        buckets: [426, 10024, 3500, 1000, 255, 50],
+        not_billed: &[("api error", 1), ("proxy cache hit", 1)],
+        deduplicated: &[],
+        skipped: &[],
+        cost: Some("0.02787"),
+        reported: Some("0.02787"),
+    },
+    Case {
+        fixture: "litellm/spend-logs.csv",
+        format: "litellm",
+        lines: 4,
+        records: 2,
+        requests: 2,
+        buckets: [1072, 2048, 0, 0, 130, 0],
+        not_billed: &[("api error", 1), ("proxy cache hit", 1)],
+        deduplicated: &[],
+        skipped: &[],
+        cost: Some("0.0008416"),
+        reported: Some("0.0008416"),
+    },
+    Case {
+        fixture: "usage-exports/openai-completions.json",
+        format: "openai-usage",
+        lines: 5,
+        records: 4,
+        requests: 70,
+        buckets: [15350, 5100, 50, 0, 3360, 0],
+        not_billed: &[("unsupported usage type", 1)],
+        deduplicated: &[],
+        skipped: &[],
+        cost: Some("0.01205"),
+        reported: None,
+    },
+    Case {
+        fixture: "usage-exports/openai-pages.jsonl",
+        format: "openai-usage",
+        lines: 4,
+        records: 2,
+        requests: 13,
+        buckets: [1640, 0, 0, 0, 100, 0],
+        not_billed: &[("empty page", 1)],
+        deduplicated: &[("same usage bucket", 1)],
+        skipped: &[],
+        cost: Some("0.00021"),
+        reported: None,
+    },
+    Case {
+        fixture: "usage-exports/openai-costs.json",
+        format: "openai-usage",
+        lines: 4,
+        records: 3,
+        requests: 0,
+        buckets: [0; 6],
+        not_billed: &[],
+        deduplicated: &[],
+        skipped: &[("unsupported currency", 1)],
+        // Nothing priced: the cost is unknown, not $0.
+        cost: None,
+        reported: Some("0.3623"),
+    },
+    Case {
+        fixture: "usage-exports/anthropic-usage.json",
+        format: "anthropic-usage",
+        lines: 4,
+        records: 4,
+        requests: 0,
+        buckets: [360100, 20000, 1000, 2000, 7510, 0],
+        not_billed: &[],
+        deduplicated: &[],
+        skipped: &[],
+        cost: Some("1.64425"),
+        reported: None,
+    },
+    Case {
+        fixture: "usage-exports/anthropic-costs.json",
+        format: "anthropic-usage",
+        lines: 3,
+        records: 3,
+        requests: 0,
+        buckets: [0; 6],
+        not_billed: &[],
+        deduplicated: &[],
+        skipped: &[],
+        cost: Some("0"),
+        reported: Some("26.2395"),
+    },
+];
+
+#[test]
+fn fixture_totals_costs_and_accounting() {
+    for c in CASES {
+        let r = report(&[c.fixture], &[]);
+        let t = &r["totals"];
+        let a = &r["accounting"];
+        let f = c.fixture;
+        assert_eq!(a["lines"], c.lines, "{f}: lines");
+        assert_eq!(t["records"], c.records, "{f}: records");
+        assert_eq!(t["requests"], c.requests, "{f}: requests");
+        assert_eq!(buckets(&t["usage"]), c.buckets, "{f}: buckets");
+        let want = |pairs: &[(&str, u64)]| -> Vec<(String, u64)> {
+            pairs.iter().map(|(k, n)| (k.to_string(), *n)).collect()
+        };
+        assert_eq!(by_reason(&a["not_billed"]), want(c.not_billed), "{f}");
+        assert_eq!(by_reason(&a["deduplicated"]), want(c.deduplicated), "{f}");
+        assert_eq!(by_reason(&r["skipped"]), want(c.skipped), "{f}");
+        assert_eq!(a["merged"], 0, "{f}: nothing is merged in these formats");
+        assert_eq!(t["cost_usd"].as_str(), c.cost, "{f}: cost");
+        assert_eq!(t["reported_cost_usd"].as_str(), c.reported, "{f}: reported");
+        assert_accounting_closes(&r);
+
+        // Detection: every record of the file is read as the format.
+        for rec in records(c.fixture) {
+            assert_eq!(rec["format"], c.format, "{f}: {rec}");
+        }
+    }
+}
+
+#[test]
+fn helicone_body_usage_wins_and_columns_follow_the_provider() {
+    let recs = records("helicone/export.json");
+    assert_eq!(recs.len(), 4);
+    // Row 1: the Anthropic body, not `prompt_tokens: 9999`.
+    let r = &recs[0];
+    assert_eq!(buckets(&r["usage"]), [64, 5000, 400, 2000, 120, 0]);
+    assert_eq!(r["model"], "claude-sonnet-4-5-20250929");
+    assert_eq!(r["provider"], "anthropic");
+    // 64×3 + 5000×0.30 + 400×3.75 + 2000×6 + 120×15 = 16992 per MTok.
+    assert_eq!(r["cost_usd"], "0.016992");
+    assert_eq!(r["reported_cost_usd"], "0.016992");
+    assert_eq!(r["session"], "sess-h1");
+    assert_eq!(r["task"], "TK-101");
+    assert_eq!(r["timestamp"], "2025-10-06T10:00:00Z");
+    // Row 2: OpenAI body; no session, so the user is the task.
+    assert_eq!(buckets(&recs[1]["usage"]), [564, 1536, 0, 0, 64, 0]);
+    assert_eq!(recs[1]["cost_usd"], "0.0002382");
+    assert_eq!(recs[1]["task"], "user-b");
+    // Row 5: placeholder bodies → OpenAI columns, cache inside the prompt.
+    assert_eq!(buckets(&recs[2]["usage"]), [800, 200, 0, 0, 50, 10]);
+    assert_eq!(recs[2]["session"], "sess-h5");
+    assert_eq!(recs[2]["task"], "sess-h5");
+    assert_eq!(recs[2]["source"]["line"], 5);
+    // Row 6: Anthropic columns, cache outside the prompt.
+    assert_eq!(buckets(&recs[3]["usage"]), [30, 1000, 500, 0, 12, 0]);
+    assert_eq!(recs[3]["cost_usd"], "0.000815");
+    assert_eq!(recs[3]["task"], "TK-106");
+}
+
+#[test]
+fn helicone_jsonl_reads_gemini_and_responses_bodies() {
+    let recs = records("helicone/export.jsonl");
+    assert_eq!(buckets(&recs[0]["usage"]), [600, 400, 0, 0, 80, 30]);
+    assert_eq!(recs[0]["cost_usd"], "0.000392");
+    assert_eq!(recs[0]["session"], "sess-g");
+    assert_eq!(recs[0]["timestamp"], "2025-11-10T12:00:00Z");
+    assert_eq!(buckets(&recs[1]["usage"]), [800, 100, 0, 0, 40, 8]);
+    assert_eq!(recs[1]["model"], "gpt-5-mini-2025-08-07");
+    assert_eq!(recs[1]["source"]["line"], 3);
+}
+
+#[test]
+fn helicone_csv_matches_json_and_the_same_request_bills_once() {
+    let csv = records("helicone/export.csv");
+    let json = records("helicone/export.json");
+    assert_eq!(csv[0]["usage"], json[0]["usage"]);
+    assert_eq!(csv[0]["session"], "sess-h1");
+    assert_eq!(csv[0]["cost_usd"], "0.016992");
+    assert_eq!(buckets(&csv[1]["usage"]), [25, 300, 0, 0, 6, 0]);
+
+    let r = report(&["helicone/export.json", "helicone/export.csv"], &[]);
+    assert_eq!(r["totals"]["records"], 5);
+    assert_eq!(
+        by_reason(&r["accounting"]["deduplicated"]),
+        [("same request id".to_string(), 1)]
+    );
+    assert_eq!(r["totals"]["cost_usd"], "0.0182352");
+    assert_accounting_closes(&r);
+}
+
+#[test]
+fn helicone_text_is_countable() {
+    let out = tokenmaxx()
+        .args(["records", "--quiet", "--usage", "counted"])
+        .arg(fixture("helicone/export.json"))
+        .output()
+        .unwrap();
+    let recs = jsonl(&out);
+    // Rows with bodies are tokenized; the placeholder row keeps its columns.
+    assert_eq!(recs[0]["usage_source"], "counted");
+    assert!(recs[0]["usage"]["input"].as_u64().unwrap() > 0);
+    assert_eq!(recs[2]["usage_source"], "reported");
+}
+
+#[test]
+fn litellm_cache_writes_follow_the_version() {
+    let recs = records("litellm/spend-logs.json");
+    assert_eq!(recs.len(), 3);
+    let r = &recs[0];
+    assert_eq!(buckets(&r["usage"]), [376, 1024, 0, 0, 30, 0]);
+    // 376×2.50 + 1024×1.25 + 30×10 = 2520 per MTok.
+    assert_eq!(r["cost_usd"], "0.00252");
+    assert_eq!(r["reported_cost_usd"], "0.00252");
+    assert_eq!(r["provider"], "openai");
+    assert_eq!(r["task"], "billing");
+    assert_eq!(r["session"], "conv-7");
+    // Recent build: the writes are inside `prompt_tokens` (details say so).
+    assert_eq!(buckets(&recs[1]["usage"]), [10, 9000, 2000, 1000, 200, 50]);
+    assert_eq!(recs[1]["cost_usd"], "0.01923");
+    assert_eq!(recs[1]["task"], "conv-8");
+    // Mid-2025 build: the writes are outside.
+    assert_eq!(buckets(&recs[2]["usage"]), [40, 0, 1500, 0, 25, 0]);
+    assert_eq!(recs[2]["cost_usd"], "0.00612");
+    assert_eq!(recs[2]["task"], "cust-3");
+}
+
+#[test]
+fn litellm_csv_dump() {
+    let recs = records("litellm/spend-logs.csv");
+    assert_eq!(recs.len(), 2);
+    assert_eq!(buckets(&recs[0]["usage"]), [952, 2048, 0, 0, 100, 0]);
+    assert_eq!(recs[0]["cost_usd"], "0.0007456");
+    assert_eq!(recs[0]["timestamp"], "2025-11-04T10:00:00Z");
+    assert_eq!(recs[0]["task"], "search");
+    assert_eq!(buckets(&recs[1]["usage"]), [120, 0, 0, 0, 30, 0]);
+    assert_eq!(recs[1]["task"], "ops,nightly");
+    assert_eq!(recs[1]["reported_cost_usd"], "0.000096");
+}
+
+#[test]
+fn openai_usage_buckets_tiers_and_projects() {
+    let recs = records("usage-exports/openai-completions.json");
+    let tiers: Vec<&str> = recs
+        .iter()
+        .map(|r| r["service_tier"].as_str().unwrap())
+        .collect();
+    assert_eq!(tiers, ["standard", "batch", "standard", "priority"]);
+    let costs: Vec<Option<&str>> = recs.iter().map(|r| r["cost_usd"].as_str()).collect();
+    assert_eq!(
+        costs,
+        [Some("0.0024"), Some("0.0009"), None, Some("0.00875")]
+    );
+    assert_eq!(recs[2]["unpriced_reason"], "no model in the log");
+    assert_eq!(recs[0]["timestamp"], "2025-10-01T00:00:00Z");
+    assert_eq!(recs[3]["timestamp"], "2025-10-02T00:00:00Z");
+    // Buckets never take the long-context tier from their summed input.
+    assert!(recs.iter().all(|r| r["long_context"] == false));
+
+    let r = report(
+        &["usage-exports/openai-completions.json"],
+        &["--by", "project"],
+    );
+    let groups: Vec<(String, u64)> = r["groups"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|g| {
+            (
+                g["key"]["project"].as_str().unwrap().to_string(),
+                g["requests"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        groups,
+        [("proj_alpha".to_string(), 65), ("proj_beta".to_string(), 5)]
+    );
+}
+
+#[test]
+fn openai_costs_reach_the_reported_total_by_project() {
+    let r = report(&["usage-exports/openai-costs.json"], &["--by", "project"]);
+    let reported: Vec<(String, String)> = r["groups"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|g| {
+            (
+                g["key"]["project"].as_str().unwrap().to_string(),
+                g["reported_cost_usd"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        reported,
+        [
+            ("proj_alpha".to_string(), "0.1123".to_string()),
+            ("proj_beta".to_string(), "0.25".to_string())
+        ]
+    );
+    // Cost lines add no tokens and no requests.
+    assert_eq!(r["totals"]["requests"], 0);
+    assert_eq!(r["totals"]["usage"]["total"], 0);
+}
+
+#[test]
+fn anthropic_usage_context_window_decides_the_tier() {
+    let recs = records("usage-exports/anthropic-usage.json");
+    // 223000 summed input, but grouped `0-200k`: base rates + 4 web searches.
+    assert_eq!(recs[0]["long_context"], false);
+    assert_eq!(recs[0]["cost_usd"], "0.68425");
+    assert_eq!(recs[0]["web_search_requests"], 4);
+    assert_eq!(recs[0]["cost_breakdown"]["web_search"], "0.04");
+    assert_eq!(
+        buckets(&recs[0]["usage"]),
+        [200000, 20000, 1000, 2000, 1500, 0]
+    );
+    // 150000 summed input, but grouped `200k-1M`: tier rates.
+    assert_eq!(recs[1]["long_context"], true);
+    assert_eq!(recs[1]["cost_usd"], "0.945");
+    // Batch tier, no context_window group.
+    assert_eq!(recs[2]["service_tier"], "batch");
+    assert_eq!(recs[2]["cost_usd"], "0.015");
+    assert_eq!(recs[3]["unpriced_reason"], "no model in the log");
+
+    // The report has no request counts: cost per request stays undefined.
+    let r = report(&["usage-exports/anthropic-usage.json"], &[]);
+    assert_eq!(r["totals"]["requests"], 0);
+    assert_eq!(r["totals"]["cost_per_request_usd"], Value::Null);
+}
+
+#[test]
+fn anthropic_cost_amounts_are_cents() {
+    let recs = records("usage-exports/anthropic-costs.json");
+    let reported: Vec<&str> = recs
+        .iter()
+        .map(|r| r["reported_cost_usd"].as_str().unwrap())
+        .collect();
+    assert_eq!(reported, ["1.2345", "0.005", "25"]);
+
+    // Usage and cost reports together: our cost beside Anthropic's.
+    let r = report(
+        &[
+            "usage-exports/anthropic-usage.json",
+            "usage-exports/anthropic-costs.json",
+        ],
+        &[],
+    );
+    assert_eq!(r["totals"]["cost_usd"], "1.64425");
+    assert_eq!(r["totals"]["reported_cost_usd"], "26.2395");
+    assert_eq!(r["totals"]["records"], 7);
+    assert_accounting_closes(&r);
+}
+
+#[test]
+fn task_key_reaches_into_rows_and_bodies() {
+    let tasks = |path: &str, key: &str| -> Vec<Value> {
+        jsonl(
+            &tokenmaxx()
+                .args([
+                    "records",
+                    "--quiet",
+                    "--usage",
+                    "reported",
+                    "--task-key",
+                    key,
+                ])
+                .arg(fixture(path))
+                .output()
+                .unwrap(),
+        )
+        .into_iter()
+        .map(|r| r["task"].clone())
+        .collect()
+    };
+    assert_eq!(
+        tasks("helicone/export.json", "request_body.max_tokens")[0],
+        "800"
+    );
+    assert_eq!(
+        tasks("litellm/spend-logs.json", "metadata.user_api_key_team_id"),
+        [Value::from("team-blue"), Value::Null, Value::Null]
+    );
+}
+
+#[test]
+fn a_json_array_of_usage_pages_is_read_page_by_page() {
+    // Pages of one paginated download saved as one JSON array: each page
+    // is an element; each result a line.
+    let pages = std::fs::read_to_string(fixture("usage-exports/openai-pages.jsonl")).unwrap();
+    let array = format!(
+        "[{}]",
+        pages.lines().take(3).collect::<Vec<_>>().join(",\n")
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("pages.json");
+    std::fs::write(&path, array).unwrap();
+    let out = tokenmaxx()
+        .args(["report", "--format", "json", "--quiet"])
+        .arg(&path)
+        .output()
+        .unwrap();
+    let r = stdout_json(&out);
+    assert_eq!(r["accounting"]["lines"], 3);
+    assert_eq!(r["totals"]["records"], 2);
+    assert_eq!(r["totals"]["requests"], 13);
+    assert_eq!(
+        by_reason(&r["accounting"]["not_billed"]),
+        [("empty page".to_string(), 1)]
+    );
+    assert_accounting_closes(&r);
+}
