@@ -141,11 +141,12 @@ fn calls_split_over_rows_count_once_with_the_largest_usage() {
     }
     let sa = format!("{SA}.jsonl");
     // Three rows, the first streamed with output 8: one record at the
-    // first row, output 410, 1h cache write, thinking ⊂ output.
+    // first row, output 410, 1h cache write, thinking ⊂ output, dated by
+    // the first row with the largest usage (as ccusage dates it).
     let a1 = at(&recs, &sa, 3).unwrap();
     assert_eq!(buckets(&a1["usage"]), [3, 12000, 0, 4000, 410, 120]);
     assert_eq!(a1["model"], "claude-sonnet-4-5-20250929");
-    assert_eq!(a1["timestamp"], "2025-11-05T09:00:04.1Z");
+    assert_eq!(a1["timestamp"], "2025-11-05T09:00:06.2Z");
     assert_eq!(a1["session"], SA);
     assert_eq!(a1["task"], SA);
     assert!(at(&recs, &sa, 4).is_none() && at(&recs, &sa, 5).is_none());
@@ -171,11 +172,12 @@ fn sidechain_replays_are_billed_once() {
     // The subagent's own calls stay.
     assert!(at(&recs, "agent-a91c7e.jsonl", 3).is_some());
     assert!(at(&recs, "agent-a91c7e.jsonl", 5).is_some());
-    // Same message under a new requestId: the subagent directory is read
-    // first, so its copy is kept and the parent's line is the duplicate.
-    let kept = at(&recs, "agent-b04e2f.jsonl", 2).unwrap();
+    // Same message under a new requestId: a directory's files are read
+    // before its subdirectories, so the session's own copy is kept and the
+    // subagent's replay is the duplicate (ccusage keeps the parent's too).
+    let kept = at(&recs, &format!("{SB}.jsonl"), 7).unwrap();
     assert_eq!(buckets(&kept["usage"]), [4, 6000, 500, 0, 120, 0]);
-    assert!(at(&recs, &format!("{SB}.jsonl"), 7).is_none());
+    assert!(at(&recs, "agent-b04e2f.jsonl", 2).is_none());
     // Both files of SB together bill msg_01BLOGb2 once.
     let outputs: Vec<u64> = recs
         .iter()
@@ -404,16 +406,24 @@ fn file_order_does_not_change_the_report() {
         assert_eq!(runs[0], runs[1], "{args:?}: subagents first");
         assert_eq!(runs[0], runs[2], "{args:?}: sessions first");
     }
-    // The orders really differ: which copy of msg_01BLOGb2 is kept changes.
-    let kept = |p: &Path| {
-        records(p)
+    // The orders really differ: which copy of msg_01BLOGb2 is kept changes
+    // (files named explicitly are read in the order given).
+    let session = tree().join(format!("-srv-blog/{SB}.jsonl"));
+    let agent = tree().join(format!("-srv-blog/{SB}/subagents/agent-b04e2f.jsonl"));
+    let kept = |paths: [&Path; 2]| {
+        let out = tokenmaxx()
+            .args(["records", "--quiet"])
+            .args(paths)
+            .output()
+            .unwrap();
+        jsonl(&out)
             .into_iter()
             .filter(|r| buckets(&r["usage"]) == [4, 6000, 500, 0, 120, 0])
             .map(|r| r["source"]["path"].as_str().unwrap().to_string())
             .collect::<Vec<_>>()
     };
-    let a = kept(&subagents_first.projects());
-    let b = kept(&sessions_first.projects());
+    let a = kept([&agent, &session]);
+    let b = kept([&session, &agent]);
     assert_eq!((a.len(), b.len()), (1, 1));
     assert!(a[0].contains("agent-b04e2f"), "{a:?}");
     assert!(b[0].ends_with(&format!("/{SB}.jsonl")), "{b:?}");

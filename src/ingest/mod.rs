@@ -70,7 +70,8 @@ const LOG_EXTENSIONS: &[&str] = &["jsonl", "ndjson", "json", "csv", "log", "gz",
 
 /// Expand command-line paths into inputs: `-` is stdin, directories are
 /// walked recursively in sorted order (hidden entries skipped), no paths
-/// means stdin when it is not a terminal.
+/// means stdin when it is not a terminal. Within a directory, files come
+/// before subdirectories (see [`walk_rank`]).
 pub fn collect_inputs(paths: &[PathBuf]) -> Result<Vec<Input>> {
     if paths.is_empty() {
         if io::stdin().is_terminal() {
@@ -117,9 +118,27 @@ pub fn collect_inputs_with(paths: &[PathBuf], sources: &[AgentSource]) -> Result
     Ok(out)
 }
 
+/// Walk order within a directory: files before subdirectories, and
+/// `agent-*` files after the other files, each group by name. Agent logs
+/// put a session's own transcript (`<session>.jsonl`) beside the subagent
+/// logs that replay its messages (`agent-<id>.jsonl`,
+/// `<session>/subagents/`); reading the session first makes the run keep
+/// the session's copy of a replayed call, whatever the names sort to.
+fn walk_rank(e: &fs::DirEntry) -> (u8, std::ffi::OsString) {
+    let name = e.file_name();
+    let is_dir = e.path().is_dir();
+    let agent = name.to_string_lossy().starts_with("agent-");
+    let rank = match (is_dir, agent) {
+        (false, false) => 0,
+        (false, true) => 1,
+        (true, _) => 2,
+    };
+    (rank, name)
+}
+
 fn walk(dir: &Path, out: &mut Vec<Input>) -> io::Result<()> {
     let mut entries: Vec<_> = fs::read_dir(dir)?.collect::<Result<_, _>>()?;
-    entries.sort_by_key(|e| e.file_name());
+    entries.sort_by_cached_key(walk_rank);
     for e in entries {
         let name = e.file_name();
         if name.to_string_lossy().starts_with('.') {

@@ -10,8 +10,8 @@
 //!   repeat `message.usage`; streaming rows can show a smaller
 //!   `output_tokens` than the last. Rows of one call are merged here into one
 //!   record that keeps the largest usage (by total tokens; on a tie the later
-//!   row's), the first row's source, timestamp and model, and the text of
-//!   every row. Merged rows count as `merged` in the run's accounting.
+//!   row's), the timestamp of the first row that showed that usage, the
+//!   first row's source and model, and the text of every row. Merged rows count as `merged` in the run's accounting.
 //! - `isApiErrorMessage:true` rows bill nothing (`api error`; checked first,
 //!   as these rows also carry the `<synthetic>` model), nor do rows whose
 //!   model is `<synthetic>` (`synthetic message`): Claude Code wrote them
@@ -54,12 +54,12 @@
 //! under the same or a new `requestId`; a resumed session copies history).
 //! A message id names one API response, so every record carries the key
 //! `cc:{message.id}` and the run bills the first copy it reads (dedup reason
-//! `same Claude Code message`). The key deliberately leaves out `requestId`
-//! and whether the row is a sidechain, and all copies share one reason:
-//! which copy comes first depends on file names (a newer-layout
-//! `<sessionId>/subagents/` directory sorts before `<sessionId>.jsonl`), and
-//! the totals and the report must not. Rows without `message.id` are never
-//! deduplicated.
+//! `same Claude Code message`). Directory walks read a directory's files
+//! before its subdirectories and `agent-*` files last, so a session's own
+//! copy is read before the subagent logs that replay it (as ccusage prefers
+//! the non-sidechain copy). The key deliberately leaves out `requestId` and
+//! whether the row is a sidechain, and all copies share one reason. Rows
+//! without `message.id` are never deduplicated.
 //!
 //! Limit: rows of one call are merged within a window of the last
 //! [`WINDOW`] calls of the file (so memory stays bounded); a split row that
@@ -199,6 +199,7 @@ impl Call {
 /// What one assistant row carries.
 struct Row {
     model: Option<String>,
+    timestamp: Option<jiff::Timestamp>,
     usage: Option<(Usage, u64, ServiceTier)>,
     cost: Option<rust_decimal::Decimal>,
     text: String,
@@ -286,6 +287,7 @@ impl Parser {
         }
         let row = Row {
             model,
+            timestamp: time_of(&[v], &["timestamp"]),
             usage,
             cost: v.get("costUSD").and_then(decimal_value),
             text,
@@ -398,6 +400,12 @@ fn merge(call: &mut Call, row: Row) {
     if let Some((usage, web, tier)) = row.usage {
         let kept = call.record.usage.map_or(0, |u| u.total());
         if usage.total() >= kept {
+            // The call is dated by the first row with the largest usage (as
+            // ccusage dates it): a call whose rows straddle midnight lands on
+            // the day its final usage was first written.
+            if usage.total() > kept && row.timestamp.is_some() {
+                call.record.timestamp = row.timestamp;
+            }
             call.record.usage = Some(usage);
             call.record.web_search_requests = web;
             call.record.service_tier = tier;
