@@ -315,6 +315,22 @@ impl Accounting {
         self.not_billed.values().sum()
     }
 
+    /// Add another run's (a shard's) accounting.
+    pub fn merge(&mut self, o: &Accounting) {
+        self.lines += o.lines;
+        self.records += o.records;
+        self.filtered += o.filtered;
+        for (src, dst) in [
+            (&o.skipped, &mut self.skipped),
+            (&o.deduplicated, &mut self.deduplicated),
+            (&o.not_billed, &mut self.not_billed),
+        ] {
+            for (k, n) in src {
+                *dst.entry(k.clone()).or_default() += n;
+            }
+        }
+    }
+
     /// Lines folded into another record.
     pub fn merged_lines(&self) -> u64 {
         self.lines.saturating_sub(

@@ -10,8 +10,10 @@ use rust_decimal::Decimal;
 use crate::pipeline::{Billed, Pricing, UsageSource};
 use crate::record::Usage;
 
+pub mod state;
 pub mod tasks;
 
+pub use state::{ReportState, report_from_json};
 pub use tasks::{MoneySummary, TaskStats, Tasks};
 
 /// A `--by` dimension.
@@ -31,6 +33,22 @@ pub enum Dimension {
 }
 
 impl Dimension {
+    pub const ALL: [Dimension; 9] = [
+        Dimension::Model,
+        Dimension::Provider,
+        Dimension::Day,
+        Dimension::Week,
+        Dimension::Month,
+        Dimension::Task,
+        Dimension::Session,
+        Dimension::Project,
+        Dimension::File,
+    ];
+
+    pub fn from_name(s: &str) -> Option<Dimension> {
+        Dimension::ALL.into_iter().find(|d| d.as_str() == s)
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             Dimension::Model => "model",
@@ -87,9 +105,20 @@ pub struct Distribution {
 
 impl Distribution {
     pub fn add(&mut self, v: u64) {
-        *self.counts.entry(v).or_default() += 1;
-        self.n += 1;
-        self.sum = self.sum.saturating_add(v as u128);
+        self.add_n(v, 1);
+    }
+
+    /// `count` observations of `v` (a histogram bucket read back).
+    pub fn add_n(&mut self, v: u64, count: u64) {
+        if count == 0 {
+            return;
+        }
+        let c = self.counts.entry(v).or_default();
+        *c = c.saturating_add(count);
+        self.n = self.n.saturating_add(count);
+        self.sum = self
+            .sum
+            .saturating_add((v as u128).saturating_mul(count as u128));
     }
 
     pub fn merge(&mut self, other: &Distribution) {

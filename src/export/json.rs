@@ -137,6 +137,7 @@ fn stats_json(s: &Stats) -> Map<String, Value> {
     m.insert("records".into(), json!(s.records));
     m.insert("requests".into(), json!(s.requests));
     m.insert("priced_records".into(), json!(s.priced_records));
+    m.insert("priced_requests".into(), json!(s.priced_requests));
     m.insert("unpriced_records".into(), json!(s.unpriced_records));
     m.insert("usage".into(), usage_json(&s.usage));
     m.insert("priced_usage".into(), usage_json(&s.priced_usage));
@@ -188,6 +189,10 @@ fn stats_json(s: &Stats) -> Map<String, Value> {
             "write_premium_usd": dec(s.cache_write_premium),
             "net_savings_usd": dec(s.cache_savings - s.cache_write_premium),
         }),
+    );
+    m.insert(
+        "reported_cost_records".into(),
+        json!(s.reported_cost_records),
     );
     m.insert("counted_records".into(), json!(s.counted_records));
     m.insert("approx_records".into(), json!(s.approx_records));
