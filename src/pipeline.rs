@@ -292,6 +292,8 @@ pub struct Accounting {
     pub lines: u64,
     /// Records handed on, priced or not.
     pub records: u64,
+    /// Of those, records that could not be priced.
+    pub unpriced: u64,
     pub skipped: BTreeMap<String, u64>,
     /// Records dropped by `--since/--until` (or without a timestamp while
     /// a range is set).
@@ -319,6 +321,7 @@ impl Accounting {
     pub fn merge(&mut self, o: &Accounting) {
         self.lines += o.lines;
         self.records += o.records;
+        self.unpriced += o.unpriced;
         self.filtered += o.filtered;
         for (src, dst) in [
             (&o.skipped, &mut self.skipped),
@@ -422,6 +425,7 @@ pub fn run(
             match o {
                 Outcome::Billed(b) => {
                     acc.records += 1;
+                    acc.unpriced += u64::from(matches!(b.pricing, Pricing::Unpriced { .. }));
                     sink(Some(*b))?
                 }
                 Outcome::Pending(_) | Outcome::Done => {}

@@ -190,6 +190,7 @@ fn accounting(v: &Value) -> R<Accounting> {
     Ok(Accounting {
         lines: uint(a, "lines", at)?,
         records: uint(a, "records", at)?,
+        unpriced: uint_or_zero(a, "unpriced_records", at)?,
         skipped: map(
             field(field(v, "skipped", "report")?, "by_reason", "skipped")?,
             "skipped.by_reason",

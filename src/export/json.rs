@@ -109,6 +109,7 @@ pub fn report_json(report: &Report) -> Value {
         "accounting": {
             "lines": acc.lines,
             "records": acc.records,
+            "unpriced_records": acc.unpriced,
             "deduplicated": {
                 "records": acc.deduplicated_records(),
                 "by_reason": acc.deduplicated,

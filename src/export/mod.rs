@@ -213,11 +213,11 @@ pub fn accounting_note(acc: &Accounting) -> Option<String> {
         let parts: Vec<String> = m.iter().map(|(r, n)| format!("{r} {n}")).collect();
         parts.join(", ")
     };
-    let mut parts = vec![format!(
-        "{} record{}",
-        thousands(acc.records),
-        plural(acc.records)
-    )];
+    let mut first = format!("{} record{}", thousands(acc.records), plural(acc.records));
+    if acc.unpriced > 0 {
+        first.push_str(&format!(" ({} unpriced)", thousands(acc.unpriced)));
+    }
+    let mut parts = vec![first];
     let dedup = acc.deduplicated_records();
     if dedup > 0 {
         parts.push(format!(
