@@ -17,7 +17,8 @@ Examples:
   tokenmaxx report logs/ --by day,model --format markdown
   cat calls.jsonl | tokenmaxx records | jq 'select(.cost_usd != null)'
   tokenmaxx count prompts/*.md --model gpt-4o --max-tokens 2000
-  tokenmaxx prices claude-sonnet-4-5 --at 2025-10-01";
+  tokenmaxx prices claude-sonnet-4-5 --at 2025-10-01
+  tokenmaxx merge shard1.json shard2.json      combine shard reports exactly";
 
 #[derive(Parser, Debug)]
 #[command(name = "tokenmaxx", version, about = "Token economics for LLM API logs: tokens, dollars and verbosity, priced at the rates in effect when each request was made.", after_help = AFTER_HELP)]
@@ -38,6 +39,14 @@ pub enum Command {
     Prices(cmd::prices::PricesArgs),
     /// List tokenizers and which model uses which.
     Tokenizers(cmd::tokenizers::TokenizersArgs),
+    /// Combine `report --format json` outputs of shards into one report, exactly.
+    Merge(cmd::merge::MergeArgs),
+    /// CI gate: check logs against a budget file and a baseline; exit 1 on a failure.
+    Check(cmd::check::CheckArgs),
+    /// Print a shell completion script (bash, zsh, fish, powershell, elvish).
+    Completions(cmd::completions::CompletionsArgs),
+    /// Print the man page (roff).
+    Man(cmd::man::ManArgs),
 }
 
 /// Options shared by the commands that read logs.
@@ -191,6 +200,10 @@ fn run(cli: Cli) -> anyhow::Result<Outcome> {
         Command::Count(a) => cmd::count::run(a),
         Command::Prices(a) => cmd::prices::run(a),
         Command::Tokenizers(a) => cmd::tokenizers::run(a),
+        Command::Merge(a) => cmd::merge::run(a),
+        Command::Check(a) => cmd::check::run(a),
+        Command::Completions(a) => cmd::completions::run(a),
+        Command::Man(a) => cmd::man::run(a),
     }
 }
 

@@ -2,9 +2,11 @@
 //!
 //! The modules mirror the pipeline:
 //! ingest → tokenize → price → aggregate → export (report rendering),
-//! with `cmd` holding one file per subcommand.
+//! with `check` (the CI gate's budgets) and `cmd`
+//! holding one file per subcommand.
 
 pub mod aggregate;
+pub mod check;
 pub mod cli;
 pub mod cmd;
 pub mod export;

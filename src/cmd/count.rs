@@ -127,11 +127,33 @@ pub fn run(args: CountArgs) -> Result<Outcome> {
 }
 
 fn choose(args: &CountArgs) -> Result<TokenizerChoice> {
-    if let Some(e) = &args.encoding {
+    let book = match &args.model {
+        Some(_) => Some(super::price_book(&args.common)?),
+        None => None,
+    };
+    tokenizer_for(
+        book.as_ref(),
+        args.model.as_deref(),
+        args.encoding.as_deref(),
+        "--",
+    )
+}
+
+/// The tokenizer for `--encoding` or `--model` (o200k_base when neither is
+/// given). `what` prefixes errors: `--` for flags, or a budget file's
+/// location. An unknown model is an error rather than a silent
+/// approximation: a budget in tokens must be counted the model's way.
+pub(crate) fn tokenizer_for(
+    book: Option<&crate::price::PriceBook>,
+    model: Option<&str>,
+    encoding: Option<&str>,
+    what: &str,
+) -> Result<TokenizerChoice> {
+    if let Some(e) = encoding {
         let encoding = Encoding::from_name(e).with_context(|| {
             let names: Vec<&str> = Encoding::ALL.iter().map(|e| e.name()).collect();
             format!(
-                "--encoding: unknown encoding `{e}`; expected one of: {}",
+                "{what}encoding: unknown encoding `{e}`; expected one of: {}",
                 names.join(", ")
             )
         })?;
@@ -140,14 +162,13 @@ fn choose(args: &CountArgs) -> Result<TokenizerChoice> {
             exact: true,
         });
     }
-    let Some(model) = &args.model else {
+    let Some(model) = model else {
         return Ok(TokenizerChoice {
             encoding: Encoding::O200kBase,
             exact: true,
         });
     };
-    let book = super::price_book(&args.common)?;
-    if let Some(entry) = book.find(model)
+    if let Some(entry) = book.and_then(|b| b.find(model))
         && let Some(encoding) = entry.tokenizer.as_deref().and_then(Encoding::from_name)
     {
         return Ok(TokenizerChoice {
@@ -158,7 +179,7 @@ fn choose(args: &CountArgs) -> Result<TokenizerChoice> {
     let choice = TokenizerChoice::for_unknown_model(model);
     if !choice.exact {
         bail!(
-            "--model: unknown model `{model}`; name a model from `tokenmaxx prices`, or pick a tokenizer with --encoding"
+            "{what}model: unknown model `{model}`; name a model from `tokenmaxx prices`, or pick a tokenizer with {what}encoding"
         );
     }
     Ok(choice)

@@ -13,7 +13,11 @@ use crate::pipeline::{Biller, RunOptions, TimeFilter};
 use crate::price::PriceBook;
 use crate::record::Format;
 
+pub mod check;
+pub mod completions;
 pub mod count;
+pub mod man;
+pub mod merge;
 pub mod prices;
 pub mod records;
 pub mod report;

@@ -11,6 +11,10 @@ use crate::cli::{CommonArgs, Outcome};
 use crate::tokenize::Encoding;
 
 #[derive(Args, Debug)]
+#[command(after_help = "Examples:
+  tokenmaxx tokenizers                          encodings, and each model's tokenizer
+  tokenmaxx tokenizers | grep approx            models counted with an approximation
+  tokenmaxx tokenizers --pricing mine.toml      including models from an overlay")]
 pub struct TokenizersArgs {
     #[command(flatten)]
     pub common: CommonArgs,
