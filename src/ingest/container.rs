@@ -146,6 +146,15 @@ impl<'o> FileParser<'o> {
         out.push(Event::Lines(1));
         let source = self.source(line);
         if self.parser.is_none() {
+            // A saved report (a CI baseline) kept beside the logs is not a
+            // log: say so instead of calling it unrecognized.
+            if is_tokenmaxx_report(&value) {
+                out.push(Event::Dropped {
+                    source,
+                    reason: "tokenmaxx report, not a log",
+                });
+                return;
+            }
             let detected = format::detect(&value);
             let chat_or_anthropic =
                 |f: &Format| matches!(f, Format::OpenAiChat | Format::AnthropicMessages);
@@ -253,6 +262,13 @@ pub(super) fn default_task(mut r: Record, by_session: bool) -> Record {
         r.task = r.session.clone();
     }
     r
+}
+
+/// `report --format json` output (or a `check` baseline).
+fn is_tokenmaxx_report(v: &Value) -> bool {
+    v.get("schema_version").is_some()
+        && v.get("group_by").is_some_and(Value::is_array)
+        && v.get("totals").is_some_and(Value::is_object)
 }
 
 fn unrecognized(source: Source) -> Event {

@@ -1,0 +1,454 @@
+//! The CI gate: read logs, evaluate a budget file (limits, scoped rules, a
+//! baseline report, prompt-file budgets), print every check, and exit 1 when
+//! one fails.
+//!
+//! Usage: tokenmaxx check [PATH…] [--budget tokenmaxx.toml] [--baseline FILE]
+//!        [--update-baseline] [--format table|markdown|json]
+//!        [--task-key KEY] [--outcome-key KEY] [--usage …] [--pricing FILE]…
+//!
+//! Exit: 0 every check passed, 1 a check failed, 2 a usage or input error
+//! (unreadable budget or baseline, unknown metric, bad flag).
+//! On GitHub Actions (`GITHUB_ACTIONS=true`) the Markdown summary is also
+//! appended to `$GITHUB_STEP_SUMMARY` and each failure is printed as an
+//! `::error` annotation on stderr (the runner reads workflow commands from
+//! both streams; stdout stays data).
+
+use std::fs;
+use std::io::{self, BufWriter, Write};
+use std::path::PathBuf;
+
+use anyhow::{Context, Result, bail};
+use clap::Args;
+use rust_decimal::Decimal;
+use serde_json::{Value, json};
+
+use crate::aggregate::{Aggregate, Dimension, Stats, report_from_json};
+use crate::check::metrics::{Unit, show};
+use crate::check::{Budget, CheckResult, Kind, baseline_checks, glob, limit_checks};
+use crate::cli::{InputArgs, Outcome};
+use crate::export::{self, Report, ReportOptions, SCHEMA_VERSION, dec};
+use crate::pipeline::{self, Accounting};
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum CheckFormat {
+    #[default]
+    Table,
+    Markdown,
+    Json,
+}
+
+#[derive(Args, Debug)]
+#[command(after_help = "Examples:
+  tokenmaxx check eval-runs/ --task-key /metadata/case_id
+  tokenmaxx check eval-runs/ --format markdown > comment.md
+  tokenmaxx check eval-runs/ --update-baseline          # accept the new numbers
+  tokenmaxx check --budget ci/prompts.toml              # prompt budgets only: no logs needed
+
+Metrics (limit with NAME = cap, NAME_min = floor): run `tokenmaxx check --list-metrics`.")]
+pub struct CheckArgs {
+    #[command(flatten)]
+    pub input: InputArgs,
+    /// Budget file (TOML).
+    #[arg(long, default_value = "tokenmaxx.toml", value_name = "FILE")]
+    pub budget: PathBuf,
+    /// Baseline report to compare with (overrides the budget file's [baseline] path).
+    #[arg(long, value_name = "FILE")]
+    pub baseline: Option<PathBuf>,
+    /// Write this run's report as the new baseline (its checks are then skipped).
+    #[arg(long)]
+    pub update_baseline: bool,
+    #[arg(long, value_enum, default_value_t = CheckFormat::Table)]
+    pub format: CheckFormat,
+    /// List the metric names a budget can use, and exit.
+    #[arg(long)]
+    pub list_metrics: bool,
+}
+
+pub fn run(args: CheckArgs) -> Result<Outcome> {
+    if args.list_metrics {
+        let mut out = BufWriter::new(io::stdout().lock());
+        for m in crate::check::metrics::METRICS {
+            writeln!(out, "{:<34} {}", m.name, m.about)?;
+        }
+        out.flush()?;
+        return Ok(Outcome::Ok);
+    }
+    let mut budget = Budget::load(&args.budget)?;
+    if let Some(p) = &args.baseline {
+        match budget.baseline.as_mut() {
+            Some(b) => b.path = p.clone(),
+            None => bail!(
+                "--baseline: {} has no [baseline] section to say what to compare",
+                args.budget.display()
+            ),
+        }
+    }
+    if args.update_baseline && budget.baseline.is_none() {
+        bail!(
+            "--update-baseline: {} has no [baseline] section naming the file to write",
+            args.budget.display()
+        );
+    }
+
+    let mut checks = Vec::new();
+    let mut notes = Vec::new();
+    if budget.needs_logs() {
+        let (agg, rules, acc) = read_logs(&args, &budget)?;
+        limit_checks(&budget.limits, "all", &agg.totals, &mut checks);
+        for (rule, stats) in budget.rules.iter().zip(&rules) {
+            limit_checks(&rule.limits, &rule.name, stats, &mut checks);
+        }
+        if let Some(b) = &budget.baseline {
+            if args.update_baseline {
+                write_baseline(&b.path, &agg, &acc)?;
+                notes.push(format!(
+                    "Baseline written to {}; baseline checks skipped.",
+                    b.path.display()
+                ));
+            } else {
+                let base = read_baseline(&b.path)?;
+                baseline_checks(b, &agg.totals, &base, &mut checks);
+            }
+        }
+        let t = &agg.totals;
+        if t.unpriced_records > 0 {
+            notes.push(format!(
+                "{} unpriced record(s) are left out of every cost figure.",
+                t.unpriced_records
+            ));
+        }
+        if let Some(a) = export::accounting_note(&acc) {
+            notes.push(a);
+        }
+    }
+    prompt_checks(&budget, &args, &mut checks)?;
+
+    let failed = checks.iter().filter(|c| !c.passed).count();
+    let mut out = BufWriter::new(io::stdout().lock());
+    match args.format {
+        CheckFormat::Table => write_table(&checks, &notes, &mut out)?,
+        CheckFormat::Markdown => write_markdown(&checks, &notes, &mut out)?,
+        CheckFormat::Json => {
+            serde_json::to_writer_pretty(&mut out, &checks_json(&checks, &notes))?;
+            writeln!(out)?;
+        }
+    }
+    out.flush()?;
+    if std::env::var("GITHUB_ACTIONS").as_deref() == Ok("true") {
+        github(&checks, &notes)?;
+    }
+    Ok(if failed > 0 {
+        Outcome::Problem
+    } else {
+        Outcome::Ok
+    })
+}
+
+/// One pass over the logs: totals grouped by model (what a baseline
+/// keeps), and one stats per rule.
+fn read_logs(args: &CheckArgs, budget: &Budget) -> Result<(Aggregate, Vec<Stats>, Accounting)> {
+    let run = super::log_run(&args.input)?;
+    let mut agg = Aggregate::new(vec![Dimension::Model], run.tz.clone());
+    let mut rules: Vec<Stats> = vec![Stats::default(); budget.rules.len()];
+    let acc = pipeline::run(&run.inputs, &run.biller, &run.opts, &mut |b| {
+        if let Some(b) = b {
+            agg.add(&b);
+            for (rule, s) in budget.rules.iter().zip(rules.iter_mut()) {
+                if rule.matches(&b) {
+                    s.add(&b);
+                }
+            }
+        }
+        Ok(())
+    })?;
+    Ok((agg, rules, acc))
+}
+
+fn read_baseline(path: &std::path::Path) -> Result<Stats> {
+    let text = fs::read_to_string(path).with_context(|| {
+        format!(
+            "{}: cannot read the baseline (write one with --update-baseline)",
+            path.display()
+        )
+    })?;
+    let v: Value =
+        serde_json::from_str(&text).with_context(|| format!("{}: not JSON", path.display()))?;
+    let state = report_from_json(&v).map_err(|e| {
+        anyhow::anyhow!(
+            "{}: not a tokenmaxx report ({e}); save one with `tokenmaxx report --format json`",
+            path.display()
+        )
+    })?;
+    Ok(state.aggregate.totals)
+}
+
+fn write_baseline(path: &std::path::Path, agg: &Aggregate, acc: &Accounting) -> Result<()> {
+    let options = ReportOptions::default();
+    let report = Report {
+        aggregate: agg,
+        accounting: acc,
+        options: &options,
+    };
+    let mut buf = Vec::new();
+    export::exporter(export::ReportFormat::Json).write(&report, &mut buf)?;
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        fs::create_dir_all(dir).with_context(|| format!("{}: cannot create", dir.display()))?;
+    }
+    fs::write(path, buf).with_context(|| format!("{}: cannot write the baseline", path.display()))
+}
+
+fn prompt_checks(budget: &Budget, args: &CheckArgs, out: &mut Vec<CheckResult>) -> Result<()> {
+    if budget.prompts.is_empty() {
+        return Ok(());
+    }
+    let book = super::price_book(&args.input.common)?;
+    for (i, p) in budget.prompts.iter().enumerate() {
+        let at = format!("{} [[prompt]] #{} ", args.budget.display(), i + 1);
+        let choice = super::count::tokenizer_for(
+            Some(&book),
+            p.model.as_deref(),
+            p.encoding.as_deref(),
+            &at,
+        )?;
+        let tok = choice.encoding.tokenizer();
+        let mut files = Vec::new();
+        for pat in &p.files {
+            let found =
+                glob::files(budget.dir(), pat).with_context(|| format!("{at}files `{pat}`"))?;
+            if found.is_empty() {
+                bail!("{at}files `{pat}`: no file matches");
+            }
+            files.extend(found);
+        }
+        files.sort();
+        files.dedup();
+        let tokenizer = choice.label();
+        let mut total = 0u64;
+        for f in &files {
+            let text = fs::read_to_string(f)
+                .with_context(|| format!("{}: cannot read as UTF-8 text", f.display()))?;
+            let n = tok
+                .count(&text)
+                .with_context(|| format!("{}: cannot count", f.display()))?
+                as u64;
+            total = total.saturating_add(n);
+            if let Some(max) = p.max_tokens {
+                out.push(prompt_result(
+                    "prompt_tokens",
+                    f.display().to_string(),
+                    n,
+                    max,
+                    &tokenizer,
+                    Some(f.display().to_string()),
+                ));
+            }
+        }
+        if let Some(max) = p.max_total_tokens {
+            out.push(prompt_result(
+                "prompt_total_tokens",
+                p.files.join(", "),
+                total,
+                max,
+                &tokenizer,
+                None,
+            ));
+        }
+    }
+    Ok(())
+}
+
+fn prompt_result(
+    name: &str,
+    scope: String,
+    n: u64,
+    max: u64,
+    tokenizer: &str,
+    file: Option<String>,
+) -> CheckResult {
+    CheckResult {
+        kind: Kind::Prompt,
+        name: name.to_string(),
+        scope,
+        unit: Unit::Tokens,
+        value: Some(Decimal::from(n)),
+        limit: Some(Decimal::from(max)),
+        floor: false,
+        baseline: None,
+        delta_pct: None,
+        passed: n <= max,
+        note: Some(tokenizer.to_string()),
+        file,
+    }
+}
+
+/// Cells shared by the table and Markdown renderers.
+fn cells(c: &CheckResult) -> [String; 7] {
+    let v = |d: Option<Decimal>| d.map_or("-".into(), |d| show(c.unit, d));
+    let limit = match c.limit {
+        Some(l) if c.floor => format!("≥ {}", show(c.unit, l)),
+        Some(l) => format!("≤ {}", show(c.unit, l)),
+        None => "-".into(),
+    };
+    let delta = c.delta_pct.map_or("-".into(), |d| {
+        if d > Decimal::ZERO {
+            format!("+{}%", d.normalize())
+        } else {
+            format!("{}%", d.normalize())
+        }
+    });
+    let mut value = v(c.value);
+    if let Some(n) = &c.note {
+        value = if c.value.is_some() {
+            format!("{value} ({n})")
+        } else {
+            n.clone()
+        };
+    }
+    [
+        c.name.clone(),
+        c.scope.clone(),
+        value,
+        limit,
+        v(c.baseline),
+        delta,
+        if c.passed { "PASS" } else { "FAIL" }.into(),
+    ]
+}
+
+const HEAD: [&str; 7] = [
+    "Check", "Scope", "Value", "Limit", "Baseline", "Δ", "Result",
+];
+
+fn summary(checks: &[CheckResult]) -> String {
+    let failed = checks.iter().filter(|c| !c.passed).count();
+    if checks.is_empty() {
+        "no checks ran".into()
+    } else if failed == 0 {
+        format!("all {} checks passed", checks.len())
+    } else {
+        format!("{failed} of {} checks failed", checks.len())
+    }
+}
+
+fn write_table(checks: &[CheckResult], notes: &[String], out: &mut dyn Write) -> Result<()> {
+    use comfy_table::presets::UTF8_FULL_CONDENSED;
+    use comfy_table::{CellAlignment, Table};
+    if checks.is_empty() {
+        writeln!(out, "tokenmaxx check: {}.", summary(checks))?;
+        for n in notes {
+            writeln!(out, "{n}")?;
+        }
+        return Ok(());
+    }
+    let mut t = Table::new();
+    t.load_style(UTF8_FULL_CONDENSED);
+    t.set_header(HEAD.to_vec());
+    for c in checks {
+        t.add_row(cells(c).to_vec());
+    }
+    for i in 2..6 {
+        if let Some(col) = t.column_mut(i) {
+            col.set_cell_alignment(CellAlignment::Right);
+        }
+    }
+    writeln!(out, "{t}")?;
+    writeln!(out, "tokenmaxx check: {}.", summary(checks))?;
+    for n in notes {
+        writeln!(out, "{n}")?;
+    }
+    Ok(())
+}
+
+fn markdown(checks: &[CheckResult], notes: &[String]) -> String {
+    let failed = checks.iter().any(|c| !c.passed);
+    let mut s = format!(
+        "### {} tokenmaxx check: {}\n\n",
+        if failed { "❌" } else { "✅" },
+        summary(checks)
+    );
+    s.push_str(&format!("| {} |\n", HEAD.join(" | ")));
+    s.push_str("| :--- | :--- | ---: | ---: | ---: | ---: | :---: |\n");
+    for c in checks {
+        let mut row = cells(c).map(|x| x.replace('|', "\\|"));
+        row[6] = if c.passed {
+            "✅ PASS".into()
+        } else {
+            "❌ **FAIL**".into()
+        };
+        s.push_str(&format!("| {} |\n", row.join(" | ")));
+    }
+    if !notes.is_empty() {
+        s.push('\n');
+        for n in notes {
+            s.push_str(&format!("- {}\n", n.replace('|', "\\|")));
+        }
+    }
+    s
+}
+
+fn write_markdown(checks: &[CheckResult], notes: &[String], out: &mut dyn Write) -> Result<()> {
+    out.write_all(markdown(checks, notes).as_bytes())?;
+    Ok(())
+}
+
+/// SPEC §8: `schema_version`, `passed`, `checks[{name, scope, value, limit,
+/// baseline, delta_pct, passed}]`, plus `kind`, `floor`, `note` and the
+/// notes.
+fn checks_json(checks: &[CheckResult], notes: &[String]) -> Value {
+    let opt = |d: Option<Decimal>| d.map_or(Value::Null, dec);
+    json!({
+        "schema_version": SCHEMA_VERSION,
+        "passed": checks.iter().all(|c| c.passed),
+        "checks": checks.iter().map(|c| json!({
+            "name": c.name,
+            "kind": c.kind.as_str(),
+            "scope": c.scope,
+            "value": opt(c.value.map(|v| v.round_dp(8))),
+            "limit": opt(c.limit),
+            "floor": c.floor,
+            "baseline": opt(c.baseline.map(|v| v.round_dp(8))),
+            "delta_pct": opt(c.delta_pct),
+            "passed": c.passed,
+            "note": c.note,
+        })).collect::<Vec<_>>(),
+        "notes": notes,
+    })
+}
+
+/// GitHub Actions: the Markdown summary to the job summary file, and an
+/// `::error` annotation per failed check.
+fn github(checks: &[CheckResult], notes: &[String]) -> Result<()> {
+    if let Ok(path) = std::env::var("GITHUB_STEP_SUMMARY")
+        && !path.is_empty()
+    {
+        let mut f = fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&path)
+            .with_context(|| format!("{path}: cannot append the job summary"))?;
+        f.write_all(markdown(checks, notes).as_bytes())?;
+        f.write_all(b"\n")?;
+    }
+    let stderr = io::stderr();
+    let mut e = stderr.lock();
+    for c in checks.iter().filter(|c| !c.passed) {
+        let [name, scope, value, limit, base, delta, _] = cells(c);
+        let mut msg = format!("{name} ({scope}) = {value}");
+        if limit != "-" {
+            msg.push_str(&format!(", limit {limit}"));
+        }
+        if base != "-" {
+            msg.push_str(&format!(", baseline {base} ({delta})"));
+        }
+        // Workflow commands end at a newline; `%` must be escaped first.
+        let msg = msg
+            .replace('%', "%25")
+            .replace('\r', "%0D")
+            .replace('\n', "%0A");
+        match &c.file {
+            Some(f) => writeln!(e, "::error file={f},title=tokenmaxx check::{msg}")?,
+            None => writeln!(e, "::error title=tokenmaxx check::{msg}")?,
+        }
+    }
+    Ok(())
+}
