@@ -2,7 +2,7 @@
 //!
 //! The modules mirror the pipeline:
 //! ingest → tokenize → price → aggregate → export (report rendering),
-//! with `check` (the CI gate's budgets) and `cmd`
+//! with `check` (the CI gate's budgets), `metrics` (text density) and `cmd`
 //! holding one file per subcommand.
 
 pub mod aggregate;
@@ -11,6 +11,7 @@ pub mod cli;
 pub mod cmd;
 pub mod export;
 pub mod ingest;
+pub mod metrics;
 pub mod pipeline;
 pub mod price;
 pub mod record;

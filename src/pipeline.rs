@@ -11,6 +11,7 @@ use jiff::civil::Date;
 use rayon::prelude::*;
 
 use crate::ingest::{self, Event, IngestOptions, Input, Skip};
+use crate::metrics::density::Density;
 use crate::price::{Cost, PriceBook};
 use crate::record::{Record, Source, Usage};
 use crate::tokenize::{TokenizerChoice, chat};
@@ -77,6 +78,8 @@ pub struct Billed {
     pub usage_source: UsageSource,
     pub counted: Option<Counted>,
     pub pricing: Pricing,
+    /// Text measurements of the response (`--metrics density`).
+    pub density: Option<Density>,
 }
 
 impl Billed {
@@ -100,6 +103,8 @@ pub struct Biller {
     /// `--drift`: also count the text of records whose usage is reported,
     /// so that counted and reported tokens can be compared.
     pub drift: bool,
+    /// `--metrics density`: measure response text.
+    pub density: bool,
 }
 
 impl Biller {
@@ -108,6 +113,7 @@ impl Biller {
             book,
             mode,
             drift: false,
+            density: false,
         }
     }
 
@@ -247,12 +253,21 @@ impl Biller {
                 }
             },
         };
+        // Measured here, in the parallel stage: compressing every response
+        // is the expensive part of the density metrics.
+        let density = match record.text.as_ref() {
+            Some(t) if self.density && t.has_response && !t.response.is_empty() => {
+                Some(Density::measure(&t.response))
+            }
+            _ => None,
+        };
         Ok(Billed {
             record,
             usage,
             usage_source,
             counted,
             pricing,
+            density,
         })
     }
 }

@@ -148,3 +148,64 @@ fn metric_tables_render() {
     assert!(md.contains("#### Cost per task"));
     assert!(md.contains("| **Total** |"));
 }
+
+#[test]
+fn density_of_response_text() {
+    let rep = report(&["--metrics", "density"], "metrics/density.jsonl");
+    let d = &rep["totals"]["density"];
+    assert_eq!(d["responses"], 2);
+    assert_eq!(d["chars"], 87);
+    assert_eq!(d["words"], 19);
+    assert_eq!(
+        (d["ngrams"].as_u64(), d["repeated_ngrams"].as_u64()),
+        (Some(15), Some(3))
+    );
+    assert_eq!(d["filler_words"], 2);
+    assert_eq!(
+        (d["lines"].as_u64(), d["distinct_lines"].as_u64()),
+        (Some(4), Some(3))
+    );
+    assert_eq!(d["visible_output_tokens"], 30);
+    assert_eq!(d["chars_per_token"], "2.9");
+    assert_eq!(d["repeated_ngram_share"], "0.2");
+    assert_eq!(d["filler_share"], "0.1053");
+    assert_eq!(d["tokens_per_distinct_line"], "10");
+    // Compressibility is zstd's: consistent with the counts it comes from.
+    let ratio: f64 = d["compressibility"].as_str().unwrap().parse().unwrap();
+    let (c, r) = (
+        d["compressed_bytes"].as_u64().unwrap(),
+        d["raw_bytes"].as_u64().unwrap(),
+    );
+    assert!((ratio - c as f64 / r as f64).abs() < 1e-4);
+    // Not measured unless asked: text measurement costs time.
+    let rep = report(&[], "metrics/density.jsonl");
+    assert_eq!(rep["totals"]["density"]["responses"], 0);
+    assert_eq!(rep["totals"]["density"]["filler_share"], Value::Null);
+}
+
+#[test]
+fn check_can_limit_density() {
+    let dir = std::env::temp_dir().join(format!("tokenmaxx-density-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let budget = dir.join("b.toml");
+    std::fs::write(
+        &budget,
+        "[limits]\nfiller_share = \"0.1\"\nrepeated_ngram_share = \"0.25\"\n",
+    )
+    .unwrap();
+    let out = tokenmaxx()
+        .env_remove("GITHUB_ACTIONS")
+        .args(["check", "--format", "json", "--budget"])
+        .arg(&budget)
+        .arg(fixture("metrics/density.jsonl"))
+        .output()
+        .unwrap();
+    std::fs::remove_dir_all(&dir).unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let rep: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let checks = rep["checks"].as_array().unwrap();
+    assert_eq!(checks[0]["value"], "0.1053");
+    assert_eq!(checks[0]["passed"], false);
+    assert_eq!(checks[1]["value"], "0.2");
+    assert_eq!(checks[1]["passed"], true);
+}

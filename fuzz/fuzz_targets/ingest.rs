@@ -34,6 +34,7 @@ fn billers() -> &'static [Biller; 3] {
             mode,
             // Drift counting on the reported path covers both counters.
             drift: mode == UsageMode::Reported,
+            density: mode == UsageMode::Auto,
         })
     })
 }

@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 use jiff::tz::TimeZone;
 use rust_decimal::Decimal;
 
+use crate::metrics::density::Density;
 use crate::pipeline::{Billed, Pricing, UsageSource};
 use crate::record::Usage;
 
@@ -202,6 +203,10 @@ pub struct Stats {
     pub cache_savings: Decimal,
     pub cache_write_premium: Decimal,
     pub tasks: Tasks,
+    /// Response text measurements, and the visible output tokens (output −
+    /// reasoning) of the same records, for per-token ratios.
+    pub density: Density,
+    pub density_output: u64,
 }
 
 impl Stats {
@@ -242,6 +247,12 @@ impl Stats {
             Pricing::Unpriced { .. } => self.unpriced_records += 1,
         }
         self.tasks.add(b);
+        if let Some(d) = &b.density {
+            self.density.add(d);
+            self.density_output = self
+                .density_output
+                .saturating_add(b.usage.output.saturating_sub(b.usage.reasoning));
+        }
     }
 
     pub fn merge(&mut self, o: &Stats) {
@@ -267,6 +278,8 @@ impl Stats {
         self.cache_savings = add_money(self.cache_savings, o.cache_savings);
         self.cache_write_premium = add_money(self.cache_write_premium, o.cache_write_premium);
         self.tasks.merge(&o.tasks);
+        self.density.add(&o.density);
+        self.density_output = self.density_output.saturating_add(o.density_output);
     }
 
     /// Output tokens per input token (all input buckets).

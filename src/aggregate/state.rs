@@ -168,8 +168,25 @@ fn histogram(pairs: &[Value], at: &str) -> R<Distribution> {
     Ok(d)
 }
 
-// DENSITY-STATE
-fn read_density(_v: &Value, _s: &mut Stats, _at: &str) -> R<()> {
+/// Density counts; absent in reports that measured no text.
+fn read_density(v: &Value, s: &mut Stats, at: &str) -> R<()> {
+    let Some(d) = v.get("density").filter(|d| d.is_object()) else {
+        return Ok(());
+    };
+    let at = format!("{at}.density");
+    s.density = crate::metrics::density::Density {
+        responses: uint(d, "responses", &at)?,
+        chars: uint(d, "chars", &at)?,
+        raw_bytes: uint(d, "raw_bytes", &at)?,
+        compressed_bytes: uint(d, "compressed_bytes", &at)?,
+        words: uint(d, "words", &at)?,
+        ngrams: uint(d, "ngrams", &at)?,
+        repeated_ngrams: uint(d, "repeated_ngrams", &at)?,
+        filler_words: uint(d, "filler_words", &at)?,
+        lines: uint(d, "lines", &at)?,
+        distinct_lines: uint(d, "distinct_lines", &at)?,
+    };
+    s.density_output = uint(d, "visible_output_tokens", &at)?;
     Ok(())
 }
 

@@ -211,12 +211,48 @@ pub const METRICS: &[MetricDef] = &[
         value: |s| Some(Decimal::from(s.unpriced_records)),
     },
     MetricDef {
+        name: "filler_share",
+        better: Better::Lower,
+        unit: Unit::Ratio,
+        about: "words inside stock filler phrases / all words of responses (density)",
+        value: |s| s.density.filler_share(),
+    },
+    MetricDef {
+        name: "repeated_ngram_share",
+        better: Better::Lower,
+        unit: Unit::Ratio,
+        about: "word 3-grams repeating an earlier one in the same response / all 3-grams (density)",
+        value: |s| s.density.repeated_ngram_share(),
+    },
+    MetricDef {
+        name: "compressibility",
+        better: Better::Higher,
+        unit: Unit::Ratio,
+        about: "zstd-compressed / raw bytes of responses; lower is more repetitive (density)",
+        value: |s| s.density.compressibility(),
+    },
+    MetricDef {
+        name: "chars_per_token",
+        better: Better::Higher,
+        unit: Unit::Ratio,
+        about: "response characters / visible output tokens (density)",
+        value: |s| s.density.chars_per_token(s.density_output),
+    },
+    MetricDef {
         name: "tasks",
         better: Better::Higher,
         unit: Unit::Count,
         about: "tasks seen (a floor catches an eval run that silently shrank)",
         value: |s| Some(Decimal::from(s.tasks.count())),
     },
+];
+
+/// Metrics that need response text measured (`--metrics density`).
+pub const DENSITY: &[&str] = &[
+    "filler_share",
+    "repeated_ngram_share",
+    "compressibility",
+    "chars_per_token",
 ];
 
 pub fn find(name: &str) -> Option<&'static MetricDef> {

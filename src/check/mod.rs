@@ -131,6 +131,20 @@ impl Budget {
             .unwrap_or(Path::new("."))
     }
 
+    /// Whether any check needs response text measured.
+    pub fn needs_density(&self) -> bool {
+        let limits = self
+            .limits
+            .iter()
+            .chain(self.rules.iter().flat_map(|r| &r.limits))
+            .map(|l| l.metric.name);
+        let base = self
+            .baseline
+            .iter()
+            .flat_map(|b| b.metrics.iter().map(|m| m.name));
+        limits.chain(base).any(|n| metrics::DENSITY.contains(&n))
+    }
+
     /// Whether logs must be read (anything but prompt budgets).
     pub fn needs_logs(&self) -> bool {
         !self.limits.is_empty() || !self.rules.is_empty() || self.baseline.is_some()

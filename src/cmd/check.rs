@@ -147,7 +147,8 @@ pub fn run(args: CheckArgs) -> Result<Outcome> {
 /// One pass over the logs: totals grouped by model (what a baseline
 /// keeps), and one stats per rule.
 fn read_logs(args: &CheckArgs, budget: &Budget) -> Result<(Aggregate, Vec<Stats>, Accounting)> {
-    let run = super::log_run(&args.input)?;
+    let mut run = super::log_run(&args.input)?;
+    run.biller.density = budget.needs_density();
     let mut agg = Aggregate::new(vec![Dimension::Model], run.tz.clone());
     let mut rules: Vec<Stats> = vec![Stats::default(); budget.rules.len()];
     let acc = pipeline::run(&run.inputs, &run.biller, &run.opts, &mut |b| {

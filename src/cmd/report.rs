@@ -64,6 +64,7 @@ pub fn run(args: ReportArgs) -> Result<Outcome> {
     let options = args.options();
     let mut run = super::log_run(&args.input)?;
     run.biller.drift = options.shows(Metric::Drift);
+    run.biller.density = options.shows(Metric::Density);
     let mut agg = Aggregate::new(args.by.clone(), run.tz.clone());
     let accounting = pipeline::run(&run.inputs, &run.biller, &run.opts, &mut |b| {
         if let Some(b) = b {

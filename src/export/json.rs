@@ -175,6 +175,7 @@ fn stats_json(s: &Stats) -> Map<String, Value> {
         },
     );
     m.insert("tasks".into(), tasks_json(&s.tasks));
+    m.insert("density".into(), density_json(s));
     m.insert(
         "verbosity".into(),
         json!({
@@ -259,5 +260,30 @@ fn tasks_json(t: &Tasks) -> Value {
             .cost_per_successful_task()
             .map_or(Value::Null, |c| dec_rounded(c, 8)),
         "state": state,
+    })
+}
+
+/// Density counts (mergeable) and the ratios derived from them; all zero
+/// and null when no response text was measured (`--metrics density`).
+fn density_json(s: &Stats) -> Value {
+    let d = &s.density;
+    let r = |v: Option<rust_decimal::Decimal>| v.map_or(Value::Null, dec);
+    json!({
+        "responses": d.responses,
+        "chars": d.chars,
+        "raw_bytes": d.raw_bytes,
+        "compressed_bytes": d.compressed_bytes,
+        "words": d.words,
+        "ngrams": d.ngrams,
+        "repeated_ngrams": d.repeated_ngrams,
+        "filler_words": d.filler_words,
+        "lines": d.lines,
+        "distinct_lines": d.distinct_lines,
+        "visible_output_tokens": s.density_output,
+        "chars_per_token": r(d.chars_per_token(s.density_output)),
+        "compressibility": r(d.compressibility()),
+        "repeated_ngram_share": r(d.repeated_ngram_share()),
+        "filler_share": r(d.filler_share()),
+        "tokens_per_distinct_line": r(d.tokens_per_distinct_line(s.density_output)),
     })
 }

@@ -127,7 +127,9 @@ pub(crate) fn sections(report: &Report, label: &str) -> Vec<Section> {
     if o.shows(Metric::Cache) {
         out.push(cache(report, label));
     }
-    // DENSITY-SECTION
+    if o.shows(Metric::Density) {
+        out.push(density(report, label));
+    }
     if o.shows(Metric::Drift) {
         out.push(drift(report));
     }
@@ -241,6 +243,36 @@ fn cache(report: &Report, label: &str) -> Section {
     });
     Section {
         title: "Cache economics (priced records)".into(),
+        cols,
+        rows,
+    }
+}
+
+fn density(report: &Report, label: &str) -> Section {
+    let mut cols = key_cols(report);
+    for (t, r) in [
+        ("Responses", 0),
+        ("Chars/token", 0),
+        ("Compressibility", 1),
+        ("Repeated 3-grams", 1),
+        ("Filler", 0),
+        ("Tokens/distinct line", 2),
+    ] {
+        cols.push(col(t, r, true));
+    }
+    let rows = group_rows(report, label, &|s: &Stats| {
+        let d = &s.density;
+        vec![
+            thousands(d.responses),
+            opt_ratio(d.chars_per_token(s.density_output)),
+            opt_ratio(d.compressibility()),
+            opt_percent(d.repeated_ngram_share()),
+            opt_percent(d.filler_share()),
+            opt_ratio(d.tokens_per_distinct_line(s.density_output)),
+        ]
+    });
+    Section {
+        title: "Density (records with response text)".into(),
         cols,
         rows,
     }
