@@ -779,3 +779,21 @@ fn conversation_is_the_task_when_none_is_logged() {
     );
     assert_eq!(recs[0]["task"], serde_json::Value::Null);
 }
+
+#[test]
+fn records_csv_rows_match_the_header_and_new_columns_come_last() {
+    let out = tokenmaxx()
+        .args(["records", "--format", "csv", "--quiet"])
+        .arg(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples"))
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let mut rdr = csv::Reader::from_reader(&out.stdout[..]);
+    let header: Vec<String> = rdr.headers().unwrap().iter().map(str::to_string).collect();
+    // v0.1's columns keep their positions; later ones are appended.
+    assert_eq!(header[..3], ["path", "line", "format"]);
+    assert_eq!(header[header.len() - 2..], ["project", "requests"]);
+    for row in rdr.records() {
+        assert_eq!(row.unwrap().len(), header.len());
+    }
+}

@@ -95,8 +95,6 @@ pub const CSV_HEADER: &[&str] = &[
     "timestamp",
     "task",
     "session",
-    "project",
-    "requests",
     "service_tier",
     "input",
     "cache_read",
@@ -111,6 +109,9 @@ pub const CSV_HEADER: &[&str] = &[
     "effective_from",
     "cost_usd",
     "reported_cost_usd",
+    // Added after v0.1: appended so that positional readers keep working.
+    "project",
+    "requests",
 ];
 
 pub fn csv_row(b: &Billed) -> Vec<String> {
@@ -139,8 +140,6 @@ pub fn csv_row(b: &Billed) -> Vec<String> {
         r.timestamp.map(|t| t.to_string()).unwrap_or_default(),
         s(&r.task),
         s(&r.session),
-        s(&r.project),
-        r.requests.to_string(),
         r.service_tier.as_str().into(),
         u.input.to_string(),
         u.cache_read.to_string(),
@@ -160,5 +159,7 @@ pub fn csv_row(b: &Billed) -> Vec<String> {
         r.reported_cost_usd
             .map(|d| d.normalize().to_string())
             .unwrap_or_default(),
+        s(&r.project),
+        r.requests.to_string(),
     ]
 }
