@@ -42,6 +42,19 @@ impl Usage {
         self.total_input().saturating_add(self.output)
     }
 
+    /// The buckets in their fixed order: input, cache_read, cache_write_5m,
+    /// cache_write_1h, output, reasoning.
+    pub fn buckets(&self) -> [u64; 6] {
+        [
+            self.input,
+            self.cache_read,
+            self.cache_write_5m,
+            self.cache_write_1h,
+            self.output,
+            self.reasoning,
+        ]
+    }
+
     pub fn add(&mut self, other: &Usage) {
         self.input = self.input.saturating_add(other.input);
         self.cache_read = self.cache_read.saturating_add(other.cache_read);

@@ -6,7 +6,7 @@ mod common;
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use common::{fixture, jsonl, stdout_json, tokenmaxx};
+use common::{assert_accounting_closes, buckets, fixture, jsonl, stdout_json, tokenmaxx};
 use serde_json::{Value, json};
 
 const SA: &str = "3b7f0c1e-5d2a-4c8e-9f10-2a6b4d8e0c11";
@@ -35,33 +35,6 @@ fn records(path: &Path) -> Vec<Value> {
         .output()
         .unwrap();
     jsonl(&out)
-}
-
-fn buckets(u: &Value) -> [u64; 6] {
-    let b = |k: &str| u[k].as_u64().unwrap();
-    [
-        b("input"),
-        b("cache_read"),
-        b("cache_write_5m"),
-        b("cache_write_1h"),
-        b("output"),
-        b("reasoning"),
-    ]
-}
-
-/// lines = records + deduplicated + not billed + merged + skipped + filtered.
-fn assert_accounting_closes(acc: &Value) {
-    let n = |k: &str| acc[k].as_u64().unwrap();
-    assert_eq!(
-        n("lines"),
-        n("records")
-            + acc["deduplicated"]["records"].as_u64().unwrap()
-            + acc["not_billed"]["lines"].as_u64().unwrap()
-            + n("merged")
-            + n("skipped")
-            + n("filtered"),
-        "{acc}"
-    );
 }
 
 /// The record whose source is `file` (a path suffix) at `line`.
@@ -98,7 +71,7 @@ fn tree_totals_and_accounting() {
     assert_eq!(acc["merged"], 5);
     assert_eq!(acc["skipped"], 1);
     assert_eq!(r["skipped"]["by_reason"], json!({"malformed json": 1}));
-    assert_accounting_closes(acc);
+    assert_accounting_closes(acc, "claude-code");
 }
 
 #[test]
@@ -127,7 +100,7 @@ fn each_file_alone_closes_its_accounting() {
         assert_eq!(acc["not_billed"]["lines"], *not_billed, "{file}");
         assert_eq!(acc["skipped"], *skipped, "{file}");
         assert_eq!(acc["deduplicated"]["records"], 0, "{file}");
-        assert_accounting_closes(&acc);
+        assert_accounting_closes(&acc, "claude-code");
     }
 }
 
@@ -452,7 +425,7 @@ fn stream_json_result_is_not_added_to_its_assistant_lines() {
     assert_eq!(acc["lines"], 6);
     assert_eq!(acc["merged"], 1);
     assert_eq!(acc["not_billed"]["by_reason"], json!({"context line": 3}));
-    assert_accounting_closes(acc);
+    assert_accounting_closes(acc, "claude-code");
     let recs = records(&path);
     assert_eq!(buckets(&recs[0]["usage"]), [12, 5000, 800, 0, 64, 0]);
     assert_eq!(recs[0]["session"], "5a6b7c8d-9e0f-4a1b-8c2d-3e4f5a6b7c8d");
@@ -471,7 +444,7 @@ fn a_result_alone_bills_its_run() {
     assert_eq!(t["reported_cost_usd"], "0.0093");
     assert_eq!(t["cost_usd"], "0.007977");
     assert_eq!(t["undated_records"], 1);
-    assert_accounting_closes(&r["accounting"]);
+    assert_accounting_closes(&r["accounting"], "claude-code");
     let recs = records(&path);
     assert_eq!(recs[0]["model"], "claude-sonnet-4-5-20250929");
     assert_eq!(recs[0]["format"], "claude-code");

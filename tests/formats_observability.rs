@@ -7,7 +7,7 @@ mod common;
 
 use std::path::PathBuf;
 
-use common::{fixture, jsonl, stdout_json, tokenmaxx};
+use common::{assert_accounting_closes, buckets, fixture, jsonl, stdout_json, tokenmaxx};
 use serde_json::{Value, json};
 
 fn report(args: &[&str], paths: &[PathBuf]) -> Value {
@@ -30,33 +30,8 @@ fn records(args: &[&str], paths: &[PathBuf]) -> Vec<Value> {
     jsonl(&out)
 }
 
-fn buckets(u: &Value) -> [u64; 6] {
-    [
-        "input",
-        "cache_read",
-        "cache_write_5m",
-        "cache_write_1h",
-        "output",
-        "reasoning",
-    ]
-    .map(|k| u[k].as_u64().unwrap_or(u64::MAX))
-}
-
-/// lines = records + deduplicated + not billed + merged + skipped + filtered.
 fn assert_closes(rep: &Value, what: &str) {
-    let a = &rep["accounting"];
-    let n = |v: &Value| v.as_u64().unwrap();
-    let parts = n(&a["records"])
-        + n(&a["deduplicated"]["records"])
-        + n(&a["not_billed"]["lines"])
-        + n(&a["merged"])
-        + n(&a["skipped"])
-        + n(&a["filtered"]);
-    assert_eq!(
-        n(&a["lines"]),
-        parts,
-        "{what}: accounting does not close: {a}"
-    );
+    assert_accounting_closes(&rep["accounting"], what);
 }
 
 struct Case {

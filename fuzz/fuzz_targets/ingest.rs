@@ -13,17 +13,7 @@ use tokenmaxx::pipeline::{Accounting, Biller, UsageMode};
 use tokenmaxx::price::PriceBook;
 use tokenmaxx::record::Format;
 
-const DIMS: [Dimension; 9] = [
-    Dimension::Model,
-    Dimension::Provider,
-    Dimension::Day,
-    Dimension::Week,
-    Dimension::Month,
-    Dimension::Task,
-    Dimension::Session,
-    Dimension::Project,
-    Dimension::File,
-];
+const DIMS: [Dimension; 9] = Dimension::ALL;
 
 fn billers() -> &'static [Biller; 3] {
     static B: OnceLock<[Biller; 3]> = OnceLock::new();

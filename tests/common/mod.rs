@@ -73,3 +73,34 @@ pub fn spawn(args: &[&str], keep_stderr: bool) -> std::process::Child {
         .spawn()
         .unwrap()
 }
+
+/// Usage buckets of a `records`/`report` usage object, in bucket order:
+/// input, cache_read, cache_write_5m, cache_write_1h, output, reasoning.
+pub fn buckets(u: &serde_json::Value) -> [u64; 6] {
+    [
+        "input",
+        "cache_read",
+        "cache_write_5m",
+        "cache_write_1h",
+        "output",
+        "reasoning",
+    ]
+    .map(|k| u[k].as_u64().unwrap_or_else(|| panic!("{k} in {u}")))
+}
+
+/// A report's `accounting` adds up: lines = records + deduplicated + not
+/// billed + merged + skipped + filtered.
+pub fn assert_accounting_closes(a: &serde_json::Value, what: &str) {
+    let n = |v: &serde_json::Value| v.as_u64().unwrap_or_else(|| panic!("{what}: {a}"));
+    let parts = n(&a["records"])
+        + n(&a["deduplicated"]["records"])
+        + n(&a["not_billed"]["lines"])
+        + n(&a["merged"])
+        + n(&a["skipped"])
+        + n(&a["filtered"]);
+    assert_eq!(
+        n(&a["lines"]),
+        parts,
+        "{what}: accounting does not close: {a}"
+    );
+}

@@ -73,7 +73,7 @@ impl Parser {
             anthropic::SHAPE.build(&self.opts, source.clone(), Some((&line, params)), None)?;
         let rec = self.finish_record(rec, id);
         let key = JoinKey::new(Format::AnthropicBatch, &source, id);
-        match lock(&self.opts).offer_request(key, rec) {
+        match super::join::lock(&self.opts).offer_request(key, rec) {
             RequestFate::Joined(r) => out.push(*r),
             RequestFate::Failed => out.drop_line(source, "request failed"),
             RequestFate::Held => {}
@@ -98,7 +98,7 @@ impl Parser {
                     "a `succeeded` result without a `message` object",
                 ));
             }
-            if let Some(request) = lock(&self.opts).offer_failure(key) {
+            if let Some(request) = super::join::lock(&self.opts).offer_failure(key) {
                 out.drop_line(request, "request failed");
             }
             out.drop_line(source, "request failed");
@@ -108,15 +108,11 @@ impl Parser {
         let rec =
             anthropic::SHAPE.build(&self.opts, source, None, Some((&line, message, reply)))?;
         let rec = self.finish_record(rec, id);
-        if let Some(joined) = lock(&self.opts).offer_result(key, rec) {
+        if let Some(joined) = super::join::lock(&self.opts).offer_result(key, rec) {
             out.push(joined);
         }
         Ok(())
     }
-}
-
-fn lock(opts: &ParseOptions) -> std::sync::MutexGuard<'_, super::join::JoinBook> {
-    opts.joins.lock().unwrap_or_else(|p| p.into_inner())
 }
 
 impl FormatParser for Parser {

@@ -342,14 +342,7 @@ mod tests {
     use serde_json::json;
 
     fn buckets(u: Usage) -> [u64; 6] {
-        [
-            u.input,
-            u.cache_read,
-            u.cache_write_5m,
-            u.cache_write_1h,
-            u.output,
-            u.reasoning,
-        ]
+        u.buckets()
     }
 
     fn anthropic_row() -> Value {

@@ -18,6 +18,12 @@ use crate::record::{Format, Record, Source};
 /// The run-wide book, shared by every file's parser.
 pub type Joins = Arc<Mutex<JoinBook>>;
 
+/// The run's book. A poisoned lock is still used: a panic elsewhere ends
+/// the run anyway, and the book's maps stay consistent between calls.
+pub fn lock(opts: &super::ParseOptions) -> std::sync::MutexGuard<'_, JoinBook> {
+    opts.joins.lock().unwrap_or_else(|p| p.into_inner())
+}
+
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct JoinKey {
     format: Format,

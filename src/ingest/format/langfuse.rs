@@ -488,14 +488,7 @@ mod tests {
         Details::read(&d).unwrap().usage().unwrap()
     }
     fn buckets(u: Usage) -> [u64; 6] {
-        [
-            u.input,
-            u.cache_read,
-            u.cache_write_5m,
-            u.cache_write_1h,
-            u.output,
-            u.reasoning,
-        ]
+        u.buckets()
     }
 
     #[test]

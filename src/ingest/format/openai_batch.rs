@@ -182,7 +182,7 @@ impl Parser {
         };
         rec = self.finish_record(rec, &line, &custom_id);
         let key = JoinKey::new(Format::OpenAiBatch, &source, &custom_id);
-        let fate = lock(&self.opts).offer_request(key, rec);
+        let fate = super::join::lock(&self.opts).offer_request(key, rec);
         match fate {
             RequestFate::Joined(r) => out.push(*r),
             RequestFate::Failed => out.drop_line(source, "request failed"),
@@ -204,7 +204,7 @@ impl Parser {
         };
         if failed {
             // Nothing was billed for an errored or expired request.
-            if let Some(request) = lock(&self.opts).offer_failure(key) {
+            if let Some(request) = super::join::lock(&self.opts).offer_failure(key) {
                 out.drop_line(request, "request failed");
             }
             out.drop_line(source, "request failed");
@@ -222,17 +222,11 @@ impl Parser {
             .shape()
             .build(&self.opts, source, None, Some((&line, body, reply)))?;
         let rec = self.finish_record(rec, &line, &custom_id);
-        if let Some(joined) = lock(&self.opts).offer_result(key, rec) {
+        if let Some(joined) = super::join::lock(&self.opts).offer_result(key, rec) {
             out.push(joined);
         }
         Ok(())
     }
-}
-
-fn lock(opts: &ParseOptions) -> std::sync::MutexGuard<'_, super::join::JoinBook> {
-    // A panic elsewhere cannot leave the book half-updated in a way that
-    // matters more than losing the run, so a poisoned lock is still used.
-    opts.joins.lock().unwrap_or_else(|p| p.into_inner())
 }
 
 impl FormatParser for Parser {
