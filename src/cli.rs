@@ -18,6 +18,8 @@ Examples:
   cat calls.jsonl | tokenmaxx records | jq 'select(.cost_usd != null)'
   tokenmaxx count prompts/*.md --model gpt-4o --max-tokens 2000
   tokenmaxx prices claude-sonnet-4-5 --at 2025-10-01
+  tokenmaxx report --source claude-code --by day,project
+  tokenmaxx check eval-runs/ --format markdown  CI gate: exit 1 when a budget or baseline fails
   tokenmaxx merge shard1.json shard2.json      combine shard reports exactly";
 
 #[derive(Parser, Debug)]
