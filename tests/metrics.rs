@@ -209,3 +209,21 @@ fn check_can_limit_density() {
     assert_eq!(checks[1]["value"], "0.2");
     assert_eq!(checks[1]["passed"], true);
 }
+
+#[test]
+fn cost_per_request_leaves_out_buckets_without_a_request_count() {
+    // Anthropic usage-report buckets carry cost but no request count; the
+    // five eval requests cost 0.005 → 0.001 per request, not more.
+    let out = tokenmaxx()
+        .args(["report", "--format", "json", "--quiet"])
+        .arg(fixture("check/runs"))
+        .arg(fixture("usage-exports/anthropic-usage.json"))
+        .output()
+        .unwrap();
+    let rep = stdout_json(&out);
+    let t = &rep["totals"];
+    assert_eq!(t["priced_requests"], 5);
+    assert_eq!(t["priced_request_cost_usd"], "0.005");
+    assert_eq!(t["cost_per_request_usd"], "0.001");
+    assert_ne!(t["cost_usd"], "0.005");
+}

@@ -182,6 +182,10 @@ pub struct Stats {
     pub priced_records: u64,
     /// Requests of priced records (the denominator of cost per request).
     pub priced_requests: u64,
+    /// Cost of the priced records that say how many requests they were
+    /// (a usage-export bucket without a request count is left out of cost
+    /// per request, numerator and denominator alike).
+    pub request_cost: Decimal,
     pub unpriced_records: u64,
     /// Usage of all records, priced or not.
     pub usage: Usage,
@@ -232,6 +236,9 @@ impl Stats {
             Pricing::Priced { cost, undated, .. } => {
                 self.priced_records += 1;
                 self.priced_requests = self.priced_requests.saturating_add(b.record.requests);
+                if b.record.requests > 0 {
+                    self.request_cost = add_money(self.request_cost, cost.total);
+                }
                 self.priced_usage.add(&b.usage);
                 self.cost = add_money(self.cost, cost.total);
                 for (k, v) in &cost.breakdown {
@@ -260,6 +267,7 @@ impl Stats {
         self.requests = self.requests.saturating_add(o.requests);
         self.priced_records += o.priced_records;
         self.priced_requests = self.priced_requests.saturating_add(o.priced_requests);
+        self.request_cost = add_money(self.request_cost, o.request_cost);
         self.unpriced_records += o.unpriced_records;
         self.usage.add(&o.usage);
         self.priced_usage.add(&o.priced_usage);
@@ -302,7 +310,7 @@ impl Stats {
 
     /// Mean cost of a priced request.
     pub fn cost_per_request(&self) -> Option<Decimal> {
-        (self.priced_requests > 0).then(|| self.cost / Decimal::from(self.priced_requests))
+        (self.priced_requests > 0).then(|| self.request_cost / Decimal::from(self.priced_requests))
     }
 
     /// Cache reads as a share of everything read: cache_read / total input.

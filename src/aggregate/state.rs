@@ -80,6 +80,10 @@ pub fn stats_from_json(v: &Value, at: &str) -> R<Stats> {
         requests: uint(v, "requests", at)?,
         priced_records: uint(v, "priced_records", at)?,
         priced_requests: uint(v, "priced_requests", at)?,
+        request_cost: money(
+            field(v, "priced_request_cost_usd", at)?,
+            &format!("{at}.priced_request_cost_usd"),
+        )?,
         unpriced_records: uint(v, "unpriced_records", at)?,
         usage: usage(field(v, "usage", at)?, &format!("{at}.usage"))?,
         priced_usage: usage(field(v, "priced_usage", at)?, &format!("{at}.priced_usage"))?,

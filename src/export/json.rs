@@ -139,6 +139,7 @@ fn stats_json(s: &Stats) -> Map<String, Value> {
     m.insert("requests".into(), json!(s.requests));
     m.insert("priced_records".into(), json!(s.priced_records));
     m.insert("priced_requests".into(), json!(s.priced_requests));
+    m.insert("priced_request_cost_usd".into(), dec(s.request_cost));
     m.insert("unpriced_records".into(), json!(s.unpriced_records));
     m.insert("usage".into(), usage_json(&s.usage));
     m.insert("priced_usage".into(), usage_json(&s.priced_usage));
