@@ -323,3 +323,40 @@ fn the_ci_example_passes_against_its_baseline() {
         assert!(kinds.contains(&k), "{k}");
     }
 }
+
+#[test]
+fn a_baseline_saved_by_an_earlier_release_still_reads() {
+    // report-v0.1.json predates task state, cache economics and the line
+    // accounting: its totals compare, the figures it lacks are "not in the
+    // baseline" rather than an unreadable file.
+    let dir = std::env::temp_dir().join(format!("tokenmaxx-check-old-{}", std::process::id()));
+    fs::create_dir_all(&dir).unwrap();
+    fs::copy(check_dir().join("report-v0.1.json"), dir.join("old.json")).unwrap();
+    fs::write(
+        dir.join("tokenmaxx.toml"),
+        "[baseline]\npath = \"old.json\"\ntolerance_pct = 1000\nmetrics = [\"total_cost_usd\", \"cost_per_task_mean_usd\"]\n",
+    )
+    .unwrap();
+    let out = tokenmaxx()
+        .current_dir(&dir)
+        .env_remove("GITHUB_ACTIONS")
+        .args(["check", "--format", "json"])
+        .arg(check_dir().join("runs"))
+        .output()
+        .unwrap();
+    fs::remove_dir_all(&dir).unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let rep = json_of(&out);
+    assert_eq!(
+        check_named(&rep, "total_cost_usd", "all")["baseline"],
+        "0.12241744"
+    );
+    let task = check_named(&rep, "cost_per_task_mean_usd", "all");
+    assert_eq!(task["baseline"], Value::Null);
+    assert_eq!(task["note"], "not in the baseline");
+}

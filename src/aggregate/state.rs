@@ -35,6 +35,13 @@ fn uint(v: &Value, key: &str, at: &str) -> R<u64> {
         .ok_or_else(|| format!("{at}: `{key}` is not a non-negative integer"))
 }
 
+fn opt_uint(v: &Value, key: &str, at: &str) -> R<Option<u64>> {
+    match v.get(key) {
+        None => Ok(None),
+        Some(_) => uint(v, key, at).map(Some),
+    }
+}
+
 fn uint_or_zero(v: &Value, key: &str, at: &str) -> R<u64> {
     match v.get(key) {
         None | Some(Value::Null) => Ok(0),
@@ -73,21 +80,29 @@ const BUCKETS: &[&str] = &[
     "web_search",
 ];
 
-/// One group's (or the totals') stats from its JSON object.
+/// One group's (or the totals') stats from its JSON object. Fields added
+/// after the first release (request counts, cache economics, task state,
+/// density) may be missing from an older report, a baseline saved by an
+/// earlier tokenmaxx: they read as absent (zero, no tasks) rather than
+/// making the report unreadable; the figures they feed then show as not
+/// measured.
 pub fn stats_from_json(v: &Value, at: &str) -> R<Stats> {
+    let records = uint(v, "records", at)?;
+    let priced_records = uint(v, "priced_records", at)?;
+    let cost = money(field(v, "cost_usd", at)?, &format!("{at}.cost_usd"))?;
     let mut s = Stats {
-        records: uint(v, "records", at)?,
-        requests: uint(v, "requests", at)?,
-        priced_records: uint(v, "priced_records", at)?,
-        priced_requests: uint(v, "priced_requests", at)?,
-        request_cost: money(
-            field(v, "priced_request_cost_usd", at)?,
-            &format!("{at}.priced_request_cost_usd"),
-        )?,
+        records,
+        requests: opt_uint(v, "requests", at)?.unwrap_or(records),
+        priced_records,
+        priced_requests: opt_uint(v, "priced_requests", at)?.unwrap_or(priced_records),
+        request_cost: match v.get("priced_request_cost_usd") {
+            Some(x) => money(x, &format!("{at}.priced_request_cost_usd"))?,
+            None => cost,
+        },
         unpriced_records: uint(v, "unpriced_records", at)?,
         usage: usage(field(v, "usage", at)?, &format!("{at}.usage"))?,
         priced_usage: usage(field(v, "priced_usage", at)?, &format!("{at}.priced_usage"))?,
-        cost: money(field(v, "cost_usd", at)?, &format!("{at}.cost_usd"))?,
+        cost,
         approx_records: uint(v, "approx_records", at)?,
         counted_records: uint(v, "counted_records", at)?,
         undated_records: uint(v, "undated_records", at)?,
@@ -96,7 +111,7 @@ pub fn stats_from_json(v: &Value, at: &str) -> R<Stats> {
             field(v, "reported_cost_usd", at)?,
             &format!("{at}.reported_cost_usd"),
         )?,
-        reported_cost_records: uint(v, "reported_cost_records", at)?,
+        reported_cost_records: opt_uint(v, "reported_cost_records", at)?.unwrap_or(0),
         ..Stats::default()
     };
     if let Some(b) = field(v, "cost_breakdown", at)?.as_object() {
@@ -114,10 +129,14 @@ pub fn stats_from_json(v: &Value, at: &str) -> R<Stats> {
         .and_then(Value::as_array)
         .ok_or_else(|| format!("{at}: missing `output_tokens_per_response.histogram`"))?;
     s.output_per_response = histogram(hist, at)?;
-    let cache = field(v, "cache", at)?;
-    s.cache_savings = money(field(cache, "savings_usd", at)?, at)?;
-    s.cache_write_premium = money(field(cache, "write_premium_usd", at)?, at)?;
-    let tasks = field(v, "tasks", at)?;
+    if let Some(cache) = v.get("cache") {
+        s.cache_savings = money(field(cache, "savings_usd", at)?, at)?;
+        s.cache_write_premium = money(field(cache, "write_premium_usd", at)?, at)?;
+    }
+    let Some(tasks) = v.get("tasks") else {
+        read_density(v, &mut s, at)?;
+        return Ok(s);
+    };
     s.tasks.records_without_task = uint(tasks, "records_without_task", at)?;
     for (i, row) in field(tasks, "state", at)?
         .as_array()
@@ -194,9 +213,8 @@ fn read_density(v: &Value, s: &mut Stats, at: &str) -> R<()> {
     Ok(())
 }
 
-fn accounting(v: &Value) -> R<Accounting> {
+fn accounting(v: &Value, totals: &Stats) -> R<Accounting> {
     let at = "accounting";
-    let a = field(v, "accounting", "report")?;
     let map = |x: &Value, at: &str| -> R<BTreeMap<String, u64>> {
         x.as_object()
             .ok_or_else(|| format!("{at}: not an object"))?
@@ -208,14 +226,28 @@ fn accounting(v: &Value) -> R<Accounting> {
             })
             .collect()
     };
+    let skipped = map(
+        field(field(v, "skipped", "report")?, "by_reason", "skipped")?,
+        "skipped.by_reason",
+    )?;
+    let Some(a) = v.get("accounting") else {
+        // A report from before the line accounting: what it knew.
+        let filtered = opt_uint(v, "filtered_records", "report")?.unwrap_or(0);
+        let skipped_lines: u64 = skipped.values().sum();
+        return Ok(Accounting {
+            lines: totals.records + skipped_lines + filtered,
+            records: totals.records,
+            unpriced: totals.unpriced_records,
+            skipped,
+            filtered,
+            ..Accounting::default()
+        });
+    };
     Ok(Accounting {
         lines: uint(a, "lines", at)?,
         records: uint(a, "records", at)?,
         unpriced: uint_or_zero(a, "unpriced_records", at)?,
-        skipped: map(
-            field(field(v, "skipped", "report")?, "by_reason", "skipped")?,
-            "skipped.by_reason",
-        )?,
+        skipped,
         filtered: uint(a, "filtered", at)?,
         deduplicated: map(
             field(field(a, "deduplicated", at)?, "by_reason", at)?,
@@ -297,9 +329,10 @@ pub fn report_from_json(v: &Value) -> R<ReportState> {
             agg.drift.entry(name.to_string()).or_default().merge(&d);
         }
     }
+    let accounting = accounting(v, &agg.totals)?;
     Ok(ReportState {
         aggregate: agg,
-        accounting: accounting(v)?,
+        accounting,
     })
 }
 
