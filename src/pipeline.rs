@@ -423,6 +423,8 @@ pub fn run(
                 },
             });
         }
+        // Only records go to the workers; line counts and drops are done.
+        outcomes.retain(|o| !matches!(o, Outcome::Done));
         let outcomes: Vec<Outcome> = outcomes
             .into_par_iter()
             .map(|o| match o {
