@@ -108,3 +108,40 @@ fn all_fixtures_in_one_directory_are_detected_as_alone() {
     assert_eq!(unrecognized(&dir), expected_unrecognized);
     fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn report_by_format_names_every_format_of_a_mixed_tree() {
+    let rep = stdout_json(
+        &tokenmaxx()
+            .args(["report", "--format", "json", "--quiet", "--by", "format"])
+            .arg(fixture(""))
+            .output()
+            .unwrap(),
+    );
+    let formats: BTreeSet<String> = rep["groups"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|g| g["key"]["format"].as_str().unwrap().to_string())
+        .collect();
+    for f in [
+        "openai-chat",
+        "openai-responses",
+        "openai-batch",
+        "anthropic-messages",
+        "anthropic-batch",
+        "claude-code",
+        "codex",
+        "gemini",
+        "otel",
+        "langfuse",
+        "helicone",
+        "litellm",
+        "llm-cli",
+        "openai-usage",
+        "anthropic-usage",
+        "generic",
+    ] {
+        assert!(formats.contains(f), "{f} missing from {formats:?}");
+    }
+}

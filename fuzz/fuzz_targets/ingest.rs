@@ -13,7 +13,7 @@ use tokenmaxx::pipeline::{Accounting, Biller, UsageMode};
 use tokenmaxx::price::PriceBook;
 use tokenmaxx::record::Format;
 
-const DIMS: [Dimension; 9] = Dimension::ALL;
+const DIMS: [Dimension; 10] = Dimension::ALL;
 
 fn billers() -> &'static [Biller; 3] {
     static B: OnceLock<[Biller; 3]> = OnceLock::new();

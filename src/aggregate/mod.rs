@@ -31,10 +31,12 @@ pub enum Dimension {
     /// org export's project id).
     Project,
     File,
+    /// The detected log format (`claude-code`, `openai-batch`, …).
+    Format,
 }
 
 impl Dimension {
-    pub const ALL: [Dimension; 9] = [
+    pub const ALL: [Dimension; 10] = [
         Dimension::Model,
         Dimension::Provider,
         Dimension::Day,
@@ -44,6 +46,7 @@ impl Dimension {
         Dimension::Session,
         Dimension::Project,
         Dimension::File,
+        Dimension::Format,
     ];
 
     pub fn from_name(s: &str) -> Option<Dimension> {
@@ -61,6 +64,7 @@ impl Dimension {
             Dimension::Session => "session",
             Dimension::Project => "project",
             Dimension::File => "file",
+            Dimension::Format => "format",
         }
     }
 
@@ -80,6 +84,7 @@ impl Dimension {
             Dimension::Session => or_none(r.session.as_deref()),
             Dimension::Project => or_none(r.project.as_deref()),
             Dimension::File => r.source.path.to_string(),
+            Dimension::Format => r.format.as_str().to_string(),
             Dimension::Day => date().map_or(NONE.into(), |d| d.to_string()),
             Dimension::Month => {
                 date().map_or(NONE.into(), |d| format!("{:04}-{:02}", d.year(), d.month()))
