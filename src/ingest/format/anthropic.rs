@@ -322,9 +322,7 @@ impl Parser {
 
     /// Emit the held request as a text-only record.
     fn flush_pending(&mut self, out: &mut Vec<Record>) {
-        if let Some(h) = self.pending.take() {
-            out.extend(SHAPE.unanswered(&self.opts, &h));
-        }
+        SHAPE.flush(&self.opts, &mut self.pending, out);
     }
 
     fn stream_record(&self, st: Stream) -> Result<Record, Skip> {
@@ -509,25 +507,17 @@ impl FormatParser for Parser {
         };
         self.flush_stream(out);
         match resp {
-            Some(resp) if resp.get("type").and_then(Value::as_str) == Some("message") => {
-                let reply = match parse_message(resp) {
-                    Ok(r) => r,
-                    Err(e) => {
-                        self.flush_pending(out);
-                        return Err(e);
-                    }
-                };
-                SHAPE.answer(
+            Some(resp) if resp.get("type").and_then(Value::as_str) == Some("message") => SHAPE
+                .answer(
                     &self.opts,
                     &mut self.pending,
                     source,
                     &value,
                     req,
                     resp,
-                    reply.into_reply(),
+                    parse_message(resp).map(Parsed::into_reply),
                     out,
-                )
-            }
+                ),
             Some(resp) => {
                 if api_error(resp).is_some() {
                     // A wrapped request whose response is an error.

@@ -116,7 +116,8 @@ impl Shape {
     /// request: the one on the same line if the line carries one, else the
     /// request held from the line before, else none. A held request that a
     /// same-line request supersedes is emitted first, unanswered. This is
-    /// the one place the request/response pairing rule lives.
+    /// the one place the request/response pairing rule lives. A `reply`
+    /// that failed to parse flushes the held request and is returned.
     #[allow(clippy::too_many_arguments)]
     pub fn answer(
         &self,
@@ -126,9 +127,18 @@ impl Shape {
         line: &Value,
         req: Option<&Value>,
         resp: &Value,
-        reply: Reply,
+        reply: Result<Reply, Skip>,
         out: &mut Vec<Record>,
     ) -> Result<(), Skip> {
+        // A response that cannot be read answers nothing: the held request
+        // is emitted unanswered before the line is skipped.
+        let reply = match reply {
+            Ok(r) => r,
+            Err(e) => {
+                self.flush(opts, pending, out);
+                return Err(e);
+            }
+        };
         let rec = match (req, pending.take()) {
             (Some(req), held) => {
                 if let Some(h) = held {
@@ -150,6 +160,13 @@ impl Shape {
 
     /// A held request whose response never came: a text-only record (or
     /// nothing, when it has no text either).
+    /// Emit the held request, if any, unanswered.
+    pub fn flush(&self, opts: &ParseOptions, pending: &mut Option<Held>, out: &mut Vec<Record>) {
+        if let Some(h) = pending.take() {
+            out.extend(self.unanswered(opts, &h));
+        }
+    }
+
     pub fn unanswered(&self, opts: &ParseOptions, h: &Held) -> Option<Record> {
         self.build(opts, h.source.clone(), Some((&h.line, h.body())), None)
             .ok()

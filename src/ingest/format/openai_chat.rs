@@ -381,9 +381,7 @@ impl Parser {
 
     /// Emit the held request as a text-only record.
     fn flush_pending(&mut self, out: &mut Vec<Record>) {
-        if let Some(h) = self.pending.take() {
-            out.extend(SHAPE.unanswered(&self.opts, &h));
-        }
+        SHAPE.flush(&self.opts, &mut self.pending, out);
     }
 
     fn next_seq(&mut self) -> u64 {
@@ -507,25 +505,16 @@ impl FormatParser for Parser {
         };
         match classify(resp) {
             Some(Kind::Chunk) => self.on_chunk(&value, resp, req.is_some(), source, out),
-            Some(Kind::Response) => {
-                let reply = match parse_reply(resp) {
-                    Ok(r) => r,
-                    Err(e) => {
-                        self.flush_pending(out);
-                        return Err(e);
-                    }
-                };
-                SHAPE.answer(
-                    &self.opts,
-                    &mut self.pending,
-                    source,
-                    &value,
-                    req,
-                    resp,
-                    reply,
-                    out,
-                )
-            }
+            Some(Kind::Response) => SHAPE.answer(
+                &self.opts,
+                &mut self.pending,
+                source,
+                &value,
+                req,
+                resp,
+                parse_reply(resp),
+                out,
+            ),
             Some(Kind::Request) | None => {
                 self.flush_pending(out);
                 Err(api_error(resp)

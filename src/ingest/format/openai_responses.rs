@@ -269,9 +269,7 @@ impl Parser {
 
     /// Emit the held request as a text-only record.
     fn flush_pending(&mut self, out: &mut Vec<Record>) {
-        if let Some(h) = self.pending.take() {
-            out.extend(SHAPE.unanswered(&self.opts, &h));
-        }
+        SHAPE.flush(&self.opts, &mut self.pending, out);
     }
 
     /// A response body (`resp`) from `line`, with the request body `req`
@@ -284,13 +282,6 @@ impl Parser {
         source: Source,
         out: &mut Vec<Record>,
     ) -> Result<(), Skip> {
-        let reply = match parse_reply(resp) {
-            Ok(r) => r,
-            Err(e) => {
-                self.flush_pending(out);
-                return Err(e);
-            }
-        };
         SHAPE.answer(
             &self.opts,
             &mut self.pending,
@@ -298,7 +289,7 @@ impl Parser {
             line,
             req,
             resp,
-            reply,
+            parse_reply(resp),
             out,
         )
     }
