@@ -14,5 +14,6 @@ pub mod ingest;
 pub mod metrics;
 pub mod pipeline;
 pub mod price;
+pub mod progress;
 pub mod record;
 pub mod tokenize;

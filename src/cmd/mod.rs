@@ -121,6 +121,8 @@ pub fn log_run(args: &InputArgs) -> Result<LogRun> {
                     fields: args.fields.clone(),
                     outcome_key: args.outcome_key.clone(),
                     joins: Default::default(),
+                    // Decided by `pipeline::run` from what billing reads.
+                    usage_only: false,
                 },
                 // Mapped fields are read by the generic format.
                 format: args

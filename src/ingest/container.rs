@@ -14,6 +14,7 @@ use serde::de::{self, DeserializeSeed, SeqAccess, Visitor};
 use serde_json::{Map, Value};
 
 use super::format::{self, FormatParser, Skip};
+use super::lean::{Lean, LeanLine};
 use super::open::Reader;
 use super::{Event, IngestOptions};
 use crate::record::{Format, Record, Source};
@@ -114,6 +115,8 @@ struct FileParser<'o> {
     name: Arc<str>,
     opts: &'o IngestOptions,
     parser: Option<Box<dyn FormatParser>>,
+    /// The format `parser` reads.
+    format: Option<Format>,
     pending: Vec<(Value, Source)>,
     /// The format of a bare request seen while `pending` fills: used when
     /// no response line decides the format first (see
@@ -131,10 +134,23 @@ impl<'o> FileParser<'o> {
             name,
             opts,
             parser,
+            format: opts.format,
             pending: Vec::new(),
             tentative: None,
             live: false,
         }
+    }
+
+    /// The fields to keep when lines need not be parsed whole: a
+    /// usage-only run over a format that says which fields it reads, with
+    /// no flag pointing at arbitrary fields of the line.
+    fn lean(&self) -> Option<&'static Lean> {
+        let p = &self.opts.parse;
+        if !p.usage_only || p.task_key.is_some() || p.outcome_key.is_some() || !p.fields.is_empty()
+        {
+            return None;
+        }
+        format::lean_fields(self.format?)
     }
 
     fn source(&self, line: u64) -> Source {
@@ -186,6 +202,7 @@ impl<'o> FileParser<'o> {
     /// Settle the file's format and replay the values held meanwhile.
     fn choose(&mut self, f: Format, out: &mut Vec<Event>) {
         self.parser = Some(format::parser_for(f, &self.opts.parse));
+        self.format = Some(f);
         for (v, s) in std::mem::take(&mut self.pending) {
             self.feed(v, s, out);
         }
@@ -208,6 +225,23 @@ impl<'o> FileParser<'o> {
         self.emit(produced, out);
         if let Err(skip) = result {
             out.push(Event::Skip { source: at, skip });
+        }
+    }
+
+    /// One parsed line: a value, a line that failed to parse, or a blank.
+    fn take(&mut self, line: u64, parsed: Option<Result<LeanLine, Skip>>, out: &mut Vec<Event>) {
+        match parsed {
+            None => {}
+            Some(Ok(LeanLine::Value(value))) => self.push(value, line, out),
+            Some(Ok(LeanLine::Dropped(reason))) => {
+                // What the format's parser does with such a line.
+                out.push(Event::Lines(1));
+                out.push(Event::Dropped {
+                    source: self.source(line),
+                    reason,
+                });
+            }
+            Some(Err(skip)) => self.skip(line, skip, out),
         }
     }
 
@@ -394,33 +428,59 @@ fn read_error(e: &io::Error) -> Skip {
     Skip::new("read error", format!("input ends early: {e}"))
 }
 
-/// Parse lines in parallel, then run the (stateful) format parser in order.
+/// Batches smaller than this are parsed on the reader's own thread: with
+/// inputs read in parallel, handing a small file's lines to the pool only
+/// adds hand-over cost.
+const PARALLEL_PARSE_BYTES: usize = 512 * 1024;
+
+/// Parse lines (in parallel for large batches), then run the (stateful)
+/// format parser in order.
 fn parse_batch(batch: Vec<(u64, Line)>, fp: &mut FileParser<'_>) -> Vec<Event> {
-    let parsed: Vec<(u64, Option<Result<Value, Skip>>)> = batch
-        .into_par_iter()
-        .map(|(n, line)| {
-            let v = match line {
-                Line::TooLong(len) => Some(Err(Skip::new(
-                    "line too long",
-                    format!("line of {len} bytes exceeds the {MAX_LINE_BYTES}-byte limit"),
-                ))),
-                Line::Bytes(b) if b.iter().all(u8::is_ascii_whitespace) => None,
-                Line::Bytes(b) => {
-                    Some(serde_json::from_slice::<Value>(&b).map_err(|e| malformed(&b, &e)))
-                }
-            };
-            (n, v)
+    let mut events = Vec::with_capacity(batch.len() * 2);
+    let mut lines = batch.into_iter();
+    // Until the format is known, detection needs whole values.
+    while fp.parser.is_none() {
+        let Some((n, line)) = lines.next() else {
+            return events;
+        };
+        fp.take(n, parse_line(line, None), &mut events);
+    }
+    let lean = fp.lean();
+    let rest: Vec<(u64, Line)> = lines.collect();
+    let bytes: usize = rest
+        .iter()
+        .map(|(_, l)| match l {
+            Line::Bytes(b) => b.len(),
+            Line::TooLong(_) => 0,
         })
-        .collect();
-    let mut events = Vec::with_capacity(parsed.len());
+        .sum();
+    let parse = |(n, line): (u64, Line)| (n, parse_line(line, lean));
+    let parsed: Vec<(u64, Option<Result<LeanLine, Skip>>)> = if bytes < PARALLEL_PARSE_BYTES {
+        rest.into_iter().map(parse).collect()
+    } else {
+        rest.into_par_iter().map(parse).collect()
+    };
     for (n, v) in parsed {
-        match v {
-            None => {}
-            Some(Ok(value)) => fp.push(value, n, &mut events),
-            Some(Err(skip)) => fp.skip(n, skip, &mut events),
-        }
+        fp.take(n, v, &mut events);
     }
     events
+}
+
+fn parse_line(line: Line, lean: Option<&'static Lean>) -> Option<Result<LeanLine, Skip>> {
+    match line {
+        Line::TooLong(len) => Some(Err(Skip::new(
+            "line too long",
+            format!("line of {len} bytes exceeds the {MAX_LINE_BYTES}-byte limit"),
+        ))),
+        Line::Bytes(b) if b.iter().all(u8::is_ascii_whitespace) => None,
+        Line::Bytes(b) => Some(
+            match lean {
+                Some(l) => l.read(&b),
+                None => serde_json::from_slice::<Value>(&b).map(LeanLine::Value),
+            }
+            .map_err(|e| malformed(&b, &e)),
+        ),
+    }
 }
 
 /// `{` first: JSONL if the first line is a complete value, else one JSON

@@ -15,6 +15,7 @@ use crate::record::{Format, Record, Source};
 
 mod container;
 pub mod format;
+pub(crate) mod lean;
 mod open;
 mod sources;
 
@@ -126,7 +127,13 @@ pub fn collect_inputs_with(paths: &[PathBuf], sources: &[AgentSource]) -> Result
 /// the session's copy of a replayed call, whatever the names sort to.
 fn walk_rank(e: &fs::DirEntry) -> (u8, std::ffi::OsString) {
     let name = e.file_name();
-    let is_dir = e.path().is_dir();
+    // The entry's type comes with the directory listing; only a symlink
+    // needs a stat to see what it points at.
+    let is_dir = match e.file_type() {
+        Ok(t) if t.is_symlink() => e.path().is_dir(),
+        Ok(t) => t.is_dir(),
+        Err(_) => false,
+    };
     let agent = name.to_string_lossy().starts_with("agent-");
     let rank = match (is_dir, agent) {
         (false, false) => 0,

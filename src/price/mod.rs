@@ -13,7 +13,7 @@ mod cost;
 mod resolve;
 mod table;
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 use std::fmt;
 use std::path::PathBuf;
 

@@ -1,6 +1,6 @@
 //! Model-name normalization, matching, and the dated row lookup.
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 
 use jiff::Timestamp;
 use jiff::civil::Date;
@@ -108,7 +108,7 @@ pub fn strip_date_suffix(s: &str) -> Option<&str> {
 /// Normalized name → index into the model list. Later models win, so an
 /// overlay's names beat the embedded tables (`check` reports the clash).
 pub fn build_index(models: &[ModelEntry]) -> HashMap<String, usize> {
-    let mut index = HashMap::new();
+    let mut index = HashMap::default();
     for (i, m) in models.iter().enumerate() {
         for name in std::iter::once(&m.id).chain(&m.names) {
             let key = normalize(name);

@@ -77,6 +77,7 @@ use super::{
     FormatParser, Out, ParseOptions, Skip, append_text, attach_text, content_text, count_field,
     decimal_value, task_of, time_of, unrecognized,
 };
+use crate::ingest::lean::Lean;
 use crate::record::{CallId, Format, Record, ServiceTier, Source, Text, Usage};
 
 const PROVIDER: &str = "anthropic";
@@ -85,6 +86,50 @@ const EXPECTED: &str = "a Claude Code transcript line (`type` with `sessionId`/`
 pub const WINDOW: usize = 16;
 /// Dedup reason of a message read twice in a run.
 pub const DEDUP_REASON: &str = "same Claude Code message";
+/// What a usage-only run reads of a line: everything [`Parser`] looks at
+/// except the text (message content, tool results, a run's result text),
+/// plus the fields task outcomes are read from. Every record of this format
+/// is started from a row with usage, so no record needs its text to bill.
+pub static LEAN: Lean = Lean {
+    top: &[
+        "type",
+        "subtype",
+        "message",
+        "isApiErrorMessage",
+        "isSidechain",
+        "requestId",
+        "timestamp",
+        "costUSD",
+        "cwd",
+        "sessionId",
+        "session_id",
+        "usage",
+        "modelUsage",
+        "num_turns",
+        "total_cost_usd",
+        "model",
+        // outcome_of's default keys
+        "outcome",
+        "success",
+        "passed",
+        "task_success",
+        "metadata",
+    ],
+    inner: &[("message", &["id", "model", "usage"])],
+    nested_skip: &["content"],
+    // `system` is left out: an `init` line starts a stream-json run.
+    context_types: &[
+        "user",
+        "summary",
+        "file-history-snapshot",
+        "queue-operation",
+        "attachment",
+        "progress",
+        "stream_event",
+    ],
+    context_reason: "context line",
+};
+
 /// Record types that are part of a transcript or stream and bill nothing.
 const CONTEXT_TYPES: &[&str] = &[
     "user",

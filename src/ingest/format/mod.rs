@@ -12,6 +12,8 @@ use jiff::Timestamp;
 use rust_decimal::Decimal;
 use serde_json::Value;
 
+use super::lean::Lean;
+
 use crate::record::{Format, Record, ServiceTier, Source, Text};
 
 pub mod anthropic;
@@ -64,6 +66,18 @@ pub struct ParseOptions {
     /// Calls whose two halves live in different lines or files of one run
     /// (batch requests and results joined by `custom_id`).
     pub joins: join::Joins,
+    /// The run bills from reported usage alone and reads no text, so a
+    /// format may parse only the fields it needs (see [`lean_fields`]).
+    pub usage_only: bool,
+}
+
+/// The fields a format reads in a usage-only run, for formats whose every
+/// record carries reported usage (so no text is ever needed to bill it).
+pub fn lean_fields(format: Format) -> Option<&'static Lean> {
+    match format {
+        Format::ClaudeCode => Some(&claude_code::LEAN),
+        _ => None,
+    }
 }
 
 /// What a parser made of the values pushed into it.
@@ -407,6 +421,13 @@ const OUTCOME_KEYS: &[&str] = &[
     "metadata.passed",
 ];
 
+fn has_outcome_key(line: &Value) -> bool {
+    line.as_object().is_some_and(|m| {
+        m.keys()
+            .any(|k| k == "metadata" || OUTCOME_KEYS.iter().any(|o| !o.contains('.') && o == k))
+    })
+}
+
 /// Whether a raw line reports success (`true`) or failure (`false`) of its
 /// task: `--outcome-key` if given, else the common field names. Booleans,
 /// 1/0, and words like `success`/`passed`/`resolved` vs
@@ -414,6 +435,9 @@ const OUTCOME_KEYS: &[&str] = &[
 pub fn outcome_of(line: &Value, opts: &ParseOptions) -> Option<bool> {
     let v = match &opts.outcome_key {
         Some(k) => lookup(line, k)?,
+        // Asked of every line: most have none of the keys, which one look
+        // at the line's own keys shows more cheaply than a lookup per key.
+        None if !has_outcome_key(line) => return None,
         None => OUTCOME_KEYS.iter().find_map(|k| lookup(line, k))?,
     };
     match v {
@@ -441,6 +465,11 @@ pub fn lookup<'v>(v: &'v Value, path: &str) -> Option<&'v Value> {
     }
     if let Some(x) = v.get(path) {
         return Some(x);
+    }
+    // Every line is asked for the outcome keys: a plain key that is absent
+    // needs no second walk.
+    if !path.contains('.') {
+        return None;
     }
     let mut cur = v;
     for part in path.split('.') {

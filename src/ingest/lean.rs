@@ -1,0 +1,282 @@
+//! Parsing a line into a [`Value`] that keeps only what a format's parser
+//! reads, for runs that bill from reported usage alone.
+//!
+//! Agent transcripts are mostly text: the assistant's content, tool input
+//! and tool results make up nearly all of a Claude Code line, and a
+//! usage-only run reads none of it. Building that text into a `Value` (a
+//! string or map allocation per field) cost more than everything else in
+//! such a run together. Here unwanted fields are still parsed (a broken
+//! line is still reported as malformed) but skipped without allocating.
+
+use std::borrow::Cow;
+use std::fmt;
+
+use serde::de::{self, DeserializeSeed, IgnoredAny, MapAccess, SeqAccess, Visitor};
+use serde_json::{Map, Number, Value};
+
+/// Which fields a format's parser reads.
+#[derive(Debug)]
+pub struct Lean {
+    /// Top-level keys kept; every other top-level key is skipped.
+    pub top: &'static [&'static str],
+    /// For some kept top-level keys, the only keys kept inside them.
+    pub inner: &'static [(&'static str, &'static [&'static str])],
+    /// Keys skipped at any other depth below the top level.
+    pub nested_skip: &'static [&'static str],
+    /// Lines whose top-level `type` is one of these bill nothing whatever
+    /// else they hold (transcript context): the parser would only drop
+    /// them with `context_reason`, so they are not built at all.
+    pub context_types: &'static [&'static str],
+    pub context_reason: &'static str,
+}
+
+/// A line read the lean way.
+#[derive(Debug, PartialEq)]
+pub enum LeanLine {
+    Value(Value),
+    /// A context line (see [`Lean::context_types`]), with its reason.
+    Dropped(&'static str),
+}
+
+/// Only the `type` of a line; every other field is validated and skipped.
+#[derive(serde::Deserialize)]
+struct Head<'a> {
+    #[serde(rename = "type", borrow, default)]
+    ty: Option<Cow<'a, str>>,
+}
+
+impl Lean {
+    /// Parse one JSON line: a context line is only checked to be valid
+    /// JSON; any other keeps only the fields named.
+    pub fn read(&'static self, bytes: &[u8]) -> serde_json::Result<LeanLine> {
+        // Most context lines are a user's message or a tool's output, with
+        // no usage in them: look at their type alone. A line that merely
+        // mentions usage, or whose head does not parse, takes the full
+        // path, which also reports any error exactly as it would be
+        // reported otherwise.
+        if !self.context_types.is_empty()
+            && memchr::memmem::find(bytes, b"usage").is_none()
+            && let Ok(Head { ty: Some(t) }) = serde_json::from_slice::<Head>(bytes)
+            && self.context_types.contains(&t.as_ref())
+        {
+            return Ok(LeanLine::Dropped(self.context_reason));
+        }
+        self.parse(bytes).map(LeanLine::Value)
+    }
+
+    /// Parse one JSON line, keeping only the fields named.
+    pub fn parse(&'static self, bytes: &[u8]) -> serde_json::Result<Value> {
+        let mut de = serde_json::Deserializer::from_slice(bytes);
+        let v = Seed {
+            lean: self,
+            keep: Some(self.top),
+            top: true,
+        }
+        .deserialize(&mut de)?;
+        de.end()?;
+        Ok(v)
+    }
+}
+
+#[derive(Clone, Copy)]
+struct Seed {
+    lean: &'static Lean,
+    /// The keys kept in a map at this level; `None`: all but `nested_skip`.
+    keep: Option<&'static [&'static str]>,
+    top: bool,
+}
+
+impl<'de> DeserializeSeed<'de> for Seed {
+    type Value = Value;
+    fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<Value, D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for Seed {
+    type Value = Value;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("any JSON value")
+    }
+
+    fn visit_bool<E>(self, b: bool) -> Result<Value, E> {
+        Ok(Value::Bool(b))
+    }
+
+    fn visit_i64<E>(self, n: i64) -> Result<Value, E> {
+        Ok(Value::Number(n.into()))
+    }
+
+    fn visit_u64<E>(self, n: u64) -> Result<Value, E> {
+        Ok(Value::Number(n.into()))
+    }
+
+    fn visit_f64<E>(self, n: f64) -> Result<Value, E> {
+        Ok(Number::from_f64(n).map_or(Value::Null, Value::Number))
+    }
+
+    fn visit_str<E>(self, s: &str) -> Result<Value, E> {
+        Ok(Value::String(s.to_owned()))
+    }
+
+    fn visit_string<E>(self, s: String) -> Result<Value, E> {
+        Ok(Value::String(s))
+    }
+
+    fn visit_unit<E>(self) -> Result<Value, E> {
+        Ok(Value::Null)
+    }
+
+    fn visit_none<E>(self) -> Result<Value, E> {
+        Ok(Value::Null)
+    }
+
+    fn visit_some<D: de::Deserializer<'de>>(self, d: D) -> Result<Value, D::Error> {
+        d.deserialize_any(self)
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
+        let inner = Seed {
+            keep: None,
+            top: false,
+            ..self
+        };
+        let mut out = Vec::new();
+        while let Some(v) = seq.next_element_seed(inner)? {
+            out.push(v);
+        }
+        Ok(Value::Array(out))
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
+        let mut out = Map::new();
+        while let Some(Key(k)) = map.next_key()? {
+            let keep = match self.keep {
+                Some(keys) => keys.contains(&k.as_ref()),
+                None => !self.lean.nested_skip.contains(&k.as_ref()),
+            };
+            if keep {
+                let inner = Seed {
+                    keep: if self.top {
+                        self.lean
+                            .inner
+                            .iter()
+                            .find(|(name, _)| *name == k)
+                            .map(|(_, keys)| *keys)
+                    } else {
+                        None
+                    },
+                    top: false,
+                    ..self
+                };
+                let v = map.next_value_seed(inner)?;
+                out.insert(k.into_owned(), v);
+            } else {
+                map.next_value::<IgnoredAny>()?;
+            }
+        }
+        Ok(Value::Object(out))
+    }
+}
+
+/// A map key, borrowed from the input when it has no escapes, so that
+/// skipped keys cost no allocation.
+struct Key<'de>(Cow<'de, str>);
+
+impl<'de> de::Deserialize<'de> for Key<'de> {
+    fn deserialize<D: de::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = Key<'de>;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a string key")
+            }
+            fn visit_borrowed_str<E>(self, s: &'de str) -> Result<Key<'de>, E> {
+                Ok(Key(Cow::Borrowed(s)))
+            }
+            fn visit_str<E>(self, s: &str) -> Result<Key<'de>, E> {
+                Ok(Key(Cow::Owned(s.to_owned())))
+            }
+            fn visit_string<E>(self, s: String) -> Result<Key<'de>, E> {
+                Ok(Key(Cow::Owned(s)))
+            }
+        }
+        d.deserialize_str(V)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    static LEAN: Lean = Lean {
+        top: &["type", "message", "n", "meta"],
+        inner: &[("meta", &["id", "usage"])],
+        nested_skip: &["content"],
+        context_types: &["user"],
+        context_reason: "context line",
+    };
+
+    #[test]
+    fn context_lines_are_dropped_unbuilt_unless_they_mention_usage() {
+        let user = br#"{"message":{"content":"hi"},"type":"user"}"#;
+        assert_eq!(LEAN.read(user).unwrap(), LeanLine::Dropped("context line"));
+        let with_usage = br#"{"type":"user","message":{"usage":{"a":1}}}"#;
+        assert_eq!(
+            LEAN.read(with_usage).unwrap(),
+            LeanLine::Value(json!({"type":"user","message":{"usage":{"a":1}}}))
+        );
+        let other = br#"{"type":"assistant"}"#;
+        assert_eq!(
+            LEAN.read(other).unwrap(),
+            LeanLine::Value(json!({"type":"assistant"}))
+        );
+        // Broken or odd lines are left to the full path and its errors.
+        assert!(LEAN.read(br#"{"type":"user","x":}"#).is_err());
+        assert!(LEAN.read(br#"{"type":"user","type":"user"}"#).is_ok());
+        assert_eq!(
+            LEAN.read(br#"{"type":7}"#).unwrap(),
+            LeanLine::Value(json!({"type":7}))
+        );
+    }
+
+    #[test]
+    fn keeps_named_fields_and_drops_the_rest() {
+        let line = br#"{"type":"assistant","big":{"a":[1,2,"x"]},"message":{"id":"m","content":[{"text":"long"}],"usage":{"input_tokens":3}},"n":-1.5}"#;
+        let v = LEAN.parse(line).unwrap();
+        assert_eq!(
+            v,
+            json!({"type":"assistant","message":{"id":"m","usage":{"input_tokens":3}},"n":-1.5})
+        );
+    }
+
+    #[test]
+    fn inner_keys_limit_one_level() {
+        let line =
+            br#"{"meta":{"id":"x","role":"r","usage":{"a":1,"content":2,"b":[{"content":3}]}}}"#;
+        let v = LEAN.parse(line).unwrap();
+        assert_eq!(v, json!({"meta":{"id":"x","usage":{"a":1,"b":[{}]}}}));
+    }
+
+    #[test]
+    fn kept_values_match_a_full_parse() {
+        let line = r#"{"type":"a\"b\u00e9","n":[18446744073709551615,-9223372036854775808,0.1,null,true],"message":{"k\u0073":"v"}}"#;
+        let full: Value = serde_json::from_str(line).unwrap();
+        assert_eq!(LEAN.parse(line.as_bytes()).unwrap(), full);
+    }
+
+    #[test]
+    fn skipped_fields_are_still_validated() {
+        for bad in [
+            &br#"{"type":"a","big":{"x":}}"#[..],
+            br#"{"type":"a","message":{"content":"\q"}}"#,
+            br#"{"type":"a"} trailing"#,
+            b"\xff",
+        ] {
+            assert!(LEAN.parse(bad).is_err(), "{}", String::from_utf8_lossy(bad));
+        }
+    }
+}
