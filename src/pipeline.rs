@@ -20,7 +20,8 @@ use crate::metrics::density::Density;
 use crate::price::{Cost, PriceBook};
 use crate::progress::Progress;
 use crate::record::{CallId, Record, Source, Usage};
-use crate::tokenize::{TokenizerChoice, chat};
+use crate::tokenize::memo::{CountCache, Memoized};
+use crate::tokenize::{Tokenizer, TokenizerChoice, chat};
 
 /// `--usage`: where token counts come from.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
@@ -111,6 +112,8 @@ pub struct Biller {
     pub drift: bool,
     /// `--metrics density`: measure response text.
     pub density: bool,
+    /// Counts of text seen before in the run (resent history).
+    counts: CountCache,
 }
 
 impl Biller {
@@ -120,6 +123,7 @@ impl Biller {
             mode,
             drift: false,
             density: false,
+            counts: CountCache::default(),
         }
     }
 
@@ -214,7 +218,10 @@ impl Biller {
             },
             None => TokenizerChoice::for_unknown_model(model),
         };
-        let tok = choice.encoding.tokenizer();
+        let tok = &Memoized {
+            inner: choice.encoding.tokenizer(),
+            cache: &self.counts,
+        };
         let framed = text.chat_framing && choice.exact;
         let err = |e: crate::tokenize::TokenizeError| Skip::new("tokenize failed", e.to_string());
         let prompt = if text.has_prompt {
@@ -409,7 +416,16 @@ fn work(events: Vec<Event>, biller: &Biller, filter: &TimeFilter) -> Vec<Item> {
     let bill = |mut r: Box<Record>| {
         let call_id = r.call_id.take();
         let source = r.source.clone();
-        let billed = biller.bill(*r).map(Box::new).map_err(|skip| (source, skip));
+        let billed = biller
+            .bill(*r)
+            .map(|mut b| {
+                // Text was needed only to count and measure it; a prompt
+                // can hold a whole resent conversation, so it is not
+                // carried through the queues.
+                b.record.text = None;
+                Box::new(b)
+            })
+            .map_err(|skip| (source, skip));
         Item::Record { call_id, billed }
     };
     let records = events
@@ -433,7 +449,7 @@ fn work(events: Vec<Event>, biller: &Biller, filter: &TimeFilter) -> Vec<Item> {
 /// What arrives from a reader, per batch, in input order.
 type Batch = Result<Vec<Item>>;
 /// Batches a reader may run ahead of the consumer, per input.
-const QUEUED_BATCHES: usize = 4;
+const QUEUED_BATCHES: usize = 2;
 
 /// Read every input, bill every record, hand billed records to `sink` in
 /// input order; `sink(None)` marks the end of a batch (a moment to flush

@@ -24,7 +24,7 @@ use crate::record::{Format, Record, Source};
 pub const MAX_LINE_BYTES: usize = 256 * 1024 * 1024;
 /// Lines per parallel batch, and bytes at which a batch is cut early.
 const BATCH_LINES: usize = 1024;
-const BATCH_BYTES: usize = 8 * 1024 * 1024;
+const BATCH_BYTES: usize = 4 * 1024 * 1024;
 /// Values held while looking for the first recognizable record.
 const DETECT_WINDOW: usize = 64;
 

@@ -11,6 +11,7 @@ use std::sync::OnceLock;
 
 mod bpe;
 pub mod chat;
+pub mod memo;
 mod tiktoken;
 
 /// Something that counts tokens.
