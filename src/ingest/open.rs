@@ -15,15 +15,27 @@ const BUF: usize = 256 * 1024;
 pub type Reader = BufReader<Box<dyn Read + Send>>;
 
 pub fn open(input: &Input) -> io::Result<Reader> {
-    let raw: Box<dyn Read + Send> = match input {
-        Input::Stdin => Box::new(io::stdin()),
-        Input::File(p) => Box::new(File::open(p)?),
+    let (raw, capacity): (Box<dyn Read + Send>, usize) = match input {
+        Input::Stdin => (Box::new(io::stdin()), BUF),
+        Input::File(p) => {
+            let f = File::open(p)?;
+            // Agent logs are thousands of files of a few KB: a buffer the
+            // size of the file reads it in one call and spares allocating
+            // (and faulting in) a full-size buffer per file.
+            let len = f.metadata().map_or(BUF as u64, |m| m.len());
+            let capacity = usize::try_from(len).map_or(BUF, |l| l.saturating_add(1));
+            (Box::new(f), capacity.clamp(4096, BUF))
+        }
     };
-    decompress(raw)
+    decompress_with(raw, capacity)
 }
 
 pub fn decompress(raw: Box<dyn Read + Send>) -> io::Result<Reader> {
-    let mut r = BufReader::with_capacity(BUF, raw);
+    decompress_with(raw, BUF)
+}
+
+fn decompress_with(raw: Box<dyn Read + Send>, capacity: usize) -> io::Result<Reader> {
+    let mut r = BufReader::with_capacity(capacity, raw);
     let head = fill_at_least(&mut r, 4)?;
     if head.starts_with(GZIP_MAGIC) {
         let d: Box<dyn Read + Send> = Box::new(flate2::bufread::MultiGzDecoder::new(r));
