@@ -6,6 +6,7 @@
 use std::io::{IsTerminal, Write};
 use std::time::{Duration, Instant};
 
+use crate::export::thousands;
 use crate::ingest::Input;
 
 /// A run shorter than this shows nothing.
@@ -79,13 +80,13 @@ impl Progress {
         self.last_draw = Some(now);
         let secs = now.duration_since(self.started).as_secs_f64();
         let line = format!(
-            "{}/{} inputs · {:.1}/{:.1} MB · {} records ({:.0}/s)",
-            self.inputs_done,
-            self.sizes.len(),
+            "{}/{} inputs · {:.1}/{:.1} MB · {} records ({}/s)",
+            thousands(self.inputs_done as u64),
+            thousands(self.sizes.len() as u64),
             self.bytes_done as f64 / 1e6,
             self.total_bytes as f64 / 1e6,
-            self.records,
-            self.records as f64 / secs.max(1e-9),
+            thousands(self.records),
+            thousands((self.records as f64 / secs.max(1e-9)) as u64),
         );
         // \r and erase-line: redraw in place without scrolling.
         let _ = write!(std::io::stderr().lock(), "\r\x1b[2K{line}");
