@@ -29,7 +29,9 @@ pub fn run(args: TokenizersArgs) -> Result<Outcome> {
     )?;
     for e in Encoding::ALL {
         let engine = match e {
-            Encoding::O200kBase | Encoding::O200kHarmony | Encoding::Cl100kBase => "bpe-openai",
+            Encoding::O200kBase | Encoding::O200kHarmony | Encoding::Cl100kBase => {
+                "tokenmaxx (own pre-tokenizer and merge; bpe-openai ranks)"
+            }
             Encoding::P50kBase | Encoding::R50kBase => "tiktoken-rs",
         };
         writeln!(out, "  {:<14} engine: {engine}", e.name())?;

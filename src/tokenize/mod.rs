@@ -3,14 +3,18 @@
 //! semantics: text that looks like `<|endoftext|>` is plain text, because
 //! that is how user content reaches the model).
 //!
-//! Engines: `bpe-openai` (linear-time, exact) for o200k/cl100k, and
-//! tiktoken-rs for the legacy p50k/r50k. tiktoken-rs is also the test oracle.
+//! Engines: our own (`fast`) for o200k/cl100k, which almost every count
+//! goes through, so it is where throughput matters: a hand-written
+//! pre-tokenizer, per-thread memoised piece counts, tiktoken's merge loop
+//! for short pieces and the `bpe` crate's linear encoder for long ones, so
+//! no input takes quadratic time. tiktoken-rs counts the legacy p50k/r50k,
+//! and is the test oracle for all of them.
 
 use std::fmt;
 use std::sync::OnceLock;
 
-mod bpe;
 pub mod chat;
+mod fast;
 pub mod memo;
 mod tiktoken;
 
@@ -69,19 +73,17 @@ impl Encoding {
 
     /// The shared, lazily built tokenizer for this encoding.
     pub fn tokenizer(self) -> &'static dyn Tokenizer {
-        static O200K: OnceLock<bpe::BpeOpenAi> = OnceLock::new();
-        static HARMONY: OnceLock<bpe::BpeOpenAi> = OnceLock::new();
-        static CL100K: OnceLock<bpe::BpeOpenAi> = OnceLock::new();
+        static O200K: OnceLock<fast::FastBpe> = OnceLock::new();
+        static HARMONY: OnceLock<fast::FastBpe> = OnceLock::new();
+        static CL100K: OnceLock<fast::FastBpe> = OnceLock::new();
         static P50K: OnceLock<tiktoken::Tiktoken> = OnceLock::new();
         static R50K: OnceLock<tiktoken::Tiktoken> = OnceLock::new();
         match self {
-            Encoding::O200kBase => O200K.get_or_init(|| bpe::BpeOpenAi::o200k("o200k_base")),
+            Encoding::O200kBase => O200K.get_or_init(|| fast::FastBpe::o200k("o200k_base")),
             // o200k_harmony adds only special tokens; ordinary text encodes
             // exactly as o200k_base.
-            Encoding::O200kHarmony => {
-                HARMONY.get_or_init(|| bpe::BpeOpenAi::o200k("o200k_harmony"))
-            }
-            Encoding::Cl100kBase => CL100K.get_or_init(bpe::BpeOpenAi::cl100k),
+            Encoding::O200kHarmony => HARMONY.get_or_init(|| fast::FastBpe::o200k("o200k_harmony")),
+            Encoding::Cl100kBase => CL100K.get_or_init(fast::FastBpe::cl100k),
             Encoding::P50kBase => P50K.get_or_init(tiktoken::Tiktoken::p50k),
             Encoding::R50kBase => R50K.get_or_init(tiktoken::Tiktoken::r50k),
         }

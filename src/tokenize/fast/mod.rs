@@ -1,0 +1,314 @@
+//! The o200k/cl100k counting engine. Counting is most of what tokenmaxx
+//! does with text, so this is tiktoken's algorithm (split the text with the
+//! encoding's pattern, byte-pair-encode each piece) arranged around where
+//! the time goes; every step is exact, and caches change speed only.
+//!
+//! - Splitting ([`split`]): hand-written pre-tokenizers instead of a regex,
+//!   with an ASCII fast path, and Unicode classes read from `regex-syntax`
+//!   ([`classes`]) so they are the oracle regex engines' own tables.
+//! - Lookup ([`table`]): a piece of up to 15 bytes (99.5% of pieces in code
+//!   and prose) is packed into two words once; a per-thread cache maps it to
+//!   its count, and on a miss the vocabulary says whether it is one token
+//!   (93% of pieces are).
+//! - Byte-pair encoding of the rest: tiktoken's own merge loop ([`merge`])
+//!   for pieces up to 64 bytes, where its quadratic worst case is bounded
+//!   and it is several times faster than the `bpe` crate's backtracking
+//!   encoder, whose per-call cost is dominated by set-up and by walking a
+//!   large automaton. Longer pieces (a megabyte of letters without a space)
+//!   go to that encoder, which is linear, so no input takes quadratic time.
+//!
+//! Exactness is pinned by the differential tests in `tests.rs`: counts
+//! against tiktoken-rs and piece boundaries against the tiktoken patterns.
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::hash::BuildHasherDefault;
+use std::sync::OnceLock;
+
+use bpe_openai::byte_pair_encoding::BytePairEncoding;
+use rustc_hash::{FxHashMap, FxHasher};
+
+use super::{TokenizeError, Tokenizer, guarded};
+
+mod classes;
+mod merge;
+mod split;
+mod table;
+#[cfg(test)]
+mod tests;
+
+use classes::Classes;
+use merge::{MAX_MERGE, PairRanks};
+use split::Text;
+use table::{Key, MAX_SHORT, ShortCache, ShortMap};
+
+/// Which pre-tokenizer pattern an encoding uses.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Pattern {
+    O200k,
+    Cl100k,
+}
+
+impl Pattern {
+    fn cache_slot(self) -> usize {
+        match self {
+            Pattern::O200k => 0,
+            Pattern::Cl100k => 1,
+        }
+    }
+}
+
+/// Pieces longer than [`MAX_SHORT`] and up to [`MAX_MERGE`] bytes are
+/// memoised in a (slower, growing) long-piece cache, emptied at this many
+/// entries per thread and encoding so memory stays flat however much text
+/// goes through.
+const CACHE_MAX_ENTRIES: usize = 1 << 12;
+
+type LongCache = HashMap<Box<[u8]>, u32, BuildHasherDefault<FxHasher>>;
+
+/// Per-thread memo of piece counts: no locking, and each thread's cache
+/// holds what that thread's text repeats.
+#[derive(Default)]
+struct PieceCache {
+    short: ShortCache,
+    long: LongCache,
+}
+
+thread_local! {
+    static CACHES: [RefCell<Option<Box<PieceCache>>>; 2] = Default::default();
+}
+
+fn classes() -> &'static Classes {
+    static CLASSES: OnceLock<Classes> = OnceLock::new();
+    CLASSES.get_or_init(Classes::build)
+}
+
+/// One encoding's vocabulary: its tokens with their ranks, indexed for
+/// piece lookups and merges, and the `bpe` crate's encoder for long pieces.
+struct Vocab {
+    bpe: &'static BytePairEncoding,
+    short_tokens: ShortMap,
+    pair_ranks: PairRanks,
+    /// Tokens longer than [`MAX_SHORT`], with their ranks.
+    long_tokens: FxHashMap<&'static [u8], u32>,
+    max_token_len: usize,
+}
+
+impl Vocab {
+    fn new(bpe: &'static BytePairEncoding) -> Vocab {
+        let n = bpe.num_tokens();
+        let mut short = Vec::with_capacity(n);
+        let mut pairs = Vec::new();
+        let mut long_tokens = FxHashMap::default();
+        let mut max_token_len = 0;
+        // Token ids of `bpe` are tiktoken's ranks (its encodings come from
+        // tiktoken's files in rank order).
+        for id in 0..n as u32 {
+            let t = bpe.token_bytes(id);
+            max_token_len = max_token_len.max(t.len());
+            if t.len() == 2 {
+                pairs.push(([t[0], t[1]], id));
+            }
+            if t.len() <= MAX_SHORT {
+                short.push((Key::new(t, 0, t.len()), id));
+            } else {
+                long_tokens.insert(t, id);
+            }
+        }
+        Vocab {
+            bpe,
+            short_tokens: ShortMap::new(&short),
+            pair_ranks: PairRanks::new(pairs),
+            long_tokens,
+            max_token_len,
+        }
+    }
+
+    /// Tokens in `text[s..e]`, one pre-tokenizer piece.
+    #[inline(always)]
+    fn piece_count(&self, text: &[u8], s: usize, e: usize, cache: &mut PieceCache) -> usize {
+        let len = e - s;
+        if len == 1 {
+            // Every byte is a token.
+            return 1;
+        }
+        if len <= MAX_SHORT {
+            let k = Key::new(text, s, len);
+            if let Some(n) = cache.short.get(k) {
+                return n;
+            }
+            return self.short_miss(k, text, s, len, &mut cache.short);
+        }
+        self.long_piece_count(text, s, len, &mut cache.long)
+    }
+
+    /// Rank of the token `text[s..s + len]` (`len >= 2`), `u32::MAX` if
+    /// it is none.
+    #[inline(always)]
+    fn rank(&self, text: &[u8], s: usize, len: usize) -> u32 {
+        if len <= MAX_SHORT {
+            self.short_tokens.rank(Key::new(text, s, len))
+        } else {
+            self.long_tokens
+                .get(&text[s..s + len])
+                .copied()
+                .unwrap_or(u32::MAX)
+        }
+    }
+
+    /// Tokens in `text[s..s + len]`, `2 <= len <= MAX_MERGE`, which is not
+    /// itself a token.
+    #[inline(always)]
+    fn merge_count(&self, text: &[u8], s: usize, len: usize) -> usize {
+        merge::count(&self.pair_ranks, &text[s..s + len], |a, n| {
+            self.rank(text, s + a, n)
+        })
+    }
+
+    #[inline(never)]
+    fn short_miss(
+        &self,
+        k: Key,
+        text: &[u8],
+        s: usize,
+        len: usize,
+        cache: &mut ShortCache,
+    ) -> usize {
+        let n = if self.short_tokens.contains(k) {
+            1
+        } else {
+            self.merge_count(text, s, len)
+        };
+        cache.put(k, n);
+        n
+    }
+
+    #[cold]
+    fn long_piece_count(&self, text: &[u8], s: usize, len: usize, cache: &mut LongCache) -> usize {
+        let piece = &text[s..s + len];
+        if len <= self.max_token_len && self.long_tokens.contains_key(piece) {
+            return 1;
+        }
+        if len > MAX_MERGE {
+            return self.bpe.count(piece);
+        }
+        if let Some(&n) = cache.get(piece) {
+            return n as usize;
+        }
+        let n = self.merge_count(text, s, len);
+        if cache.len() >= CACHE_MAX_ENTRIES {
+            cache.clear();
+        }
+        cache.insert(piece.into(), n as u32);
+        n
+    }
+}
+
+fn o200k_vocab() -> &'static Vocab {
+    static V: OnceLock<Vocab> = OnceLock::new();
+    V.get_or_init(|| Vocab::new(&bpe_openai::o200k_base().bpe))
+}
+
+fn cl100k_vocab() -> &'static Vocab {
+    static V: OnceLock<Vocab> = OnceLock::new();
+    V.get_or_init(|| Vocab::new(&bpe_openai::cl100k_base().bpe))
+}
+
+/// Exact o200k/cl100k token counter.
+pub struct FastBpe {
+    name: &'static str,
+    pattern: Pattern,
+    vocab: &'static Vocab,
+    classes: &'static Classes,
+}
+
+impl FastBpe {
+    pub fn o200k(name: &'static str) -> FastBpe {
+        FastBpe {
+            name,
+            pattern: Pattern::O200k,
+            vocab: o200k_vocab(),
+            classes: classes(),
+        }
+    }
+
+    pub fn cl100k() -> FastBpe {
+        FastBpe {
+            name: "cl100k_base",
+            pattern: Pattern::Cl100k,
+            vocab: cl100k_vocab(),
+            classes: classes(),
+        }
+    }
+
+    /// The pre-tokenizer pieces of `text`.
+    #[cfg(test)]
+    pub fn split<'a>(&self, text: &'a str) -> Vec<&'a str> {
+        let t = Text::new(text, self.classes);
+        let mut out = Vec::new();
+        let mut i = 0;
+        while i < text.len() {
+            let e = match self.pattern {
+                Pattern::O200k => t.o200k_piece(i),
+                Pattern::Cl100k => t.cl100k_piece(i),
+            };
+            out.push(&text[i..e]);
+            i = e;
+        }
+        out
+    }
+
+    #[inline(never)]
+    fn count_with(&self, text: &str, cache: &mut PieceCache) -> usize {
+        match self.pattern {
+            Pattern::O200k => self.count_loop(text, cache, |t, i| t.o200k_piece(i)),
+            Pattern::Cl100k => self.count_loop(text, cache, |t, i| t.cl100k_piece(i)),
+        }
+    }
+
+    /// One loop per pattern with splitting and lookup inlined into its
+    /// body: the work per piece is a few dozen instructions, so a call per
+    /// piece would show.
+    #[inline(always)]
+    fn count_loop(
+        &self,
+        text: &str,
+        cache: &mut PieceCache,
+        piece: impl Fn(&Text<'_>, usize) -> usize,
+    ) -> usize {
+        let t = Text::new(text, self.classes);
+        let bytes = text.as_bytes();
+        let mut total = 0;
+        let mut i = 0;
+        while i < bytes.len() {
+            let e = piece(&t, i);
+            total += self.vocab.piece_count(bytes, i, e, cache);
+            i = e;
+        }
+        total
+    }
+
+    /// Token count, without the panic guard.
+    pub fn count_raw(&self, text: &str) -> usize {
+        CACHES.with(
+            |caches| match caches[self.pattern.cache_slot()].try_borrow_mut() {
+                Ok(mut slot) => {
+                    let cache = slot.get_or_insert_with(Default::default);
+                    self.count_with(text, cache)
+                }
+                // Only reachable by re-entrance; count without memoising.
+                Err(_) => self.count_with(text, &mut PieceCache::default()),
+            },
+        )
+    }
+}
+
+impl Tokenizer for FastBpe {
+    fn name(&self) -> &'static str {
+        self.name
+    }
+
+    fn count(&self, text: &str) -> Result<usize, TokenizeError> {
+        guarded(std::panic::AssertUnwindSafe(|| self.count_raw(text)))
+    }
+}
