@@ -19,12 +19,12 @@ fn billers() -> &'static [Biller; 3] {
     static B: OnceLock<[Biller; 3]> = OnceLock::new();
     B.get_or_init(|| {
         let book = PriceBook::embedded().expect("embedded price book");
-        [UsageMode::Auto, UsageMode::Reported, UsageMode::Counted].map(|mode| Biller {
-            book: book.clone(),
-            mode,
+        [UsageMode::Auto, UsageMode::Reported, UsageMode::Counted].map(|mode| {
+            let mut b = Biller::new(book.clone(), mode);
             // Drift counting on the reported path covers both counters.
-            drift: mode == UsageMode::Reported,
-            density: mode == UsageMode::Auto,
+            b.drift = mode == UsageMode::Reported;
+            b.density = mode == UsageMode::Auto;
+            b
         })
     })
 }
@@ -106,6 +106,16 @@ fuzz_target!(|data: &[u8]| {
     let forced = Format::ALL[data.len() % Format::ALL.len()];
     let opts = IngestOptions {
         format: Some(forced),
+        ..IngestOptions::default()
+    };
+    run(data, &opts);
+    // A usage-only run: formats that can parse only the fields they bill
+    // from (Claude Code) take their lean path.
+    let opts = IngestOptions {
+        parse: ingest::ParseOptions {
+            usage_only: true,
+            ..Default::default()
+        },
         ..IngestOptions::default()
     };
     run(data, &opts);

@@ -279,4 +279,91 @@ mod tests {
             assert!(LEAN.parse(bad).is_err(), "{}", String::from_utf8_lossy(bad));
         }
     }
+
+    /// A usage-only run must bill exactly what a full parse bills: the same
+    /// records (text aside), drops, skips and line counts, on every Claude
+    /// Code fixture and on damaged copies of them.
+    #[test]
+    fn lean_claude_code_reads_the_same_as_a_full_parse() {
+        use crate::ingest::{Event, IngestOptions, ParseOptions, read_bytes};
+
+        fn events(bytes: &[u8], usage_only: bool) -> Vec<String> {
+            let opts = IngestOptions {
+                parse: ParseOptions {
+                    usage_only,
+                    ..Default::default()
+                },
+                format: None,
+            };
+            let mut out = Vec::new();
+            read_bytes(bytes.to_vec(), "f.jsonl", &opts, &mut |evs| {
+                for e in evs {
+                    out.push(match e {
+                        Event::Record(mut r) => {
+                            r.text = None;
+                            format!("{r:?}")
+                        }
+                        // Details quote the value, which the lean parse
+                        // trims; the reason and line are what is counted.
+                        Event::Skip { source, skip } => {
+                            format!("skip {} {}", source.line, skip.reason)
+                        }
+                        Event::Dropped { source, reason } => {
+                            format!("drop {} {reason}", source.line)
+                        }
+                        Event::Lines(n) => format!("lines {n}"),
+                    });
+                }
+                Ok(())
+            })
+            .unwrap();
+            out
+        }
+
+        let root =
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/claude-code");
+        let mut files = Vec::new();
+        let mut dirs = vec![root];
+        while let Some(d) = dirs.pop() {
+            for e in std::fs::read_dir(d).unwrap() {
+                let p = e.unwrap().path();
+                if p.is_dir() {
+                    dirs.push(p);
+                } else if p.extension().is_some_and(|x| x == "jsonl") {
+                    files.push(p);
+                }
+            }
+        }
+        assert!(files.len() >= 6, "{files:?}");
+        let mut compared = 0;
+        for f in files {
+            let text = std::fs::read_to_string(&f).unwrap();
+            let cut = |l: &str| l[..l.len() * 2 / 3].to_string();
+            let variants = [
+                text.clone(),
+                text.replace("\"usage\"", "\"usag\""),
+                text.replace("\"type\":\"user\"", "\"type\":\"assistant\""),
+                text.replace("\"type\":\"assistant\"", "\"type\":\"user\""),
+                text.replace("\"content\"", "\"content\":1,\"x\""),
+                text.lines()
+                    .enumerate()
+                    .map(|(i, l)| {
+                        if i % 3 == 1 && l.is_ascii() {
+                            cut(l)
+                        } else {
+                            l.to_string()
+                        }
+                    })
+                    .collect::<Vec<_>>()
+                    .join("\n"),
+            ];
+            for v in variants {
+                let full = events(v.as_bytes(), false);
+                let lean = events(v.as_bytes(), true);
+                assert_eq!(full, lean, "{}", f.display());
+                compared += full.len();
+            }
+        }
+        assert!(compared > 100);
+    }
 }
