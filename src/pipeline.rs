@@ -494,13 +494,13 @@ pub fn run(
         },
     };
     let turns = &readers.turns;
-    let mut progress = Progress::start(inputs, opts.quiet);
     let mut consumer = Consumer {
         acc: Accounting::default(),
         seen: FxHashSet::default(),
         strict: opts.strict,
         quiet: opts.quiet,
         warned: 0,
+        progress: Progress::start(inputs, opts.quiet),
     };
     let result = std::thread::scope(|scope| {
         for _ in 0..threads.min(inputs.len()) {
@@ -512,10 +512,11 @@ pub fn run(
                 consumer.warned = 0;
                 for batch in rx.iter() {
                     let items = batch?;
-                    progress.records(consumer.take(items, sink)?);
+                    let handed = consumer.take(items, sink)?;
+                    consumer.progress.records(handed);
                     sink(None)?;
                 }
-                progress.input_done(index);
+                consumer.progress.input_done(index);
                 report_unshown(&input.display_name(), consumer.warned);
             }
             Ok(())
@@ -526,7 +527,7 @@ pub fn run(
         drop(receivers);
         consumed
     });
-    progress.finish();
+    consumer.progress.finish();
     result?;
     // Halves still waiting in the join book, billed alone.
     consumer.warned = 0;
@@ -590,6 +591,7 @@ struct Consumer {
     quiet: bool,
     /// Warnings printed for the current input.
     warned: u64,
+    progress: Progress,
 }
 
 impl Consumer {
@@ -645,6 +647,9 @@ impl Consumer {
         if !self.quiet {
             self.warned += 1;
             if self.warned <= MAX_WARNINGS_PER_INPUT {
+                // The warning takes the progress line's place; the line is
+                // drawn again below it at the next update.
+                self.progress.finish();
                 let _ = writeln!(
                     std::io::stderr().lock(),
                     "{}:{}: {}",
