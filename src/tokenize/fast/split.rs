@@ -118,6 +118,38 @@ impl<'a> Text<'a> {
 
     /// End of the run of `[^\s\p{L}\p{N}]` from `i`.
     #[inline(always)]
+    /// `\p{N}{1,3}` from `i`, where a number of `n` bytes starts.
+    fn numbers(&self, i: usize, n: usize) -> usize {
+        let mut k = i + n;
+        for _ in 0..2 {
+            let (c2, n2) = self.at(k);
+            if c2 & NUM == 0 {
+                break;
+            }
+            k += n2;
+        }
+        k
+    }
+
+    /// ` ?[^\s\p{L}\p{N}]+` from `i` (class `c`), then any run of the
+    /// bytes in `tail`; `None` when no punctuation starts here. Both
+    /// patterns share this branch and differ only in the tail (o200k also
+    /// takes `/`).
+    fn punct_then(&self, i: usize, c: u8, tail: &[u8]) -> Option<usize> {
+        let from = if c & WS == 0 {
+            i
+        } else if self.b[i] == b' ' && i + 1 < self.b.len() && self.at(i + 1).0 & NOT_PUNCT == 0 {
+            i + 1
+        } else {
+            return None;
+        };
+        let mut k = self.run_punct(from);
+        while k < self.b.len() && tail.contains(&self.b[k]) {
+            k += 1;
+        }
+        Some(k)
+    }
+
     fn run_punct(&self, mut i: usize) -> usize {
         while i < self.b.len() {
             let (c, n) = self.at(i);
@@ -453,29 +485,10 @@ impl<'a> Text<'a> {
         }
         if c & NUM != 0 {
             // A3: \p{N}{1,3}
-            let mut k = i + n;
-            for _ in 0..2 {
-                let (c2, n2) = self.at(k);
-                if c2 & NUM == 0 {
-                    break;
-                }
-                k += n2;
-            }
-            return k;
+            return self.numbers(i, n);
         }
         // A4: ` ?[^\s\p{L}\p{N}]+[\r\n/]*`
-        let punct_from = if c & WS == 0 {
-            Some(i)
-        } else if self.b[i] == b' ' && i + 1 < self.b.len() && self.at(i + 1).0 & NOT_PUNCT == 0 {
-            Some(i + 1)
-        } else {
-            None
-        };
-        if let Some(p) = punct_from {
-            let mut k = self.run_punct(p);
-            while k < self.b.len() && matches!(self.b[k], b'\r' | b'\n' | b'/') {
-                k += 1;
-            }
+        if let Some(k) = self.punct_then(i, c, b"\r\n/") {
             return k;
         }
         // c is whitespace.
@@ -523,29 +536,10 @@ impl<'a> Text<'a> {
         }
         if c & NUM != 0 {
             // B3
-            let mut k = i + n;
-            for _ in 0..2 {
-                let (c2, n2) = self.at(k);
-                if c2 & NUM == 0 {
-                    break;
-                }
-                k += n2;
-            }
-            return k;
+            return self.numbers(i, n);
         }
         // B4: ` ?[^\s\p{L}\p{N}]++[\r\n]*+`
-        let punct_from = if c & WS == 0 {
-            Some(i)
-        } else if self.b[i] == b' ' && i + 1 < self.b.len() && self.at(i + 1).0 & NOT_PUNCT == 0 {
-            Some(i + 1)
-        } else {
-            None
-        };
-        if let Some(p) = punct_from {
-            let mut k = self.run_punct(p);
-            while k < self.b.len() && matches!(self.b[k], b'\r' | b'\n') {
-                k += 1;
-            }
+        if let Some(k) = self.punct_then(i, c, b"\r\n") {
             return k;
         }
         let (end, last_nl_end, last_start) = self.ws_run(i);
