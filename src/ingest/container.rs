@@ -1,7 +1,8 @@
 //! Containers: JSONL, a JSON array (streamed element by element), a single
 //! JSON document, or CSV with a header. Decided from the first bytes.
 //!
-//! JSONL lines are parsed in parallel per batch; format parsers then run in
+//! JSONL lines of large batches are parsed in parallel (small files are
+//! parsed on their reader thread); format parsers then run in
 //! order on the parsed values, so output order never depends on threads.
 
 use std::fmt;

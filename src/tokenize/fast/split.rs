@@ -131,11 +131,10 @@ impl<'a> Text<'a> {
         k
     }
 
-    /// ` ?[^\s\p{L}\p{N}]+` from `i` (class `c`), then any run of the
-    /// bytes in `tail`; `None` when no punctuation starts here. Both
-    /// patterns share this branch and differ only in the tail (o200k also
-    /// takes `/`).
-    fn punct_then(&self, i: usize, c: u8, tail: &[u8]) -> Option<usize> {
+    /// ` ?[^\s\p{L}\p{N}]+` from `i` (class `c`), then its tail (see
+    /// [`Self::punct_tail`]); `None` when no punctuation starts here. Both
+    /// patterns share this branch and differ only in the tail.
+    fn punct_then(&self, i: usize, c: u8, slash: bool) -> Option<usize> {
         let from = if c & WS == 0 {
             i
         } else if self.b[i] == b' ' && i + 1 < self.b.len() && self.at(i + 1).0 & NOT_PUNCT == 0 {
@@ -143,11 +142,7 @@ impl<'a> Text<'a> {
         } else {
             return None;
         };
-        let mut k = self.run_punct(from);
-        while k < self.b.len() && tail.contains(&self.b[k]) {
-            k += 1;
-        }
-        Some(k)
+        Some(self.punct_tail(self.run_punct(from), slash))
     }
 
     fn run_punct(&self, mut i: usize) -> usize {
@@ -325,6 +320,14 @@ impl<'a> Text<'a> {
         if k < b.len() && b[k] >= 0x80 {
             k = self.run_punct(k);
         }
+        self.punct_tail(k, slash)
+    }
+
+    /// The run that may end a punctuation piece: `[\r\n]*`, and for o200k
+    /// `[\r\n/]*` (`slash`). Both the ASCII and the general path end here.
+    #[inline(always)]
+    fn punct_tail(&self, mut k: usize, slash: bool) -> usize {
+        let b = self.b;
         while k < b.len() && (b[k] == b'\n' || b[k] == b'\r' || (slash && b[k] == b'/')) {
             k += 1;
         }
@@ -488,7 +491,7 @@ impl<'a> Text<'a> {
             return self.numbers(i, n);
         }
         // A4: ` ?[^\s\p{L}\p{N}]+[\r\n/]*`
-        if let Some(k) = self.punct_then(i, c, b"\r\n/") {
+        if let Some(k) = self.punct_then(i, c, true) {
             return k;
         }
         // c is whitespace.
@@ -539,7 +542,7 @@ impl<'a> Text<'a> {
             return self.numbers(i, n);
         }
         // B4: ` ?[^\s\p{L}\p{N}]++[\r\n]*+`
-        if let Some(k) = self.punct_then(i, c, b"\r\n") {
+        if let Some(k) = self.punct_then(i, c, false) {
             return k;
         }
         let (end, last_nl_end, last_start) = self.ws_run(i);
