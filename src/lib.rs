@@ -10,6 +10,7 @@ pub mod check;
 pub mod cli;
 pub mod cmd;
 pub mod export;
+pub mod fmt;
 pub mod ingest;
 pub mod metrics;
 pub mod pipeline;

@@ -6,7 +6,7 @@
 use std::io::{IsTerminal, Write};
 use std::time::{Duration, Instant};
 
-use crate::export::thousands;
+use crate::fmt::thousands;
 use crate::ingest::Input;
 
 /// A run shorter than this shows nothing.

@@ -282,13 +282,13 @@ pub fn show(unit: Unit, v: Decimal) -> String {
     match unit {
         Unit::Usd => {
             let places = if v.abs() >= Decimal::ONE { 4 } else { 6 };
-            crate::export::money(v, places)
+            crate::fmt::money(v, places)
         }
         Unit::Tokens | Unit::Count => {
             let r = v.round_dp(2).normalize();
             if r.fract().is_zero() {
                 match u64::try_from(r) {
-                    Ok(n) => crate::export::thousands(n),
+                    Ok(n) => crate::fmt::thousands(n),
                     Err(_) => r.to_string(),
                 }
             } else {

@@ -14,7 +14,8 @@ use clap::Args;
 use serde_json::json;
 
 use crate::cli::{CommonArgs, Outcome};
-use crate::export::{SCHEMA_VERSION, thousands};
+use crate::export::SCHEMA_VERSION;
+use crate::fmt::thousands;
 use crate::tokenize::{Encoding, TokenizerChoice};
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]

@@ -8,6 +8,7 @@ use rust_decimal::{Decimal, RoundingStrategy};
 use serde_json::{Value, json};
 
 use crate::aggregate::{Aggregate, Stats};
+use crate::fmt::{money, opt_count as opt_num, percent, plural, thousands, title};
 use crate::pipeline::Accounting;
 use crate::record::Usage;
 
@@ -263,51 +264,6 @@ pub fn accounting_note(acc: &Accounting) -> Option<String> {
     ))
 }
 
-fn plural(n: u64) -> &'static str {
-    if n == 1 { "" } else { "s" }
-}
-
-fn title(s: &str) -> String {
-    let mut c = s.chars();
-    c.next()
-        .map_or(String::new(), |f| f.to_uppercase().chain(c).collect())
-}
-
-fn opt_num(v: Option<u64>) -> String {
-    v.map_or("-".into(), thousands)
-}
-
-/// `1234567` → `1,234,567`.
-pub(crate) fn thousands(n: u64) -> String {
-    let s = n.to_string();
-    let mut out = String::with_capacity(s.len() + s.len() / 3);
-    for (i, c) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
-}
-
-/// Fixed decimals for display, rounded half away from zero. Exact values
-/// stay in JSON/CSV.
-pub(crate) fn money(d: Decimal, places: u32) -> String {
-    let r = d.round_dp_with_strategy(places, RoundingStrategy::MidpointAwayFromZero);
-    let body = format!("{:.*}", places as usize, r.abs());
-    if r.is_sign_negative() && !r.is_zero() {
-        format!("-${body}")
-    } else {
-        format!("${body}")
-    }
-}
-
-fn percent(d: Decimal) -> String {
-    let p =
-        (d * Decimal::from(100)).round_dp_with_strategy(1, RoundingStrategy::MidpointAwayFromZero);
-    format!("{p:.1}%")
-}
-
 /// Exact decimal as a JSON string, without trailing zeros.
 pub(crate) fn dec(d: Decimal) -> Value {
     Value::String(d.normalize().to_string())
@@ -334,22 +290,6 @@ pub(crate) fn usage_json(u: &Usage) -> Value {
 mod tests {
     use super::*;
     use std::str::FromStr;
-
-    #[test]
-    fn money_is_fixed_and_rounded() {
-        assert_eq!(money(Decimal::from_str("0.00176").unwrap(), 4), "$0.0018");
-        assert_eq!(money(Decimal::from_str("12").unwrap(), 2), "$12.00");
-        assert_eq!(money(Decimal::from_str("1.5").unwrap(), 4), "$1.5000");
-        assert_eq!(money(Decimal::from_str("0.00005").unwrap(), 4), "$0.0001");
-    }
-
-    #[test]
-    fn thousands_separators() {
-        assert_eq!(thousands(0), "0");
-        assert_eq!(thousands(999), "999");
-        assert_eq!(thousands(1000), "1,000");
-        assert_eq!(thousands(1234567), "1,234,567");
-    }
 
     #[test]
     fn decimals_in_json_are_exact_strings() {

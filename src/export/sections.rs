@@ -5,8 +5,9 @@
 
 use rust_decimal::Decimal;
 
-use super::{Column, Report, money, opt_num, percent, thousands};
+use super::{Column, Report};
 use crate::aggregate::{Stats, TaskStats};
+use crate::fmt::{money, opt_count as opt_num, percent, thousands, title};
 
 /// A family of metrics shown as its own table.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, clap::ValueEnum)]
@@ -77,7 +78,7 @@ fn key_cols(report: &Report) -> Vec<Column> {
         return vec![col("All", 0, false)];
     }
     dims.iter()
-        .map(|d| col(&super::title(d.as_str()), 0, false))
+        .map(|d| col(&title(d.as_str()), 0, false))
         .collect()
 }
 

@@ -1,0 +1,85 @@
+//! How numbers look to a person: thousands separators, money at a fixed
+//! number of decimals, percentages. A leaf module: every layer that shows
+//! numbers (tables, the progress line, check summaries) uses it, and it
+//! uses nothing of ours. Machine outputs (JSON, CSV) keep exact values and
+//! never go through here.
+
+use rust_decimal::{Decimal, RoundingStrategy};
+
+/// `1234567` → `1,234,567`.
+pub fn thousands(n: u64) -> String {
+    let s = n.to_string();
+    let mut out = String::with_capacity(s.len() + s.len() / 3);
+    for (i, c) in s.chars().enumerate() {
+        if i > 0 && (s.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// Fixed decimals for display, rounded half away from zero. Exact values
+/// stay in JSON/CSV.
+pub fn money(d: Decimal, places: u32) -> String {
+    let r = d.round_dp_with_strategy(places, RoundingStrategy::MidpointAwayFromZero);
+    let body = format!("{:.*}", places as usize, r.abs());
+    if r.is_sign_negative() && !r.is_zero() {
+        format!("-${body}")
+    } else {
+        format!("${body}")
+    }
+}
+
+/// A rate (0.1234) as a percentage with one decimal (`12.3%`).
+pub fn percent(d: Decimal) -> String {
+    let p =
+        (d * Decimal::from(100)).round_dp_with_strategy(1, RoundingStrategy::MidpointAwayFromZero);
+    format!("{p:.1}%")
+}
+
+/// An optional count: thousands, or `-` when there is none.
+pub fn opt_count(v: Option<u64>) -> String {
+    v.map_or("-".into(), thousands)
+}
+
+/// `s` when `n` is not 1.
+pub fn plural(n: u64) -> &'static str {
+    if n == 1 { "" } else { "s" }
+}
+
+/// `day` → `Day`: a dimension or field name as a column title.
+pub fn title(s: &str) -> String {
+    let mut c = s.chars();
+    c.next()
+        .map_or(String::new(), |f| f.to_uppercase().chain(c).collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::str::FromStr;
+
+    #[test]
+    fn money_is_fixed_and_rounded() {
+        assert_eq!(money(Decimal::from_str("0.00176").unwrap(), 4), "$0.0018");
+        assert_eq!(money(Decimal::from_str("12").unwrap(), 2), "$12.00");
+        assert_eq!(money(Decimal::from_str("1.5").unwrap(), 4), "$1.5000");
+        assert_eq!(money(Decimal::from_str("0.00005").unwrap(), 4), "$0.0001");
+        assert_eq!(money(Decimal::from_str("-0.5").unwrap(), 2), "-$0.50");
+    }
+
+    #[test]
+    fn thousands_separators() {
+        assert_eq!(thousands(0), "0");
+        assert_eq!(thousands(999), "999");
+        assert_eq!(thousands(1000), "1,000");
+        assert_eq!(thousands(1234567), "1,234,567");
+    }
+
+    #[test]
+    fn percent_has_one_decimal() {
+        assert_eq!(percent(Decimal::from_str("0.12345").unwrap()), "12.3%");
+        assert_eq!(percent(Decimal::ONE), "100.0%");
+    }
+}
