@@ -17,4 +17,5 @@ pub mod pipeline;
 pub mod price;
 pub mod progress;
 pub mod record;
+pub mod schema;
 pub mod tokenize;

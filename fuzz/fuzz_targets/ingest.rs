@@ -44,7 +44,10 @@ fn run(data: &[u8], opts: &IngestOptions) {
                     for (b, agg) in billers.iter().zip(&mut aggs) {
                         match b.bill((*r).clone()) {
                             Ok(billed) => {
-                                let _ = tokenmaxx::export::records::record_json(&billed);
+                                let _ = tokenmaxx::export::records::write_jsonl(
+                                    &billed,
+                                    &mut Vec::new(),
+                                );
                                 agg.add(&billed);
                             }
                             Err(skip) => {

@@ -11,10 +11,10 @@ use crate::metrics::density::Density;
 use crate::pipeline::{Billed, Pricing, UsageSource};
 use crate::record::Usage;
 
-pub mod state;
+pub mod doc;
 pub mod tasks;
 
-pub use state::{ReportState, report_from_json};
+pub use doc::ReportState;
 pub use tasks::{MoneySummary, TaskStats, Tasks};
 
 /// A `--by` dimension.

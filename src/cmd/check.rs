@@ -20,22 +20,15 @@ use std::path::PathBuf;
 use anyhow::{Context, Result, bail};
 use clap::Args;
 use rust_decimal::Decimal;
-use serde_json::{Value, json};
+use serde_json::Value;
 
-use crate::aggregate::{Aggregate, Dimension, Stats, report_from_json};
-use crate::check::metrics::{Unit, show};
+use crate::aggregate::{Aggregate, Dimension, ReportState, Stats};
+use crate::check::metrics::Unit;
 use crate::check::{Budget, CheckResult, Kind, baseline_checks, glob, limit_checks};
 use crate::cli::{InputArgs, Outcome};
-use crate::export::{self, Report, ReportOptions, SCHEMA_VERSION, dec};
+use crate::export::check::CheckFormat;
+use crate::export::{self, Report, ReportOptions};
 use crate::pipeline::{self, Accounting};
-
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
-pub enum CheckFormat {
-    #[default]
-    Table,
-    Markdown,
-    Json,
-}
 
 #[derive(Args, Debug)]
 #[command(after_help = "Examples:
@@ -125,17 +118,10 @@ pub fn run(args: CheckArgs) -> Result<Outcome> {
 
     let failed = checks.iter().filter(|c| !c.passed).count();
     let mut out = BufWriter::new(io::stdout().lock());
-    match args.format {
-        CheckFormat::Table => write_table(&checks, &notes, &mut out)?,
-        CheckFormat::Markdown => write_markdown(&checks, &notes, &mut out)?,
-        CheckFormat::Json => {
-            serde_json::to_writer_pretty(&mut out, &checks_json(&checks, &notes))?;
-            writeln!(out)?;
-        }
-    }
+    export::check::write(args.format, &checks, &notes, &mut out)?;
     out.flush()?;
     if std::env::var("GITHUB_ACTIONS").as_deref() == Ok("true") {
-        github(&checks, &notes)?;
+        export::check::github(&checks, &notes)?;
     }
     Ok(if failed > 0 {
         Outcome::Problem
@@ -174,7 +160,7 @@ fn read_baseline(path: &std::path::Path) -> Result<Stats> {
     })?;
     let v: Value =
         serde_json::from_str(&text).with_context(|| format!("{}: not JSON", path.display()))?;
-    let state = report_from_json(&v).map_err(|e| {
+    let (state, _) = ReportState::from_value(v).map_err(|e| {
         anyhow::anyhow!(
             "{}: not a tokenmaxx report ({e}); save one with `tokenmaxx report --format json`",
             path.display()
@@ -280,176 +266,4 @@ fn prompt_result(
         note: Some(tokenizer.to_string()),
         file,
     }
-}
-
-/// Cells shared by the table and Markdown renderers.
-fn cells(c: &CheckResult) -> [String; 7] {
-    let v = |d: Option<Decimal>| d.map_or("-".into(), |d| show(c.unit, d));
-    let limit = match c.limit {
-        Some(l) if c.floor => format!("≥ {}", show(c.unit, l)),
-        Some(l) => format!("≤ {}", show(c.unit, l)),
-        None => "-".into(),
-    };
-    let delta = c.delta_pct.map_or("-".into(), |d| {
-        if d > Decimal::ZERO {
-            format!("+{}%", d.normalize())
-        } else {
-            format!("{}%", d.normalize())
-        }
-    });
-    let mut value = v(c.value);
-    if let Some(n) = &c.note {
-        value = if c.value.is_some() {
-            format!("{value} ({n})")
-        } else {
-            n.clone()
-        };
-    }
-    [
-        c.name.clone(),
-        c.scope.clone(),
-        value,
-        limit,
-        v(c.baseline),
-        delta,
-        if c.passed { "PASS" } else { "FAIL" }.into(),
-    ]
-}
-
-const HEAD: [&str; 7] = [
-    "Check", "Scope", "Value", "Limit", "Baseline", "Δ", "Result",
-];
-
-fn summary(checks: &[CheckResult]) -> String {
-    let failed = checks.iter().filter(|c| !c.passed).count();
-    if checks.is_empty() {
-        "no checks ran".into()
-    } else if failed == 0 {
-        format!("all {} checks passed", checks.len())
-    } else {
-        format!("{failed} of {} checks failed", checks.len())
-    }
-}
-
-fn write_table(checks: &[CheckResult], notes: &[String], out: &mut dyn Write) -> Result<()> {
-    use comfy_table::presets::UTF8_FULL_CONDENSED;
-    use comfy_table::{CellAlignment, Table};
-    if checks.is_empty() {
-        writeln!(out, "tokenmaxx check: {}.", summary(checks))?;
-        for n in notes {
-            writeln!(out, "{n}")?;
-        }
-        return Ok(());
-    }
-    let mut t = Table::new();
-    t.load_style(UTF8_FULL_CONDENSED);
-    t.set_header(HEAD.to_vec());
-    for c in checks {
-        t.add_row(cells(c).to_vec());
-    }
-    for i in 2..6 {
-        if let Some(col) = t.column_mut(i) {
-            col.set_cell_alignment(CellAlignment::Right);
-        }
-    }
-    writeln!(out, "{t}")?;
-    writeln!(out, "tokenmaxx check: {}.", summary(checks))?;
-    for n in notes {
-        writeln!(out, "{n}")?;
-    }
-    Ok(())
-}
-
-fn markdown(checks: &[CheckResult], notes: &[String]) -> String {
-    let failed = checks.iter().any(|c| !c.passed);
-    let mut s = format!(
-        "### {} tokenmaxx check: {}\n\n",
-        if failed { "❌" } else { "✅" },
-        summary(checks)
-    );
-    s.push_str(&format!("| {} |\n", HEAD.join(" | ")));
-    s.push_str("| :--- | :--- | ---: | ---: | ---: | ---: | :---: |\n");
-    for c in checks {
-        let mut row = cells(c).map(|x| x.replace('|', "\\|"));
-        row[6] = if c.passed {
-            "✅ PASS".into()
-        } else {
-            "❌ **FAIL**".into()
-        };
-        s.push_str(&format!("| {} |\n", row.join(" | ")));
-    }
-    if !notes.is_empty() {
-        s.push('\n');
-        for n in notes {
-            s.push_str(&format!("- {}\n", n.replace('|', "\\|")));
-        }
-    }
-    s
-}
-
-fn write_markdown(checks: &[CheckResult], notes: &[String], out: &mut dyn Write) -> Result<()> {
-    out.write_all(markdown(checks, notes).as_bytes())?;
-    Ok(())
-}
-
-/// SPEC §8: `schema_version`, `passed`, `checks[{name, scope, value, limit,
-/// baseline, delta_pct, passed}]`, plus `kind`, `floor`, `note` and the
-/// notes.
-fn checks_json(checks: &[CheckResult], notes: &[String]) -> Value {
-    let opt = |d: Option<Decimal>| d.map_or(Value::Null, dec);
-    json!({
-        "schema_version": SCHEMA_VERSION,
-        "passed": checks.iter().all(|c| c.passed),
-        "checks": checks.iter().map(|c| json!({
-            "name": c.name,
-            "kind": c.kind.as_str(),
-            "scope": c.scope,
-            "value": opt(c.value.map(|v| v.round_dp(8))),
-            "limit": opt(c.limit),
-            "floor": c.floor,
-            "baseline": opt(c.baseline.map(|v| v.round_dp(8))),
-            "delta_pct": opt(c.delta_pct),
-            "passed": c.passed,
-            "note": c.note,
-        })).collect::<Vec<_>>(),
-        "notes": notes,
-    })
-}
-
-/// GitHub Actions: the Markdown summary to the job summary file, and an
-/// `::error` annotation per failed check.
-fn github(checks: &[CheckResult], notes: &[String]) -> Result<()> {
-    if let Ok(path) = std::env::var("GITHUB_STEP_SUMMARY")
-        && !path.is_empty()
-    {
-        let mut f = fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(&path)
-            .with_context(|| format!("{path}: cannot append the job summary"))?;
-        f.write_all(markdown(checks, notes).as_bytes())?;
-        f.write_all(b"\n")?;
-    }
-    let stderr = io::stderr();
-    let mut e = stderr.lock();
-    for c in checks.iter().filter(|c| !c.passed) {
-        let [name, scope, value, limit, base, delta, _] = cells(c);
-        let mut msg = format!("{name} ({scope}) = {value}");
-        if limit != "-" {
-            msg.push_str(&format!(", limit {limit}"));
-        }
-        if base != "-" {
-            msg.push_str(&format!(", baseline {base} ({delta})"));
-        }
-        // Workflow commands end at a newline; `%` must be escaped first.
-        let msg = msg
-            .replace('%', "%25")
-            .replace('\r', "%0D")
-            .replace('\n', "%0A");
-        match &c.file {
-            Some(f) => writeln!(e, "::error file={f},title=tokenmaxx check::{msg}")?,
-            None => writeln!(e, "::error title=tokenmaxx check::{msg}")?,
-        }
-    }
-    Ok(())
 }

@@ -11,19 +11,11 @@ use std::path::PathBuf;
 
 use anyhow::{Context, Result, bail};
 use clap::Args;
-use serde_json::json;
 
 use crate::cli::{CommonArgs, Outcome};
-use crate::export::SCHEMA_VERSION;
+use crate::export::{self, count::CountFormat};
 use crate::fmt::thousands;
 use crate::tokenize::{Encoding, TokenizerChoice};
-
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
-pub enum CountFormat {
-    #[default]
-    Table,
-    Json,
-}
 
 #[derive(Args, Debug)]
 #[command(after_help = "Examples:
@@ -72,36 +64,14 @@ pub fn run(args: CountArgs) -> Result<Outcome> {
     };
     let total: u64 = counts.iter().map(|c| c.2).sum();
     let mut out = BufWriter::new(io::stdout().lock());
-    match args.format {
-        CountFormat::Json => {
-            let v = json!({
-                "schema_version": SCHEMA_VERSION,
-                "tokenizer": choice.label(),
-                "exact": choice.exact,
-                "files": counts.iter().map(|(p, b, t)| json!({"path": p, "bytes": b, "tokens": t})).collect::<Vec<_>>(),
-                "total_tokens": total,
-            });
-            serde_json::to_writer_pretty(&mut out, &v)?;
-            writeln!(out)?;
-        }
-        CountFormat::Table => {
-            let width = counts.iter().map(|c| c.0.len()).max().unwrap_or(0).max(5);
-            for (p, _, t) in &counts {
-                writeln!(out, "{p:<width$}  {:>12}", thousands(*t))?;
-            }
-            if counts.len() > 1 {
-                writeln!(out, "{:<width$}  {:>12}", "total", thousands(total))?;
-            }
-            if !choice.exact {
-                writeln!(
-                    out,
-                    "(approximate: {} has no public tokenizer; counted with {})",
-                    args.model.as_deref().unwrap_or("this model"),
-                    choice.label()
-                )?;
-            }
-        }
-    }
+    let counted = export::count::Counted {
+        tokenizer: choice.label(),
+        exact: choice.exact,
+        model: args.model.as_deref(),
+        files: &counts,
+        total,
+    };
+    export::count::write(args.format, &counted, &mut out)?;
     out.flush()?;
     let mut over = false;
     if let Some(max) = args.max_tokens {

@@ -46,14 +46,13 @@ use std::collections::BTreeSet;
 use std::fs;
 use std::io::{self, BufWriter, Read, Write};
 use std::path::{Path, PathBuf};
-use std::str::FromStr;
 
 use anyhow::{Context, Result, anyhow, bail};
 use clap::Args;
 use rust_decimal::Decimal;
 use serde_json::Value;
 
-use crate::aggregate::{Dimension, ReportState, report_from_json};
+use crate::aggregate::{Dimension, ReportState};
 use crate::cli::Outcome;
 use crate::export::{self, Metric, Report, ReportFormat, ReportOptions};
 
@@ -172,15 +171,8 @@ fn read_shard(path: &Path) -> Result<Shard> {
     if v.get("schema_version").is_none() {
         bail!("{name}: not a tokenmaxx report (missing `schema_version`)");
     }
-    let state = report_from_json(&v).map_err(|e| anyhow!("{name}: {e}"))?;
-    let tolerance = match v.pointer("/drift/tolerance_pct") {
-        None | Some(Value::Null) => None,
-        Some(Value::String(s)) => Some(
-            Decimal::from_str(s)
-                .map_err(|_| anyhow!("{name}: drift.tolerance_pct: `{s}` is not a decimal"))?,
-        ),
-        Some(other) => bail!("{name}: drift.tolerance_pct: expected a decimal string, got {other}"),
-    };
+    let (state, doc) = ReportState::from_value(v).map_err(|e| anyhow!("{name}: {e}"))?;
+    let tolerance = doc.drift.and_then(|d| d.tolerance_pct).map(|d| d.0);
     Ok(Shard {
         name,
         state,
@@ -223,6 +215,7 @@ fn dims(d: &[Dimension]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::str::FromStr;
 
     fn shard(name: &str, tol: Option<&str>) -> Shard {
         Shard {

@@ -4,25 +4,24 @@
 use std::io::Write;
 
 use anyhow::Result;
-use rust_decimal::{Decimal, RoundingStrategy};
-use serde_json::{Value, json};
 
 use crate::aggregate::{Aggregate, Stats};
 use crate::fmt::{money, opt_count as opt_num, percent, plural, thousands, title};
 use crate::pipeline::Accounting;
-use crate::record::Usage;
 
+pub mod check;
+pub mod count;
 mod csv;
 mod json;
 mod markdown;
+pub mod prices;
 pub mod records;
 mod sections;
-mod table;
+pub(crate) mod table;
 
 pub use sections::{Metric, ReportOptions};
 
-/// Version of the JSON shapes in SPEC §8; bumped on any rename or removal.
-pub const SCHEMA_VERSION: u32 = 1;
+pub use crate::schema::SCHEMA_VERSION;
 
 /// `--format` for `report`.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
@@ -262,41 +261,4 @@ pub fn accounting_note(acc: &Accounting) -> Option<String> {
         plural(acc.lines),
         parts.join("; ")
     ))
-}
-
-/// Exact decimal as a JSON string, without trailing zeros.
-pub(crate) fn dec(d: Decimal) -> Value {
-    Value::String(d.normalize().to_string())
-}
-
-/// A derived (divided) decimal: rounded to `places`, as a JSON string.
-pub(crate) fn dec_rounded(d: Decimal, places: u32) -> Value {
-    dec(d.round_dp_with_strategy(places, RoundingStrategy::MidpointNearestEven))
-}
-
-pub(crate) fn usage_json(u: &Usage) -> Value {
-    json!({
-        "input": u.input,
-        "cache_read": u.cache_read,
-        "cache_write_5m": u.cache_write_5m,
-        "cache_write_1h": u.cache_write_1h,
-        "output": u.output,
-        "reasoning": u.reasoning,
-        "total": u.total(),
-    })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use std::str::FromStr;
-
-    #[test]
-    fn decimals_in_json_are_exact_strings() {
-        assert_eq!(
-            dec(Decimal::from_str("0.00176000").unwrap()),
-            json!("0.00176")
-        );
-        assert_eq!(dec(Decimal::ZERO), json!("0"));
-    }
 }

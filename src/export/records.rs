@@ -2,11 +2,11 @@
 
 use std::io::Write;
 
-use anyhow::Result;
-use serde_json::{Map, Value, json};
-
-use super::{dec, usage_json};
+use crate::aggregate::doc::usage_doc;
 use crate::pipeline::{Billed, Pricing};
+use crate::schema::records::{CountedDoc, PriceRefDoc, RecordDoc, SourceDoc};
+use crate::schema::{Dec, OrderedMap};
+use anyhow::Result;
 
 /// `--format` for `records`.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
@@ -16,72 +16,73 @@ pub enum RecordsFormat {
     Csv,
 }
 
-pub fn record_json(b: &Billed) -> Value {
+/// The record's document (docs/json.md, records).
+pub fn record_doc(b: &Billed) -> RecordDoc<'_> {
     let r = &b.record;
-    let (priced, price, cost, breakdown, unpriced_reason, undated, long_context) = match &b.pricing
-    {
+    let (price, cost, breakdown, unpriced_reason, undated, long_context) = match &b.pricing {
         Pricing::Priced {
             model_id,
             effective_from,
             source,
             undated,
             cost,
-        } => {
-            let breakdown: Map<String, Value> = cost
-                .breakdown
-                .iter()
-                .map(|(k, v)| (k.to_string(), dec(*v)))
-                .collect();
-            (
-                true,
-                json!({"model": model_id, "effective_from": effective_from.to_string(), "source": source}),
-                dec(cost.total),
-                Value::Object(breakdown),
-                Value::Null,
-                *undated,
-                cost.long_context,
-            )
-        }
+        } => (
+            Some(PriceRefDoc {
+                model: model_id,
+                effective_from: effective_from.to_string(),
+                source,
+            }),
+            Some(Dec(cost.total)),
+            OrderedMap(cost.breakdown.iter().map(|(k, v)| (*k, Dec(*v))).collect()),
+            None,
+            *undated,
+            cost.long_context,
+        ),
         Pricing::Unpriced { reason } => (
-            false,
-            Value::Null,
-            Value::Null,
-            Value::Object(Map::new()),
-            Value::String(reason.clone()),
+            None,
+            None,
+            OrderedMap::default(),
+            Some(reason.as_str()),
             false,
             false,
         ),
     };
-    json!({
-        "source": {"path": &*r.source.path, "line": r.source.line},
-        "format": r.format.as_str(),
-        "provider": r.provider,
-        "model": r.model,
-        "timestamp": r.timestamp.map(|t| t.to_string()),
-        "task": r.task,
-        "session": r.session,
-        "project": r.project,
-        "requests": r.requests,
-        "service_tier": r.service_tier.as_str(),
-        "usage": usage_json(&b.usage),
-        "usage_source": b.usage_source.as_str(),
-        "counted": b.counted.as_ref().map(|c| json!({
-            "prompt": c.prompt, "response": c.response, "tokenizer": c.tokenizer, "exact": c.exact,
-        })),
-        "priced": priced,
-        "price": price,
-        "cost_usd": cost,
-        "cost_breakdown": breakdown,
-        "unpriced_reason": unpriced_reason,
-        "undated": undated,
-        "long_context": long_context,
-        "web_search_requests": r.web_search_requests,
-        "reported_cost_usd": r.reported_cost_usd.map(dec),
-    })
+    RecordDoc {
+        source: SourceDoc {
+            path: &r.source.path,
+            line: r.source.line,
+        },
+        format: r.format.as_str(),
+        provider: r.provider.as_deref(),
+        model: r.model.as_deref(),
+        timestamp: r.timestamp.map(|t| t.to_string()),
+        task: r.task.as_deref(),
+        session: r.session.as_deref(),
+        project: r.project.as_deref(),
+        requests: r.requests,
+        service_tier: r.service_tier.as_str(),
+        usage: usage_doc(&b.usage),
+        usage_source: b.usage_source.as_str(),
+        counted: b.counted.as_ref().map(|c| CountedDoc {
+            prompt: c.prompt,
+            response: c.response,
+            tokenizer: &c.tokenizer,
+            exact: c.exact,
+        }),
+        priced: price.is_some(),
+        price,
+        cost_usd: cost,
+        cost_breakdown: breakdown,
+        unpriced_reason,
+        undated,
+        long_context,
+        web_search_requests: r.web_search_requests,
+        reported_cost_usd: r.reported_cost_usd.map(Dec),
+    }
 }
 
 pub fn write_jsonl(b: &Billed, out: &mut dyn Write) -> Result<()> {
-    serde_json::to_writer(&mut *out, &record_json(b))?;
+    serde_json::to_writer(&mut *out, &record_doc(b))?;
     out.write_all(b"\n")?;
     Ok(())
 }

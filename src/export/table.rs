@@ -49,8 +49,7 @@ fn render(
         Some(w) => fit(&mut cols, &mut rows, w),
         None => Vec::new(),
     };
-    let mut t = Table::new();
-    t.load_style(UTF8_FULL_CONDENSED);
+    let mut t = new_table();
     if let Some(w) = width {
         // Long keys (model names, file paths) may still wrap.
         t.set_content_arrangement(ContentArrangement::Dynamic);
@@ -76,6 +75,13 @@ fn render(
         )?;
     }
     Ok(())
+}
+
+/// A terminal table in the style every command uses.
+pub(crate) fn new_table() -> Table {
+    let mut t = Table::new();
+    t.load_style(UTF8_FULL_CONDENSED);
+    t
 }
 
 /// Drop columns until the table fits `width`: highest drop rank first,
