@@ -40,7 +40,7 @@ pub fn run(args: RecordsArgs) -> Result<Outcome> {
         }
         RecordsFormat::Csv => {
             let mut w = csv::Writer::from_writer(BufWriter::new(stdout.lock()));
-            w.write_record(records::CSV_HEADER)?;
+            w.write_record(records::csv_header())?;
             let acc = pipeline::run(&run.inputs, &run.biller, &run.opts, &mut |b| {
                 match b {
                     Some(b) => w.write_record(records::csv_row(&b))?,

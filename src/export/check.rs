@@ -8,6 +8,7 @@ use std::io::{self, Write};
 use anyhow::{Context, Result};
 use rust_decimal::Decimal;
 
+use super::columns::Column;
 use crate::check::CheckResult;
 use crate::check::metrics::show;
 use crate::schema::check::{CheckDoc, CheckReportDoc};
@@ -40,43 +41,80 @@ pub fn write(
     }
 }
 
-/// Cells shared by the table and Markdown renderers.
-fn cells(c: &CheckResult) -> [String; 7] {
-    let v = |d: Option<Decimal>| d.map_or("-".into(), |d| show(c.unit, d));
-    let limit = match c.limit {
-        Some(l) if c.floor => format!("≥ {}", show(c.unit, l)),
-        Some(l) => format!("≤ {}", show(c.unit, l)),
-        None => "-".into(),
-    };
-    let delta = c.delta_pct.map_or("-".into(), |d| {
-        if d > Decimal::ZERO {
-            format!("+{}%", d.normalize())
-        } else {
-            format!("{}%", d.normalize())
-        }
-    });
-    let mut value = v(c.value);
-    if let Some(n) = &c.note {
-        value = if c.value.is_some() {
-            format!("{value} ({n})")
-        } else {
-            n.clone()
-        };
-    }
-    [
-        c.name.clone(),
-        c.scope.clone(),
-        value,
-        limit,
-        v(c.baseline),
-        delta,
-        if c.passed { "PASS" } else { "FAIL" }.into(),
-    ]
+fn show_opt(c: &CheckResult, d: Option<Decimal>) -> String {
+    d.map_or("-".into(), |d| show(c.unit, d))
 }
 
-const HEAD: [&str; 7] = [
-    "Check", "Scope", "Value", "Limit", "Baseline", "Δ", "Result",
+/// The columns of the table and the Markdown summary.
+const COLUMNS: &[Column<CheckResult>] = &[
+    Column {
+        title: "Check",
+        drop_rank: 0,
+        numeric: false,
+        cell: |c| c.name.clone(),
+    },
+    Column {
+        title: "Scope",
+        drop_rank: 0,
+        numeric: false,
+        cell: |c| c.scope.clone(),
+    },
+    Column {
+        title: "Value",
+        drop_rank: 0,
+        numeric: true,
+        cell: |c| match (&c.note, c.value) {
+            (Some(n), Some(_)) => format!("{} ({n})", show_opt(c, c.value)),
+            (Some(n), None) => n.clone(),
+            (None, _) => show_opt(c, c.value),
+        },
+    },
+    Column {
+        title: "Limit",
+        drop_rank: 0,
+        numeric: true,
+        cell: |c| match c.limit {
+            Some(l) if c.floor => format!("≥ {}", show(c.unit, l)),
+            Some(l) => format!("≤ {}", show(c.unit, l)),
+            None => "-".into(),
+        },
+    },
+    Column {
+        title: "Baseline",
+        drop_rank: 0,
+        numeric: true,
+        cell: |c| show_opt(c, c.baseline),
+    },
+    Column {
+        title: "Δ",
+        drop_rank: 0,
+        numeric: true,
+        cell: |c| {
+            c.delta_pct.map_or("-".into(), |d| {
+                if d > Decimal::ZERO {
+                    format!("+{}%", d.normalize())
+                } else {
+                    format!("{}%", d.normalize())
+                }
+            })
+        },
+    },
+    Column {
+        title: "Result",
+        drop_rank: 0,
+        numeric: false,
+        cell: |c| if c.passed { "PASS" } else { "FAIL" }.into(),
+    },
 ];
+
+/// Cells shared by the table, Markdown and annotations.
+fn cells(c: &CheckResult) -> Vec<String> {
+    COLUMNS.iter().map(|col| (col.cell)(c)).collect()
+}
+
+fn titles() -> Vec<&'static str> {
+    COLUMNS.iter().map(|c| c.title).collect()
+}
 
 fn summary(checks: &[CheckResult]) -> String {
     let failed = checks.iter().filter(|c| !c.passed).count();
@@ -99,12 +137,14 @@ fn write_table(checks: &[CheckResult], notes: &[String], out: &mut dyn Write) ->
         return Ok(());
     }
     let mut t = super::table::new_table();
-    t.set_header(HEAD.to_vec());
+    t.set_header(titles());
     for c in checks {
-        t.add_row(cells(c).to_vec());
+        t.add_row(cells(c));
     }
-    for i in 2..6 {
-        if let Some(col) = t.column_mut(i) {
+    for (i, c) in COLUMNS.iter().enumerate() {
+        if c.numeric
+            && let Some(col) = t.column_mut(i)
+        {
             col.set_cell_alignment(CellAlignment::Right);
         }
     }
@@ -123,10 +163,10 @@ fn markdown(checks: &[CheckResult], notes: &[String]) -> String {
         if failed { "❌" } else { "✅" },
         summary(checks)
     );
-    s.push_str(&format!("| {} |\n", HEAD.join(" | ")));
+    s.push_str(&format!("| {} |\n", titles().join(" | ")));
     s.push_str("| :--- | :--- | ---: | ---: | ---: | ---: | :---: |\n");
     for c in checks {
-        let mut row = cells(c).map(|x| x.replace('|', "\\|"));
+        let mut row: Vec<String> = cells(c).iter().map(|x| x.replace('|', "\\|")).collect();
         row[6] = if c.passed {
             "✅ PASS".into()
         } else {
@@ -189,7 +229,8 @@ pub fn github(checks: &[CheckResult], notes: &[String]) -> Result<()> {
     let stderr = io::stderr();
     let mut e = stderr.lock();
     for c in checks.iter().filter(|c| !c.passed) {
-        let [name, scope, value, limit, base, delta, _] = cells(c);
+        let [name, scope, value, limit, base, delta, _] =
+            <[String; 7]>::try_from(cells(c)).expect("the check table has 7 columns");
         let mut msg = format!("{name} ({scope}) = {value}");
         if limit != "-" {
             msg.push_str(&format!(", limit {limit}"));

@@ -6,34 +6,22 @@ use std::io::Write;
 use anyhow::Result;
 
 use super::sections::sections;
-use super::{Column, Exporter, Report, human_columns, human_rows, notes};
+use super::{Exporter, Grid, Report, notes, summary_grid};
 
 pub struct MarkdownExporter;
 
 impl Exporter for MarkdownExporter {
     fn write(&self, report: &Report, out: &mut dyn Write) -> Result<()> {
-        let bold_total = !report.aggregate.dims.is_empty();
-        table(
-            out,
-            &human_columns(report),
-            human_rows(report, "Total"),
-            bold_total,
-        )?;
+        table(out, summary_grid(report, "Total"))?;
         for sec in sections(report, "Total") {
             writeln!(out)?;
             writeln!(out, "#### {}", escape(&sec.title))?;
             writeln!(out)?;
-            if sec.rows.is_empty() {
+            if sec.grid.rows.is_empty() {
                 writeln!(out, "_Nothing to show._")?;
                 continue;
             }
-            // Per-group sections end with a totals row; the drift and
-            // top-task lists do not.
-            let total_row = bold_total
-                && sec.cols.len() > 1
-                && !sec.title.starts_with("Drift")
-                && !sec.title.starts_with("Top");
-            table(out, &sec.cols, sec.rows, total_row)?;
+            table(out, sec.grid)?;
         }
         let notes = notes(report);
         if !notes.is_empty() {
@@ -46,13 +34,13 @@ impl Exporter for MarkdownExporter {
     }
 }
 
-/// A GitHub-flavoured table; `bold_last` marks a totals row.
-pub(crate) fn table(
-    out: &mut dyn Write,
-    cols: &[Column],
-    rows: Vec<Vec<String>>,
-    bold_last: bool,
-) -> Result<()> {
+/// A GitHub-flavoured table; a totals row is set in bold.
+pub(crate) fn table(out: &mut dyn Write, grid: Grid) -> Result<()> {
+    let Grid {
+        headers: cols,
+        rows,
+        totals_row: bold_last,
+    } = grid;
     let titles: Vec<String> = cols.iter().map(|c| escape(&c.title)).collect();
     writeln!(out, "| {} |", titles.join(" | "))?;
     let align: Vec<&str> = cols

@@ -5,11 +5,14 @@ use std::io::Write;
 
 use anyhow::Result;
 
+use self::columns::Column;
+
 use crate::aggregate::{Aggregate, Stats};
-use crate::fmt::{money, opt_count as opt_num, percent, plural, thousands, title};
+use crate::fmt::{money, plural, thousands, title};
 use crate::pipeline::Accounting;
 
 pub mod check;
+mod columns;
 pub mod count;
 mod csv;
 mod json;
@@ -54,101 +57,96 @@ pub struct Report<'a> {
     pub options: &'a ReportOptions,
 }
 
-/// A column of a human-readable table. `drop_rank` 0 columns always stay;
-/// on a narrow terminal the highest ranks are dropped first.
-pub(crate) struct Column {
+/// A column as rendered: `drop_rank` 0 columns always stay; on a narrow
+/// terminal the highest ranks are dropped first.
+pub(crate) struct Header {
     pub title: String,
     pub drop_rank: u8,
     pub numeric: bool,
 }
 
-/// Columns of the human-readable report (table, markdown), in order.
-pub(crate) fn human_columns(report: &Report) -> Vec<Column> {
-    let col = |title: &str, drop_rank: u8, numeric: bool| Column {
-        title: title.to_string(),
-        drop_rank,
-        numeric,
+impl<T: ?Sized> From<&Column<T>> for Header {
+    fn from(c: &Column<T>) -> Header {
+        Header {
+            title: c.title.to_string(),
+            drop_rank: c.drop_rank,
+            numeric: c.numeric,
+        }
+    }
+}
+
+/// A table ready to render: headers, rows of cells, and whether the last
+/// row is the totals (Markdown sets it in bold).
+pub(crate) struct Grid {
+    pub headers: Vec<Header>,
+    pub rows: Vec<Vec<String>>,
+    pub totals_row: bool,
+}
+
+impl Grid {
+    /// One row per item.
+    pub fn of<'t, T: 't + ?Sized>(cols: &[Column<T>], items: impl Iterator<Item = &'t T>) -> Grid {
+        Grid {
+            headers: cols.iter().map(Header::from).collect(),
+            rows: items
+                .map(|it| cols.iter().map(|c| (c.cell)(it)).collect())
+                .collect(),
+            totals_row: false,
+        }
+    }
+}
+
+/// One row per group, keyed by the `--by` dimensions, then the totals
+/// (labelled `label` in the first key column). Without `--by` the single
+/// group is the totals and appears once, keyed `all`.
+pub(crate) fn group_grid(report: &Report, label: &str, cols: &[&Column<Stats>]) -> Grid {
+    let agg = report.aggregate;
+    let key_header = |t: String| Header {
+        title: t,
+        drop_rank: 0,
+        numeric: false,
     };
-    let mut cols: Vec<Column> = report
-        .aggregate
+    let mut headers: Vec<Header> = agg
         .dims
         .iter()
-        .map(|d| col(&title(d.as_str()), 0, false))
+        .map(|d| key_header(title(d.as_str())))
         .collect();
-    if cols.is_empty() {
-        cols.push(col("All", 0, false));
+    if headers.is_empty() {
+        headers.push(key_header("All".into()));
     }
-    cols.push(col("Records", 0, true));
-    if report.aggregate.totals.unpriced_records > 0 {
-        cols.push(col("Unpriced", 1, true));
-    }
-    for (t, r) in [
-        ("Input", 1),
-        ("Cache read", 2),
-        ("Cache write", 4),
-        ("Output", 1),
-        ("Total tokens", 2),
-        ("Reasoning", 5),
-        ("Cost (USD)", 0),
-        ("$/request", 3),
-        ("Out/resp p50", 4),
-        ("Out/resp p90", 5),
-        ("Cache hit", 3),
-    ] {
-        cols.push(col(t, r, true));
-    }
-    cols
-}
-
-/// One row of cells matching [`human_columns`]: the key values, then
-/// formatted metrics.
-pub(crate) fn human_row(report: &Report, key: &[String], s: &Stats) -> Vec<String> {
-    let mut row: Vec<String> = key.to_vec();
-    if row.is_empty() {
-        row.push("all".into());
-    }
-    row.push(thousands(s.records));
-    if report.aggregate.totals.unpriced_records > 0 {
-        row.push(thousands(s.unpriced_records));
-    }
-    let u = &s.usage;
-    for n in [
-        u.input,
-        u.cache_read,
-        u.cache_write_5m.saturating_add(u.cache_write_1h),
-        u.output,
-        u.total(),
-        u.reasoning,
-    ] {
-        row.push(thousands(n));
-    }
-    row.push(s.known_cost().map_or("unpriced".into(), |c| money(c, 4)));
-    row.push(s.cost_per_request().map_or("-".into(), |c| money(c, 6)));
-    row.push(opt_num(s.output_per_response.percentile(50)));
-    row.push(opt_num(s.output_per_response.percentile(90)));
-    row.push(s.cache_hit_rate().map_or("-".into(), percent));
-    row
-}
-
-/// Rows of the human-readable report: one per group, then the totals
-/// (labelled `label` in the first key column). Without `--by` the single
-/// group is the totals and appears once.
-pub(crate) fn human_rows(report: &Report, label: &str) -> Vec<Vec<String>> {
-    let agg = report.aggregate;
+    headers.extend(cols.iter().map(|c| Header::from(*c)));
+    let row = |key: Vec<String>, s: &Stats| {
+        let mut r = key;
+        r.extend(cols.iter().map(|c| (c.cell)(s)));
+        r
+    };
     if agg.dims.is_empty() {
-        return vec![human_row(report, &[], &agg.totals)];
+        return Grid {
+            headers,
+            rows: vec![row(vec!["all".into()], &agg.totals)],
+            totals_row: false,
+        };
     }
-    let mut rows: Vec<Vec<String>> = agg
-        .groups
-        .iter()
-        .map(|(k, s)| human_row(report, k, s))
-        .collect();
-    let mut total = human_row(report, &[], &agg.totals);
+    let mut rows: Vec<Vec<String>> = agg.groups.iter().map(|(k, s)| row(k.clone(), s)).collect();
     let mut lead = vec![String::new(); agg.dims.len()];
     lead[0] = label.to_string();
-    total.splice(0..1, lead);
-    rows.push(total);
-    rows
+    rows.push(row(lead, &agg.totals));
+    Grid {
+        headers,
+        rows,
+        totals_row: true,
+    }
+}
+
+/// The main table of a human-readable report (table, Markdown). The
+/// Unpriced column appears only when some record is unpriced.
+pub(crate) fn summary_grid(report: &Report, label: &str) -> Grid {
+    let any_unpriced = report.aggregate.totals.unpriced_records > 0;
+    let cols: Vec<&Column<Stats>> = columns::SUMMARY
+        .iter()
+        .filter(|c| any_unpriced || c.title != columns::SUMMARY_UNPRICED)
+        .collect();
+    group_grid(report, label, &cols)
 }
 
 /// Lines printed under a human-readable table: what the totals leave out.

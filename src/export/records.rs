@@ -2,6 +2,7 @@
 
 use std::io::Write;
 
+use super::columns;
 use crate::aggregate::doc::usage_doc;
 use crate::pipeline::{Billed, Pricing};
 use crate::schema::records::{CountedDoc, PriceRefDoc, RecordDoc, SourceDoc};
@@ -87,80 +88,12 @@ pub fn write_jsonl(b: &Billed, out: &mut dyn Write) -> Result<()> {
     Ok(())
 }
 
-pub const CSV_HEADER: &[&str] = &[
-    "path",
-    "line",
-    "format",
-    "provider",
-    "model",
-    "timestamp",
-    "task",
-    "session",
-    "service_tier",
-    "input",
-    "cache_read",
-    "cache_write_5m",
-    "cache_write_1h",
-    "output",
-    "reasoning",
-    "usage_source",
-    "tokenizer",
-    "priced",
-    "price_model",
-    "effective_from",
-    "cost_usd",
-    "reported_cost_usd",
-    // Added after v0.1: appended so that positional readers keep working.
-    "project",
-    "requests",
-];
+/// `records --format csv`: the header row.
+pub fn csv_header() -> impl Iterator<Item = &'static str> {
+    columns::RECORDS_CSV.iter().map(|c| c.title)
+}
 
-pub fn csv_row(b: &Billed) -> Vec<String> {
-    let r = &b.record;
-    let u = &b.usage;
-    let s = |v: &Option<String>| v.clone().unwrap_or_default();
-    let (price_model, from, cost) = match &b.pricing {
-        Pricing::Priced {
-            model_id,
-            effective_from,
-            cost,
-            ..
-        } => (
-            model_id.clone(),
-            effective_from.to_string(),
-            cost.total.normalize().to_string(),
-        ),
-        Pricing::Unpriced { .. } => Default::default(),
-    };
-    vec![
-        r.source.path.to_string(),
-        r.source.line.to_string(),
-        r.format.as_str().into(),
-        s(&r.provider),
-        s(&r.model),
-        r.timestamp.map(|t| t.to_string()).unwrap_or_default(),
-        s(&r.task),
-        s(&r.session),
-        r.service_tier.as_str().into(),
-        u.input.to_string(),
-        u.cache_read.to_string(),
-        u.cache_write_5m.to_string(),
-        u.cache_write_1h.to_string(),
-        u.output.to_string(),
-        u.reasoning.to_string(),
-        b.usage_source.as_str().into(),
-        b.counted
-            .as_ref()
-            .map(|c| c.tokenizer.clone())
-            .unwrap_or_default(),
-        matches!(b.pricing, Pricing::Priced { .. }).to_string(),
-        price_model,
-        from,
-        cost,
-        r.reported_cost_usd
-            .map(|d| d.normalize().to_string())
-            .unwrap_or_default(),
-        s(&r.project),
-        r.requests.to_string(),
-    ]
+/// `records --format csv`: one record's row.
+pub fn csv_row(b: &Billed) -> impl Iterator<Item = String> + '_ {
+    columns::RECORDS_CSV.iter().map(move |c| (c.cell)(b))
 }

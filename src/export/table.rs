@@ -9,27 +9,22 @@ use comfy_table::presets::UTF8_FULL_CONDENSED;
 use comfy_table::{CellAlignment, ContentArrangement, Table};
 
 use super::sections::sections;
-use super::{Exporter, Report, human_columns, human_rows, notes};
+use super::{Exporter, Grid, Header, Report, notes, summary_grid};
 
 pub struct TableExporter;
 
 impl Exporter for TableExporter {
     fn write(&self, report: &Report, out: &mut dyn Write) -> Result<()> {
         let width = terminal_width();
-        render(
-            out,
-            human_columns(report),
-            human_rows(report, "TOTAL"),
-            width,
-        )?;
+        render(out, summary_grid(report, "TOTAL"), width)?;
         for sec in sections(report, "TOTAL") {
             writeln!(out)?;
             writeln!(out, "{}", sec.title)?;
-            if sec.rows.is_empty() {
+            if sec.grid.rows.is_empty() {
                 writeln!(out, "(nothing to show)")?;
                 continue;
             }
-            render(out, sec.cols, sec.rows, width)?;
+            render(out, sec.grid, width)?;
         }
         for n in notes(report) {
             writeln!(out, "{n}")?;
@@ -39,12 +34,12 @@ impl Exporter for TableExporter {
 }
 
 /// One table, fitted to `width` when stdout is a terminal.
-fn render(
-    out: &mut dyn Write,
-    mut cols: Vec<super::Column>,
-    mut rows: Vec<Vec<String>>,
-    width: Option<usize>,
-) -> Result<()> {
+fn render(out: &mut dyn Write, grid: Grid, width: Option<usize>) -> Result<()> {
+    let Grid {
+        headers: mut cols,
+        mut rows,
+        ..
+    } = grid;
     let hidden = match width {
         Some(w) => fit(&mut cols, &mut rows, w),
         None => Vec::new(),
@@ -86,7 +81,7 @@ pub(crate) fn new_table() -> Table {
 
 /// Drop columns until the table fits `width`: highest drop rank first,
 /// the rightmost among equals. Returns the hidden titles in table order.
-fn fit(cols: &mut Vec<super::Column>, rows: &mut [Vec<String>], width: usize) -> Vec<String> {
+fn fit(cols: &mut Vec<Header>, rows: &mut [Vec<String>], width: usize) -> Vec<String> {
     let order: Vec<String> = cols.iter().map(|c| c.title.clone()).collect();
     let mut hidden = Vec::new();
     while natural_width(cols, rows) > width {
@@ -118,7 +113,7 @@ fn terminal_width() -> Option<usize> {
 
 /// Width of the table without wrapping: widest cell per column plus borders
 /// and padding (3 per column, 1 for the last border).
-fn natural_width(cols: &[super::Column], rows: &[Vec<String>]) -> usize {
+fn natural_width(cols: &[Header], rows: &[Vec<String>]) -> usize {
     let mut total = 1;
     for (i, c) in cols.iter().enumerate() {
         let w = rows
@@ -135,10 +130,8 @@ fn natural_width(cols: &[super::Column], rows: &[Vec<String>]) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::export::Column;
-
-    fn col(title: &str, drop_rank: u8) -> Column {
-        Column {
+    fn col(title: &str, drop_rank: u8) -> Header {
+        Header {
             title: title.into(),
             drop_rank,
             numeric: true,
