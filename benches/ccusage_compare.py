@@ -4,7 +4,7 @@
 1. Generates a deterministic (seeded) `~/.claude`-like tree in a temp dir:
    `<root>/projects/<encoded-cwd>/<sessionId>.jsonl` for a few projects over
    several days (sessions cross UTC midnight), written from the documented
-   shape (reference/log-formats.md §5): user lines, assistant responses split
+   shape (docs/formats.md, claude-code): user lines, assistant responses split
    over 1-4 rows sharing message.id + requestId (identical or growing usage),
    summary / system / file-history-snapshot lines, subagent files (older
    `agent-<id>.jsonl` beside the session, newer

@@ -49,7 +49,10 @@ cases+=("report tests/fixtures/formats/malformed-mid.jsonl --strict"
   "prices" "prices --format json" "prices o3 --at 2025-05-01" "prices claude-sonnet-4-5 --format json"
   "prices check" "tokenizers" "tokenizers --format json"
   "count examples/ci/prompts --model gpt-4o" "count examples/ci/prompts --format json --encoding cl100k_base"
-  "count README.md --model claude-sonnet-4-5 --max-tokens 10")
+  "count README.md --model claude-sonnet-4-5 --max-tokens 10"
+  "--help" "report --help" "records --help" "count --help" "prices --help" "merge --help"
+  "check --help" "tokenizers --help" "completions --help" "man" "man report" "completions bash"
+  "completions zsh" "completions fish")
 
 run() { # binary tag case-number args...
   local bin=$1 tag=$2 n=$3

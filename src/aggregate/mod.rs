@@ -18,7 +18,7 @@ pub use doc::ReportState;
 pub use tasks::{MoneySummary, TaskStats, Tasks};
 
 /// A `--by` dimension.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, clap::ValueEnum)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Dimension {
     Model,
     Provider,

@@ -15,7 +15,7 @@ use crate::schema::check::{CheckDoc, CheckReportDoc};
 use crate::schema::{Dec, SCHEMA_VERSION};
 
 /// `--format` for `check`.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum CheckFormat {
     #[default]
     Table,

@@ -9,7 +9,7 @@ use crate::schema::SCHEMA_VERSION;
 use crate::schema::count::{CountDoc, FileCountDoc};
 
 /// `--format` for `count`.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum CountFormat {
     #[default]
     Table,

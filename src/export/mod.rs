@@ -27,7 +27,7 @@ pub use sections::{Metric, ReportOptions};
 pub use crate::schema::SCHEMA_VERSION;
 
 /// `--format` for `report`.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum ReportFormat {
     #[default]
     Table,

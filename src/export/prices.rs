@@ -12,7 +12,7 @@ use crate::schema::prices::{LongContextDoc, ModelDoc, PriceBookDoc, PriceRowDoc,
 use crate::schema::{Dec, SCHEMA_VERSION};
 
 /// `--format` for `prices`.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum PricesFormat {
     #[default]
     Table,

@@ -1,4 +1,5 @@
-//! `records`: one JSON object per billed record (SPEC §8), as JSONL or CSV.
+//! `records`: one JSON object per billed record (docs/json.md, records), as
+//! JSONL or CSV.
 
 use std::io::Write;
 
@@ -10,7 +11,7 @@ use crate::schema::{Dec, OrderedMap};
 use anyhow::Result;
 
 /// `--format` for `records`.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum RecordsFormat {
     #[default]
     Jsonl,

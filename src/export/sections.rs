@@ -10,7 +10,7 @@ use super::{Grid, Report, group_grid};
 use crate::aggregate::{Stats, TaskStats};
 
 /// A family of metrics shown as its own table.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, clap::ValueEnum)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Metric {
     /// Tasks, requests and tokens per task, cost per task (mean, p50, p90,
     /// p99, max), cost per successful task.

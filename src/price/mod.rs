@@ -1,4 +1,5 @@
-//! Versioned price tables (SPEC §6).
+//! Versioned price tables: every row has an effective date, so a request is
+//! priced at the row in effect on its day (pricing/README.md).
 //!
 //! `pricing/{openai,anthropic,google}.toml` are embedded at build time; run-time
 //! overlays (`--pricing FILE`) replace models by `id` or add new ones. A logged
@@ -113,7 +114,7 @@ impl PriceBook {
         Ok(PriceBook::from_models(models))
     }
 
-    /// One table from a string (tests, `prices import` previews).
+    /// One table from a string (tests).
     pub fn from_toml_str(origin: &str, text: &str) -> Result<PriceBook> {
         Ok(PriceBook::from_models(table::parse_table(origin, text)?))
     }

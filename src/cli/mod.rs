@@ -8,6 +8,8 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand};
 
 use crate::cmd;
+
+mod values;
 use crate::pipeline::UsageMode;
 use crate::record::Format;
 
