@@ -3,104 +3,31 @@
 
 mod common;
 
-use common::{fixture, jsonl, stdout_json, tokenmaxx};
+use common::{fixture, jsonl, numbers, readme_table, stdout_json, tokenmaxx};
 use serde_json::json;
-
-/// (fixture, format, records with reported usage, lines skipped while
-/// parsing, buckets: input, cache_read, cache_write_5m, cache_write_1h, output, reasoning)
-const CASES: &[(&str, &str, u64, u64, [u64; 6])] = &[
-    (
-        "openai-chat.jsonl",
-        "openai-chat",
-        3,
-        0,
-        [1028, 3072, 0, 0, 744, 512],
-    ),
-    (
-        "openai-chat-stream.jsonl",
-        "openai-chat",
-        1,
-        0,
-        [11, 0, 0, 0, 5, 0],
-    ),
-    (
-        "openai-responses.jsonl",
-        "openai-responses",
-        3,
-        0,
-        [510, 1536, 0, 0, 95, 64],
-    ),
-    (
-        "anthropic-messages.jsonl",
-        "anthropic-messages",
-        3,
-        0,
-        [64, 500, 2800, 2000, 152, 70],
-    ),
-    (
-        "anthropic-stream.jsonl",
-        "anthropic-messages",
-        1,
-        1,
-        [25, 4096, 0, 0, 89, 0],
-    ),
-    ("gemini.jsonl", "gemini", 2, 0, [242, 2048, 0, 0, 183, 168]),
-    (
-        "gemini-snake.jsonl",
-        "gemini",
-        2,
-        0,
-        [189, 0, 0, 0, 142, 100],
-    ),
-    ("generic.jsonl", "generic", 3, 0, [256, 3024, 500, 0, 68, 0]),
-    ("generic.csv", "generic", 2, 0, [23, 0, 0, 0, 3, 0]),
-    (
-        "cache-variants.jsonl",
-        "openai-chat",
-        3,
-        0,
-        [236, 64, 0, 0, 15, 0],
-    ),
-    (
-        "anthropic-cache-ttl.jsonl",
-        "anthropic-messages",
-        4,
-        0,
-        [40, 500, 4000, 2000, 20, 0],
-    ),
-    (
-        "numbers-as-strings.jsonl",
-        "openai-chat",
-        2,
-        0,
-        [176, 1024, 0, 0, 309, 256],
-    ),
-    (
-        "negative-counts.jsonl",
-        "openai-chat",
-        2,
-        2,
-        [40, 0, 0, 0, 6, 0],
-    ),
-    (
-        "unknown-types.jsonl",
-        "anthropic-messages",
-        2,
-        3,
-        [49, 0, 1800, 0, 60, 0],
-    ),
-    (
-        "malformed-mid.jsonl",
-        "openai-chat",
-        2,
-        1,
-        [100, 0, 0, 0, 10, 0],
-    ),
-];
 
 #[test]
 fn every_fixture_normalizes_to_the_hand_computed_buckets() {
-    for (name, format, records, skipped, b) in CASES {
+    // The expectations are the README's table: one row per fixture.
+    let cases = readme_table("formats");
+    assert!(
+        cases.len() >= 15,
+        "the README table has {} rows",
+        cases.len()
+    );
+    let mut checked = 0;
+    for row in &cases {
+        let name = row["Fixture"].trim_matches('`');
+        let format = row["Format"].as_str();
+        let b = numbers(&row["Total buckets"]);
+        if b.is_empty() {
+            continue; // text only: no reported usage to compare
+        }
+        assert_eq!(b.len(), 6, "{name}: six buckets");
+        // `3 (3)`: records, of which with reported usage (what --usage
+        // reported keeps); `1 (api error)`: lines skipped while parsing.
+        let records = *numbers(&row["Records (with usage)"]).last().unwrap();
+        let skipped = numbers(&row["Skipped lines (reason)"])[0];
         let path = fixture(&format!("formats/{name}"));
         let out = tokenmaxx()
             .args([
@@ -114,7 +41,7 @@ fn every_fixture_normalizes_to_the_hand_computed_buckets() {
         let want = json!({"input": b[0], "cache_read": b[1], "cache_write_5m": b[2], "cache_write_1h": b[3],
             "output": b[4], "reasoning": b[5], "total": b[0] + b[1] + b[2] + b[3] + b[4]});
         assert_eq!(t["usage"], want, "{name}");
-        assert_eq!(t["records"], *records, "{name}");
+        assert_eq!(t["records"], records, "{name}");
         let parse_skips: u64 = rep["skipped"]["by_reason"]
             .as_object()
             .unwrap()
@@ -122,7 +49,7 @@ fn every_fixture_normalizes_to_the_hand_computed_buckets() {
             .filter(|(k, _)| *k != "no reported usage")
             .map(|(_, v)| v.as_u64().unwrap())
             .sum();
-        assert_eq!(parse_skips, *skipped, "{name}: {}", rep["skipped"]);
+        assert_eq!(parse_skips, skipped, "{name}: {}", rep["skipped"]);
 
         let recs = jsonl(
             &tokenmaxx()
@@ -136,7 +63,13 @@ fn every_fixture_normalizes_to_the_hand_computed_buckets() {
             "{name}: detected as {:?}",
             recs.iter().map(|r| r["format"].clone()).collect::<Vec<_>>()
         );
+        checked += 1;
     }
+    assert_eq!(
+        checked,
+        cases.len() - 1,
+        "every fixture with usage was checked"
+    );
 }
 
 #[test]

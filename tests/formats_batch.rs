@@ -5,32 +5,9 @@
 mod common;
 
 use std::fs;
-use std::path::PathBuf;
 
-use common::{fixture, jsonl, stdout_json, tokenmaxx};
+use common::{fixture, records, report};
 use serde_json::{Value, json};
-
-fn records(args: &[&str], paths: &[PathBuf]) -> Vec<Value> {
-    jsonl(
-        &tokenmaxx()
-            .arg("records")
-            .args(args)
-            .args(paths)
-            .output()
-            .unwrap(),
-    )
-}
-
-fn report(args: &[&str], paths: &[PathBuf]) -> Value {
-    stdout_json(
-        &tokenmaxx()
-            .args(["report", "--format", "json", "--quiet"])
-            .args(args)
-            .args(paths)
-            .output()
-            .unwrap(),
-    )
-}
 
 fn by_task(recs: &[Value]) -> std::collections::BTreeMap<String, Value> {
     recs.iter()
@@ -40,7 +17,7 @@ fn by_task(recs: &[Value]) -> std::collections::BTreeMap<String, Value> {
 
 #[test]
 fn openai_batch_output_joins_its_input_across_files() {
-    let recs = records(&["--quiet"], &[fixture("batch/openai")]);
+    let recs = records(&[], &[fixture("batch/openai")]);
     let t = by_task(&recs);
     assert_eq!(recs.len(), 5, "{recs:#?}");
     assert!(recs.iter().all(|r| r["format"] == "openai-batch"));
@@ -71,10 +48,7 @@ fn openai_batch_output_joins_its_input_across_files() {
 fn joined_batch_calls_have_prompt_text_to_count() {
     // With the request joined, --usage counted can count the prompt; a
     // result alone could only keep its reported input.
-    let recs = records(
-        &["--quiet", "--usage", "counted"],
-        &[fixture("batch/openai")],
-    );
+    let recs = records(&["--usage", "counted"], &[fixture("batch/openai")]);
     let t = by_task(&recs);
     let joined = &t["ticket-0001"];
     assert_eq!(joined["usage_source"], "counted");
@@ -127,7 +101,7 @@ fn ids_reused_in_another_directory_do_not_join() {
         root.join("b/output.jsonl"),
     )
     .unwrap();
-    let recs = records(&["--quiet"], std::slice::from_ref(&root));
+    let recs = records(&[], std::slice::from_ref(&root));
     fs::remove_dir_all(&root).unwrap();
     let t1: Vec<&Value> = recs.iter().filter(|r| r["task"] == "ticket-0001").collect();
     assert_eq!(t1.len(), 2, "an estimate from a/ and a result from b/");
@@ -146,7 +120,7 @@ fn openai_batch_accounting_closes() {
 
 #[test]
 fn anthropic_batch_results_join_requests() {
-    let recs = records(&["--quiet"], &[fixture("batch/anthropic")]);
+    let recs = records(&[], &[fixture("batch/anthropic")]);
     assert_eq!(recs.len(), 2);
     let t = by_task(&recs);
     let r = &t["rev-21"];
@@ -167,7 +141,7 @@ fn anthropic_batch_results_join_requests() {
 
 #[test]
 fn gemini_batch_output_is_batch_tier_with_key_as_task() {
-    let recs = records(&["--quiet"], &[fixture("batch/gemini")]);
+    let recs = records(&[], &[fixture("batch/gemini")]);
     assert_eq!(recs.len(), 2);
     assert!(recs.iter().all(|r| r["service_tier"] == "batch"));
     assert_eq!(recs[0]["task"], "doc-1");

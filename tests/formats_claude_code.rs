@@ -6,7 +6,7 @@ mod common;
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use common::{assert_accounting_closes, buckets, fixture, jsonl, stdout_json, tokenmaxx};
+use common::{assert_accounting_closes, buckets, fixture, jsonl, records, report, tokenmaxx};
 use serde_json::{Value, json};
 
 const SA: &str = "3b7f0c1e-5d2a-4c8e-9f10-2a6b4d8e0c11";
@@ -18,25 +18,6 @@ fn tree() -> PathBuf {
     fixture("claude-code/projects")
 }
 
-fn report(args: &[&str], path: &Path) -> Value {
-    let out = tokenmaxx()
-        .args(["report", "--format", "json", "--quiet"])
-        .args(args)
-        .arg(path)
-        .output()
-        .unwrap();
-    stdout_json(&out)
-}
-
-fn records(path: &Path) -> Vec<Value> {
-    let out = tokenmaxx()
-        .args(["records", "--quiet", "--usage", "reported"])
-        .arg(path)
-        .output()
-        .unwrap();
-    jsonl(&out)
-}
-
 /// The record whose source is `file` (a path suffix) at `line`.
 fn at<'r>(recs: &'r [Value], file: &str, line: u64) -> Option<&'r Value> {
     recs.iter().find(|r| {
@@ -46,7 +27,7 @@ fn at<'r>(recs: &'r [Value], file: &str, line: u64) -> Option<&'r Value> {
 
 #[test]
 fn tree_totals_and_accounting() {
-    let r = report(&[], &tree());
+    let r = report(&[], &[tree()]);
     let t = &r["totals"];
     assert_eq!(t["records"], 11);
     assert_eq!(t["requests"], 11);
@@ -93,7 +74,7 @@ fn each_file_alone_closes_its_accounting() {
         ),
     ];
     for (file, lines, recs, merged, not_billed, skipped) in cases {
-        let acc = report(&[], &tree().join(file))["accounting"].clone();
+        let acc = report(&[], &[tree().join(file)])["accounting"].clone();
         assert_eq!(acc["lines"], *lines, "{file}");
         assert_eq!(acc["records"], *recs, "{file}");
         assert_eq!(acc["merged"], *merged, "{file}");
@@ -106,7 +87,7 @@ fn each_file_alone_closes_its_accounting() {
 
 #[test]
 fn calls_split_over_rows_count_once_with_the_largest_usage() {
-    let recs = records(&tree());
+    let recs = records(&["--usage", "reported"], &[tree()]);
     assert_eq!(recs.len(), 11);
     for r in &recs {
         assert_eq!(r["format"], "claude-code");
@@ -139,7 +120,7 @@ fn calls_split_over_rows_count_once_with_the_largest_usage() {
 
 #[test]
 fn sidechain_replays_are_billed_once() {
-    let recs = records(&tree());
+    let recs = records(&["--usage", "reported"], &[tree()]);
     // Same message and requestId, read after the parent: dropped.
     assert!(at(&recs, "agent-a91c7e.jsonl", 2).is_none());
     // The subagent's own calls stay.
@@ -162,13 +143,16 @@ fn sidechain_replays_are_billed_once() {
 
 #[test]
 fn synthetic_error_and_context_lines_bill_nothing() {
-    let r = report(&[], &tree().join(format!("-home-ana-shop/{SA}.jsonl")));
+    let r = report(&[], &[tree().join(format!("-home-ana-shop/{SA}.jsonl"))]);
     assert_eq!(
         r["accounting"]["not_billed"]["by_reason"],
         json!({"context line": 6, "unknown record type": 1,
             "synthetic message": 1, "api error": 1})
     );
-    let recs = records(&tree().join(format!("-home-ana-shop/{SA}.jsonl")));
+    let recs = records(
+        &["--usage", "reported"],
+        &[tree().join(format!("-home-ana-shop/{SA}.jsonl"))],
+    );
     assert!(
         recs.iter()
             .all(|r| r["model"] != "<synthetic>" && r["source"]["line"] != 11)
@@ -186,7 +170,10 @@ fn synthetic_error_and_context_lines_bill_nothing() {
 
 #[test]
 fn legacy_cost_is_kept_beside_ours() {
-    let recs = records(&tree().join(format!("-home-ana-old/{SL}.jsonl")));
+    let recs = records(
+        &["--usage", "reported"],
+        &[tree().join(format!("-home-ana-old/{SL}.jsonl"))],
+    );
     assert_eq!(recs.len(), 2);
     assert_eq!(buckets(&recs[0]["usage"]), [1200, 0, 0, 0, 340, 0]);
     assert_eq!(recs[0]["reported_cost_usd"], "0.0087");
@@ -195,7 +182,10 @@ fn legacy_cost_is_kept_beside_ours() {
     assert_eq!(recs[1]["reported_cost_usd"], "0.00045");
     assert_eq!(buckets(&recs[1]["usage"]), [50, 0, 0, 0, 20, 0]);
     // Records without any costUSD report none.
-    let others = records(&tree().join(format!("-home-ana-shop/{SC}.jsonl")));
+    let others = records(
+        &["--usage", "reported"],
+        &[tree().join(format!("-home-ana-shop/{SC}.jsonl"))],
+    );
     assert_eq!(others[0]["reported_cost_usd"], Value::Null);
 }
 
@@ -217,7 +207,7 @@ fn groups(r: &Value, dim: &str) -> Vec<(String, u64, [u64; 6], String)> {
 
 #[test]
 fn by_project_uses_cwd_else_the_encoded_directory() {
-    let r = report(&["--by", "project"], &tree());
+    let r = report(&["--by", "project"], &[tree()]);
     let mut g = groups(&r, "project");
     g.sort();
     assert_eq!(
@@ -247,7 +237,7 @@ fn by_project_uses_cwd_else_the_encoded_directory() {
 
 #[test]
 fn by_session_uses_session_id() {
-    let r = report(&["--by", "session"], &tree());
+    let r = report(&["--by", "session"], &[tree()]);
     let mut g: Vec<(String, u64, [u64; 6])> = groups(&r, "session")
         .into_iter()
         .map(|(k, n, b, _)| (k, n, b))
@@ -402,7 +392,7 @@ fn file_order_does_not_change_the_report() {
     assert!(b[0].ends_with(&format!("/{SB}.jsonl")), "{b:?}");
     // Same for the same-requestId replay of msg_01SHOPa2.
     let a2 = |p: &Path| {
-        records(p)
+        records(&["--usage", "reported"], &[p])
             .into_iter()
             .filter(|r| buckets(&r["usage"]) == [5, 16000, 900, 0, 95, 0])
             .map(|r| r["source"]["path"].as_str().unwrap().to_string())
@@ -415,7 +405,7 @@ fn file_order_does_not_change_the_report() {
 #[test]
 fn stream_json_result_is_not_added_to_its_assistant_lines() {
     let path = fixture("claude-code/stream-json/print-stream.jsonl");
-    let r = report(&[], &path);
+    let r = report(&[], &[&path]);
     assert_eq!(r["totals"]["records"], 2);
     assert_eq!(buckets(&r["totals"]["usage"]), [16, 10800, 800, 0, 89, 0]);
     assert_eq!(r["totals"]["cost_usd"], "0.002541");
@@ -426,17 +416,17 @@ fn stream_json_result_is_not_added_to_its_assistant_lines() {
     assert_eq!(acc["merged"], 1);
     assert_eq!(acc["not_billed"]["by_reason"], json!({"context line": 3}));
     assert_accounting_closes(acc, "claude-code");
-    let recs = records(&path);
+    let recs = records(&["--usage", "reported"], &[&path]);
     assert_eq!(buckets(&recs[0]["usage"]), [12, 5000, 800, 0, 64, 0]);
     assert_eq!(recs[0]["session"], "5a6b7c8d-9e0f-4a1b-8c2d-3e4f5a6b7c8d");
-    let g = report(&["--by", "project"], &path);
+    let g = report(&["--by", "project"], &[&path]);
     assert_eq!(g["groups"][0]["key"]["project"], "/home/ana/cli");
 }
 
 #[test]
 fn a_result_alone_bills_its_run() {
     let path = fixture("claude-code/stream-json/print-result.json");
-    let r = report(&[], &path);
+    let r = report(&[], &[&path]);
     let t = &r["totals"];
     assert_eq!(t["records"], 1);
     assert_eq!(t["requests"], 3);
@@ -445,7 +435,7 @@ fn a_result_alone_bills_its_run() {
     assert_eq!(t["cost_usd"], "0.007977");
     assert_eq!(t["undated_records"], 1);
     assert_accounting_closes(&r["accounting"], "claude-code");
-    let recs = records(&path);
+    let recs = records(&["--usage", "reported"], &[&path]);
     assert_eq!(recs[0]["model"], "claude-sonnet-4-5-20250929");
     assert_eq!(recs[0]["format"], "claude-code");
 }

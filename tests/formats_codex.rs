@@ -6,7 +6,7 @@ mod common;
 
 use std::path::PathBuf;
 
-use common::{assert_accounting_closes, fixture, jsonl, stdout_json, tokenmaxx};
+use common::{assert_closes, fixture, records, report, stdout_json, tokenmaxx};
 use serde_json::{Value, json};
 
 const A: &str = "codex/sessions/2025/10/29/rollout-2025-10-29T09-15-02-0199f1a2-7c3e-7d10-9a44-5b6e7f801a01.jsonl";
@@ -16,37 +16,9 @@ const C: &str = "codex/sessions/2025/09/12/rollout-2025-09-12T08-30-00-01993d5e-
 const D: &str = "codex/sessions/2025/10/30/rollout-2025-10-30T14-00-00-019a3520-0f00-7e44-9b55-3c4d5e6f7d04.jsonl";
 const X: &str = "codex/exec-stream.jsonl";
 
-fn report(paths: &[PathBuf], extra: &[&str]) -> Value {
-    stdout_json(
-        &tokenmaxx()
-            .args([
-                "report", "--format", "json", "--usage", "reported", "--quiet",
-            ])
-            .args(extra)
-            .args(paths)
-            .output()
-            .unwrap(),
-    )
-}
-
-fn records(paths: &[PathBuf], extra: &[&str]) -> Vec<Value> {
-    jsonl(
-        &tokenmaxx()
-            .args(["records", "--quiet"])
-            .args(extra)
-            .args(paths)
-            .output()
-            .unwrap(),
-    )
-}
-
 fn buckets(input: u64, cache_read: u64, cw5: u64, output: u64, reasoning: u64) -> Value {
     json!({"input": input, "cache_read": cache_read, "cache_write_5m": cw5, "cache_write_1h": 0,
            "output": output, "reasoning": reasoning, "total": input + cache_read + cw5 + output})
-}
-
-fn assert_closes(rep: &Value, what: &str) {
-    assert_accounting_closes(&rep["accounting"], what);
 }
 
 struct Case {
@@ -139,7 +111,7 @@ fn every_fixture_gives_the_hand_computed_totals() {
     for c in cases {
         let what = c.paths.join(" + ");
         let paths: Vec<PathBuf> = c.paths.iter().map(|p| fixture(p)).collect();
-        let rep = report(&paths, &[]);
+        let rep = report(&["--usage", "reported"], &paths);
         let [i, cr, cw, o, r] = c.usage;
         assert_eq!(rep["totals"]["usage"], buckets(i, cr, cw, o, r), "{what}");
         assert_eq!(rep["totals"]["records"], c.records, "{what}");
@@ -149,7 +121,7 @@ fn every_fixture_gives_the_hand_computed_totals() {
         assert_eq!(a["not_billed"]["by_reason"], c.not_billed, "{what}");
         assert_eq!(a["skipped"], c.skipped, "{what}");
         assert_closes(&rep, &what);
-        let recs = records(&paths, &["--usage", "reported"]);
+        let recs = records(&["--usage", "reported"], &paths);
         assert_eq!(recs.len() as u64, c.records, "{what}");
         assert!(recs.iter().all(|r| r["format"] == "codex"), "{what}");
         assert!(recs.iter().all(|r| r["provider"] == "openai"), "{what}");
@@ -158,7 +130,7 @@ fn every_fixture_gives_the_hand_computed_totals() {
 
 #[test]
 fn re_emitted_totals_and_info_null_bill_nothing() {
-    let recs = records(&[fixture(A)], &[]);
+    let recs = records(&[], &[fixture(A)]);
     let lines: Vec<u64> = recs
         .iter()
         .map(|r| r["source"]["line"].as_u64().unwrap())
@@ -167,7 +139,7 @@ fn re_emitted_totals_and_info_null_bill_nothing() {
     // repeats line 20's total.
     assert_eq!(lines, [7, 16, 20]);
     // Dropped as re-emits, not left to the cross-file dedup.
-    let rep = report(&[fixture(A)], &[]);
+    let rep = report(&["--usage", "reported"], &[fixture(A)]);
     assert_eq!(
         rep["accounting"]["not_billed"]["by_reason"]["repeated token count"],
         2
@@ -182,7 +154,7 @@ fn re_emitted_totals_and_info_null_bill_nothing() {
 
 #[test]
 fn the_latest_turn_context_names_the_model() {
-    let recs = records(&[fixture(A)], &[]);
+    let recs = records(&[], &[fixture(A)]);
     let models: Vec<&str> = recs.iter().map(|r| r["model"].as_str().unwrap()).collect();
     assert_eq!(models, ["gpt-5", "gpt-5-mini", "gpt-5-mini"]);
     assert!(recs.iter().all(|r| r["priced"] == true));
@@ -210,7 +182,7 @@ fn a_malformed_line_mid_file_is_skipped_and_the_rest_read() {
 fn a_thread_spawn_replay_is_never_billed_to_the_child() {
     // B replays A's history re-stamped to the spawn instant; its own
     // counter restarts from zero after the replay.
-    let recs = records(&[fixture(B)], &[]);
+    let recs = records(&[], &[fixture(B)]);
     let lines: Vec<u64> = recs
         .iter()
         .map(|r| r["source"]["line"].as_u64().unwrap())
@@ -227,21 +199,21 @@ fn a_thread_spawn_replay_is_never_billed_to_the_child() {
 
     // D replays E's history with the original timestamps; its counter
     // continues from E's total, so the child bills only its own increments.
-    let recs = records(&[fixture(D)], &["--usage", "counted"]);
+    let recs = records(&["--usage", "counted"], &[fixture(D)]);
     assert_eq!(recs.len(), 2);
     assert_eq!(recs[0]["source"]["line"], 10);
     assert_eq!(recs[1]["source"]["line"], 12);
     // The UUIDv7 turn_id on line 8 ends the replay inside the burst window,
     // so the child's first prompt (line 9) is the record's text.
     assert!(recs[0]["counted"]["prompt"].as_u64().unwrap() > 0);
-    let recs = records(&[fixture(D)], &["--usage", "reported"]);
+    let recs = records(&["--usage", "reported"], &[fixture(D)]);
     assert_eq!(recs[0]["usage"], buckets(1476, 1024, 0, 150, 80));
     assert_eq!(recs[1]["usage"], buckets(1152, 2048, 0, 150, 70));
 }
 
 #[test]
 fn a_session_without_turn_context_stays_unpriced() {
-    let recs = records(&[fixture(C)], &[]);
+    let recs = records(&[], &[fixture(C)]);
     assert_eq!(recs.len(), 2);
     for r in &recs {
         assert_eq!(r["model"], Value::Null, "no gpt-5 guess");
@@ -255,7 +227,7 @@ fn a_session_without_turn_context_stays_unpriced() {
 fn an_archived_copy_is_deduplicated_in_either_order() {
     for order in [[A, A_ARCHIVED], [A_ARCHIVED, A]] {
         let paths: Vec<PathBuf> = order.iter().map(|p| fixture(p)).collect();
-        let rep = report(&paths, &[]);
+        let rep = report(&["--usage", "reported"], &paths);
         assert_eq!(rep["totals"]["records"], 3);
         assert_eq!(
             rep["accounting"]["deduplicated"]["by_reason"],
@@ -267,7 +239,7 @@ fn an_archived_copy_is_deduplicated_in_either_order() {
 
 #[test]
 fn exec_stream_turns_are_records_without_time_or_model() {
-    let recs = records(&[fixture(X)], &[]);
+    let recs = records(&[], &[fixture(X)]);
     assert_eq!(recs.len(), 2);
     assert_eq!(recs[0]["usage"], buckets(1560, 3840, 0, 210, 0));
     // `turn.completed.usage` is cumulative per thread: the resumed run
@@ -283,7 +255,10 @@ fn exec_stream_turns_are_records_without_time_or_model() {
 
 #[test]
 fn by_project_and_by_session() {
-    let rep = report(&[fixture("codex")], &["--by", "project"]);
+    let rep = report(
+        &["--usage", "reported", "--by", "project"],
+        &[fixture("codex")],
+    );
     let groups: Vec<(Value, u64, u64)> = rep["groups"]
         .as_array()
         .unwrap()
@@ -307,7 +282,10 @@ fn by_project_and_by_session() {
         ]
     );
 
-    let rep = report(&[fixture("codex")], &["--by", "session"]);
+    let rep = report(
+        &["--usage", "reported", "--by", "session"],
+        &[fixture("codex")],
+    );
     let sessions: Vec<(String, u64)> = rep["groups"]
         .as_array()
         .unwrap()

@@ -4,28 +4,8 @@
 
 mod common;
 
-use common::{assert_accounting_closes, buckets, fixture, jsonl, stdout_json, tokenmaxx};
+use common::{assert_closes, buckets, fixture, jsonl, records, report, stdout_json, tokenmaxx};
 use serde_json::Value;
-
-fn report(paths: &[&str], extra: &[&str]) -> Value {
-    let mut cmd = tokenmaxx();
-    cmd.args(["report", "--format", "json", "--quiet"])
-        .args(extra);
-    for p in paths {
-        cmd.arg(fixture(p));
-    }
-    stdout_json(&cmd.output().unwrap())
-}
-
-fn records(path: &str) -> Vec<Value> {
-    jsonl(
-        &tokenmaxx()
-            .args(["records", "--quiet", "--usage", "reported"])
-            .arg(fixture(path))
-            .output()
-            .unwrap(),
-    )
-}
 
 fn by_reason(v: &Value) -> Vec<(String, u64)> {
     v["by_reason"]
@@ -34,10 +14,6 @@ fn by_reason(v: &Value) -> Vec<(String, u64)> {
         .iter()
         .map(|(k, n)| (k.clone(), n.as_u64().unwrap()))
         .collect()
-}
-
-fn assert_closes(r: &Value) {
-    assert_accounting_closes(&r["accounting"], "exports");
 }
 
 struct Case {
@@ -191,7 +167,7 @@ const CASES: &[Case] = &[
 #[test]
 fn fixture_totals_costs_and_accounting() {
     for c in CASES {
-        let r = report(&[c.fixture], &[]);
+        let r = report(&[], &[fixture(c.fixture)]);
         let t = &r["totals"];
         let a = &r["accounting"];
         let f = c.fixture;
@@ -208,10 +184,10 @@ fn fixture_totals_costs_and_accounting() {
         assert_eq!(a["merged"], 0, "{f}: nothing is merged in these formats");
         assert_eq!(t["cost_usd"].as_str(), c.cost, "{f}: cost");
         assert_eq!(t["reported_cost_usd"].as_str(), c.reported, "{f}: reported");
-        assert_closes(&r);
+        assert_closes(&r, "exports");
 
         // Detection: every record of the file is read as the format.
-        for rec in records(c.fixture) {
+        for rec in records(&["--usage", "reported"], &[fixture(c.fixture)]) {
             assert_eq!(rec["format"], c.format, "{f}: {rec}");
         }
     }
@@ -219,7 +195,7 @@ fn fixture_totals_costs_and_accounting() {
 
 #[test]
 fn helicone_body_usage_wins_and_columns_follow_the_provider() {
-    let recs = records("helicone/export.json");
+    let recs = records(&["--usage", "reported"], &[fixture("helicone/export.json")]);
     assert_eq!(recs.len(), 4);
     // Row 1: the Anthropic body, not `prompt_tokens: 9999`.
     let r = &recs[0];
@@ -249,7 +225,10 @@ fn helicone_body_usage_wins_and_columns_follow_the_provider() {
 
 #[test]
 fn helicone_jsonl_reads_gemini_and_responses_bodies() {
-    let recs = records("helicone/export.jsonl");
+    let recs = records(
+        &["--usage", "reported"],
+        &[fixture("helicone/export.jsonl")],
+    );
     assert_eq!(buckets(&recs[0]["usage"]), [600, 400, 0, 0, 80, 30]);
     assert_eq!(recs[0]["cost_usd"], "0.000392");
     assert_eq!(recs[0]["session"], "sess-g");
@@ -261,21 +240,27 @@ fn helicone_jsonl_reads_gemini_and_responses_bodies() {
 
 #[test]
 fn helicone_csv_matches_json_and_the_same_request_bills_once() {
-    let csv = records("helicone/export.csv");
-    let json = records("helicone/export.json");
+    let csv = records(&["--usage", "reported"], &[fixture("helicone/export.csv")]);
+    let json = records(&["--usage", "reported"], &[fixture("helicone/export.json")]);
     assert_eq!(csv[0]["usage"], json[0]["usage"]);
     assert_eq!(csv[0]["session"], "sess-h1");
     assert_eq!(csv[0]["cost_usd"], "0.016992");
     assert_eq!(buckets(&csv[1]["usage"]), [25, 300, 0, 0, 6, 0]);
 
-    let r = report(&["helicone/export.json", "helicone/export.csv"], &[]);
+    let r = report(
+        &[],
+        &[
+            fixture("helicone/export.json"),
+            fixture("helicone/export.csv"),
+        ],
+    );
     assert_eq!(r["totals"]["records"], 5);
     assert_eq!(
         by_reason(&r["accounting"]["deduplicated"]),
         [("same request id".to_string(), 1)]
     );
     assert_eq!(r["totals"]["cost_usd"], "0.0182352");
-    assert_closes(&r);
+    assert_closes(&r, "exports");
 }
 
 #[test]
@@ -294,7 +279,10 @@ fn helicone_text_is_countable() {
 
 #[test]
 fn litellm_cache_writes_follow_the_version() {
-    let recs = records("litellm/spend-logs.json");
+    let recs = records(
+        &["--usage", "reported"],
+        &[fixture("litellm/spend-logs.json")],
+    );
     assert_eq!(recs.len(), 3);
     let r = &recs[0];
     assert_eq!(buckets(&r["usage"]), [376, 1024, 0, 0, 30, 0]);
@@ -316,7 +304,10 @@ fn litellm_cache_writes_follow_the_version() {
 
 #[test]
 fn litellm_csv_dump() {
-    let recs = records("litellm/spend-logs.csv");
+    let recs = records(
+        &["--usage", "reported"],
+        &[fixture("litellm/spend-logs.csv")],
+    );
     assert_eq!(recs.len(), 2);
     assert_eq!(buckets(&recs[0]["usage"]), [952, 2048, 0, 0, 100, 0]);
     assert_eq!(recs[0]["cost_usd"], "0.0007456");
@@ -329,7 +320,10 @@ fn litellm_csv_dump() {
 
 #[test]
 fn openai_usage_buckets_tiers_and_projects() {
-    let recs = records("usage-exports/openai-completions.json");
+    let recs = records(
+        &["--usage", "reported"],
+        &[fixture("usage-exports/openai-completions.json")],
+    );
     let tiers: Vec<&str> = recs
         .iter()
         .map(|r| r["service_tier"].as_str().unwrap())
@@ -347,8 +341,8 @@ fn openai_usage_buckets_tiers_and_projects() {
     assert!(recs.iter().all(|r| r["long_context"] == false));
 
     let r = report(
-        &["usage-exports/openai-completions.json"],
         &["--by", "project"],
+        &[fixture("usage-exports/openai-completions.json")],
     );
     let groups: Vec<(String, u64)> = r["groups"]
         .as_array()
@@ -369,7 +363,10 @@ fn openai_usage_buckets_tiers_and_projects() {
 
 #[test]
 fn openai_costs_reach_the_reported_total_by_project() {
-    let r = report(&["usage-exports/openai-costs.json"], &["--by", "project"]);
+    let r = report(
+        &["--by", "project"],
+        &[fixture("usage-exports/openai-costs.json")],
+    );
     let reported: Vec<(String, String)> = r["groups"]
         .as_array()
         .unwrap()
@@ -395,7 +392,10 @@ fn openai_costs_reach_the_reported_total_by_project() {
 
 #[test]
 fn anthropic_usage_context_window_decides_the_tier() {
-    let recs = records("usage-exports/anthropic-usage.json");
+    let recs = records(
+        &["--usage", "reported"],
+        &[fixture("usage-exports/anthropic-usage.json")],
+    );
     // 223000 summed input, but grouped `0-200k`: base rates + 4 web searches.
     assert_eq!(recs[0]["long_context"], false);
     assert_eq!(recs[0]["cost_usd"], "0.68425");
@@ -414,14 +414,17 @@ fn anthropic_usage_context_window_decides_the_tier() {
     assert_eq!(recs[3]["unpriced_reason"], "no model in the log");
 
     // The report has no request counts: cost per request stays undefined.
-    let r = report(&["usage-exports/anthropic-usage.json"], &[]);
+    let r = report(&[], &[fixture("usage-exports/anthropic-usage.json")]);
     assert_eq!(r["totals"]["requests"], 0);
     assert_eq!(r["totals"]["cost_per_request_usd"], Value::Null);
 }
 
 #[test]
 fn anthropic_cost_amounts_are_cents() {
-    let recs = records("usage-exports/anthropic-costs.json");
+    let recs = records(
+        &["--usage", "reported"],
+        &[fixture("usage-exports/anthropic-costs.json")],
+    );
     let reported: Vec<&str> = recs
         .iter()
         .map(|r| r["reported_cost_usd"].as_str().unwrap())
@@ -430,16 +433,16 @@ fn anthropic_cost_amounts_are_cents() {
 
     // Usage and cost reports together: our cost beside Anthropic's.
     let r = report(
-        &[
-            "usage-exports/anthropic-usage.json",
-            "usage-exports/anthropic-costs.json",
-        ],
         &[],
+        &[
+            fixture("usage-exports/anthropic-usage.json"),
+            fixture("usage-exports/anthropic-costs.json"),
+        ],
     );
     assert_eq!(r["totals"]["cost_usd"], "1.64425");
     assert_eq!(r["totals"]["reported_cost_usd"], "26.2395");
     assert_eq!(r["totals"]["records"], 7);
-    assert_closes(&r);
+    assert_closes(&r, "exports");
 }
 
 #[test]
@@ -498,5 +501,5 @@ fn a_json_array_of_usage_pages_is_read_page_by_page() {
         by_reason(&r["accounting"]["not_billed"]),
         [("empty page".to_string(), 1)]
     );
-    assert_closes(&r);
+    assert_closes(&r, "exports");
 }

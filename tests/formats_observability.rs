@@ -5,34 +5,8 @@
 
 mod common;
 
-use std::path::PathBuf;
-
-use common::{assert_accounting_closes, buckets, fixture, jsonl, stdout_json, tokenmaxx};
+use common::{assert_closes, buckets, fixture, records, report, stdout_json, tokenmaxx};
 use serde_json::{Value, json};
-
-fn report(args: &[&str], paths: &[PathBuf]) -> Value {
-    let out = tokenmaxx()
-        .args(["report", "--format", "json", "--quiet"])
-        .args(args)
-        .args(paths)
-        .output()
-        .unwrap();
-    stdout_json(&out)
-}
-
-fn records(args: &[&str], paths: &[PathBuf]) -> Vec<Value> {
-    let out = tokenmaxx()
-        .args(["records", "--quiet"])
-        .args(args)
-        .args(paths)
-        .output()
-        .unwrap();
-    jsonl(&out)
-}
-
-fn assert_closes(rep: &Value, what: &str) {
-    assert_accounting_closes(&rep["accounting"], what);
-}
 
 struct Case {
     fixture: &'static str,

@@ -3,23 +3,12 @@
 
 mod common;
 
-use common::{fixture, stdout_json, tokenmaxx};
+use common::{fixture, report, stdout_json, tokenmaxx};
 use serde_json::{Value, json};
-
-fn report(args: &[&str], path: &str) -> Value {
-    stdout_json(
-        &tokenmaxx()
-            .args(["report", "--format", "json", "--quiet"])
-            .args(args)
-            .arg(fixture(path))
-            .output()
-            .unwrap(),
-    )
-}
 
 #[test]
 fn cost_per_task_and_outcomes() {
-    let rep = report(&["--top", "2"], "check/runs");
+    let rep = report(&["--top", "2"], &[fixture("check/runs")]);
     let t = &rep["totals"]["tasks"];
     assert_eq!(t["count"], 4);
     assert_eq!(t["records_without_task"], 0);
@@ -45,7 +34,7 @@ fn cost_per_task_and_outcomes() {
 
 #[test]
 fn tasks_span_groups_per_model() {
-    let rep = report(&["--by", "model"], "check/runs");
+    let rep = report(&["--by", "model"], &[fixture("check/runs")]);
     let mini = rep["groups"]
         .as_array()
         .unwrap()
@@ -58,18 +47,18 @@ fn tasks_span_groups_per_model() {
 
 #[test]
 fn verbosity() {
-    let rep = report(&[], "check/runs");
+    let rep = report(&[], &[fixture("check/runs")]);
     let t = &rep["totals"];
     assert_eq!(t["verbosity"]["output_input_ratio"], "0.1");
     assert_eq!(t["output_tokens_per_response"]["p50"], 100);
     assert_eq!(t["output_tokens_per_response"]["p99"], 400);
-    let rep = report(&["--by", "model"], "metrics/cache.jsonl");
+    let rep = report(&["--by", "model"], &[fixture("metrics/cache.jsonl")]);
     assert_eq!(rep["groups"][1]["verbosity"]["reasoning_share"], "0.4");
 }
 
 #[test]
 fn cache_economics() {
-    let rep = report(&["--by", "model"], "metrics/cache.jsonl");
+    let rep = report(&["--by", "model"], &[fixture("metrics/cache.jsonl")]);
     let g = &rep["groups"];
     assert_eq!(g[0]["key"]["model"], "claude-sonnet-4-5");
     assert_eq!(
@@ -84,7 +73,7 @@ fn cache_economics() {
 
 #[test]
 fn drift_flags_a_model_whose_counts_disagree() {
-    let rep = report(&["--drift"], "metrics/drift.jsonl");
+    let rep = report(&["--drift"], &[fixture("metrics/drift.jsonl")]);
     let models = rep["drift"]["models"].as_array().unwrap();
     assert_eq!(models.len(), 2);
     let by = |m: &str| models.iter().find(|x| x["model"] == m).unwrap().clone();
@@ -108,7 +97,7 @@ fn drift_flags_a_model_whose_counts_disagree() {
     // A looser tolerance clears the flag; without --drift nothing is counted.
     let rep = report(
         &["--drift", "--drift-tolerance", "95"],
-        "metrics/drift.jsonl",
+        &[fixture("metrics/drift.jsonl")],
     );
     assert!(
         rep["drift"]["models"]
@@ -117,7 +106,7 @@ fn drift_flags_a_model_whose_counts_disagree() {
             .iter()
             .all(|m| m["flagged"] == false)
     );
-    let rep = report(&[], "metrics/drift.jsonl");
+    let rep = report(&[], &[fixture("metrics/drift.jsonl")]);
     assert!(rep["drift"]["models"].as_array().unwrap().is_empty());
 }
 
@@ -151,7 +140,10 @@ fn metric_tables_render() {
 
 #[test]
 fn density_of_response_text() {
-    let rep = report(&["--metrics", "density"], "metrics/density.jsonl");
+    let rep = report(
+        &["--metrics", "density"],
+        &[fixture("metrics/density.jsonl")],
+    );
     let d = &rep["totals"]["density"];
     assert_eq!(d["responses"], 2);
     assert_eq!(d["chars"], 87);
@@ -178,7 +170,7 @@ fn density_of_response_text() {
     );
     assert!((ratio - c as f64 / r as f64).abs() < 1e-4);
     // Not measured unless asked: text measurement costs time.
-    let rep = report(&[], "metrics/density.jsonl");
+    let rep = report(&[], &[fixture("metrics/density.jsonl")]);
     assert_eq!(rep["totals"]["density"]["responses"], 0);
     assert_eq!(rep["totals"]["density"]["filler_share"], Value::Null);
 }

@@ -19,6 +19,70 @@ pub fn fixture(rel: &str) -> PathBuf {
         .join(rel)
 }
 
+/// The first Markdown table of a fixture folder's README, one map of
+/// header → cell per row: the folder's hand-computed expectations live
+/// there, beside the fixtures and their derivation, and nowhere else.
+pub fn readme_table(folder: &str) -> Vec<std::collections::BTreeMap<String, String>> {
+    let text = std::fs::read_to_string(fixture(folder).join("README.md")).unwrap();
+    let rows: Vec<Vec<String>> = text
+        .lines()
+        .skip_while(|l| !l.starts_with('|'))
+        .take_while(|l| l.starts_with('|'))
+        .map(|l| {
+            l.trim()
+                .trim_matches('|')
+                .split('|')
+                .map(|c| c.trim().to_string())
+                .collect()
+        })
+        .collect();
+    let (header, body) = rows.split_first().expect("a table in the README");
+    body.iter()
+        .filter(|r| {
+            !r.iter()
+                .all(|c| c.chars().all(|ch| matches!(ch, '-' | ':')))
+        })
+        .map(|r| header.iter().cloned().zip(r.iter().cloned()).collect())
+        .collect()
+}
+
+/// The numbers in a cell, in order: `3 (3)` → [3, 3]; `(1, 2, 0)` → [1, 2, 0].
+pub fn numbers(cell: &str) -> Vec<u64> {
+    cell.split(|c: char| !c.is_ascii_digit())
+        .filter(|s| !s.is_empty())
+        .map(|s| s.parse().unwrap())
+        .collect()
+}
+
+/// `report --format json --quiet ARGS PATHS`, parsed; the run must succeed.
+pub fn report<P: AsRef<std::ffi::OsStr>>(args: &[&str], paths: &[P]) -> serde_json::Value {
+    stdout_json(
+        &tokenmaxx()
+            .args(["report", "--format", "json", "--quiet"])
+            .args(args)
+            .args(paths)
+            .output()
+            .unwrap(),
+    )
+}
+
+/// `records --quiet ARGS PATHS`, one value per line; the run must succeed.
+pub fn records<P: AsRef<std::ffi::OsStr>>(args: &[&str], paths: &[P]) -> Vec<serde_json::Value> {
+    jsonl(
+        &tokenmaxx()
+            .args(["records", "--quiet"])
+            .args(args)
+            .args(paths)
+            .output()
+            .unwrap(),
+    )
+}
+
+/// A report's line accounting adds up (see [`assert_accounting_closes`]).
+pub fn assert_closes(report: &serde_json::Value, what: &str) {
+    assert_accounting_closes(&report["accounting"], what);
+}
+
 pub fn stdout_json(out: &std::process::Output) -> serde_json::Value {
     assert!(
         out.status.success(),
