@@ -77,19 +77,7 @@ impl Aggregate {
         let drift = self
             .drift
             .iter()
-            .map(|(model, d)| DriftModelDoc {
-                model: model.clone(),
-                prompt_records: d.prompt_records,
-                reported_prompt_tokens: d.reported_prompt,
-                counted_prompt_tokens: d.counted_prompt,
-                prompt_ratio: rounded(d.prompt_ratio(), 4),
-                response_records: d.response_records,
-                reported_response_tokens: d.reported_response,
-                counted_response_tokens: d.counted_response,
-                response_ratio: rounded(d.response_ratio(), 4),
-                exact_tokenizer: Some(d.exact),
-                flagged: d.flagged(tolerance_pct),
-            })
+            .map(|(model, d)| drift_doc(model, d, tolerance_pct))
             .collect();
         let top_tasks = self
             .totals
@@ -121,23 +109,43 @@ impl Aggregate {
                 models: drift,
             }),
             top_tasks,
-            accounting: Some(AccountingDoc {
-                lines: acc.lines,
-                records: acc.records,
-                unpriced_records: Some(acc.unpriced),
-                deduplicated: DeduplicatedDoc {
-                    records: acc.deduplicated_records(),
-                    by_reason: acc.deduplicated.clone(),
-                },
-                not_billed: NotBilledDoc {
-                    lines: acc.not_billed_lines(),
-                    by_reason: acc.not_billed.clone(),
-                },
-                merged: acc.merged_lines(),
-                skipped: acc.skipped_lines(),
-                filtered: acc.filtered,
-            }),
+            accounting: Some(accounting_doc(acc)),
         }
+    }
+}
+
+pub fn drift_doc(model: &str, d: &Drift, tolerance_pct: Decimal) -> DriftModelDoc {
+    DriftModelDoc {
+        model: model.to_string(),
+        prompt_records: d.prompt_records,
+        reported_prompt_tokens: d.reported_prompt,
+        counted_prompt_tokens: d.counted_prompt,
+        prompt_ratio: rounded(d.prompt_ratio(), 4),
+        response_records: d.response_records,
+        reported_response_tokens: d.reported_response,
+        counted_response_tokens: d.counted_response,
+        response_ratio: rounded(d.response_ratio(), 4),
+        exact_tokenizer: Some(d.exact),
+        flagged: d.flagged(tolerance_pct),
+    }
+}
+
+fn accounting_doc(acc: &Accounting) -> AccountingDoc {
+    AccountingDoc {
+        lines: acc.lines,
+        records: acc.records,
+        unpriced_records: Some(acc.unpriced),
+        deduplicated: DeduplicatedDoc {
+            records: acc.deduplicated_records(),
+            by_reason: acc.deduplicated.clone(),
+        },
+        not_billed: NotBilledDoc {
+            lines: acc.not_billed_lines(),
+            by_reason: acc.not_billed.clone(),
+        },
+        merged: acc.merged_lines(),
+        skipped: acc.skipped_lines(),
+        filtered: acc.filtered,
     }
 }
 
