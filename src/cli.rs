@@ -7,8 +7,8 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
+use crate::bill::UsageMode;
 use crate::cmd;
-use crate::pipeline::UsageMode;
 use crate::record::Format;
 
 const AFTER_HELP: &str = "\

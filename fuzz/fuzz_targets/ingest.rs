@@ -9,7 +9,8 @@ use libfuzzer_sys::fuzz_target;
 use tokenmaxx::aggregate::{Aggregate, Dimension};
 use tokenmaxx::export::{self, Report, ReportFormat};
 use tokenmaxx::ingest::{self, Event, IngestOptions};
-use tokenmaxx::pipeline::{Accounting, Biller, UsageMode};
+use tokenmaxx::bill::{Biller, UsageMode};
+use tokenmaxx::run::Accounting;
 use tokenmaxx::price::PriceBook;
 use tokenmaxx::record::Format;
 

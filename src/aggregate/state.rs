@@ -13,8 +13,8 @@ use serde_json::Value;
 
 use super::tasks::TaskStats;
 use super::{Aggregate, Dimension, Distribution, Drift, Stats};
-use crate::pipeline::Accounting;
 use crate::record::Usage;
+use crate::run::Accounting;
 
 /// A report read back: its aggregate and its accounting.
 #[derive(Clone, Debug)]

@@ -27,7 +27,7 @@ use crate::check::metrics::{Unit, show};
 use crate::check::{Budget, CheckResult, Kind, baseline_checks, glob, limit_checks};
 use crate::cli::{InputArgs, Outcome};
 use crate::export::{self, Report, ReportOptions, SCHEMA_VERSION, dec};
-use crate::pipeline::{self, Accounting};
+use crate::run::{self, Accounting};
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
 pub enum CheckFormat {
@@ -151,7 +151,7 @@ fn read_logs(args: &CheckArgs, budget: &Budget) -> Result<(Aggregate, Vec<Stats>
     run.biller.density = budget.needs_density();
     let mut agg = Aggregate::new(vec![Dimension::Model], run.tz.clone());
     let mut rules: Vec<Stats> = vec![Stats::default(); budget.rules.len()];
-    let acc = pipeline::run(&run.inputs, &run.biller, &run.opts, &mut |b| {
+    let acc = run::run(&run.inputs, &run.biller, &run.opts, &mut |b| {
         if let Some(b) = b {
             agg.add(&b);
             for (rule, s) in budget.rules.iter().zip(rules.iter_mut()) {

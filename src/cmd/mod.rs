@@ -7,11 +7,12 @@ use anyhow::{Context, Result, bail};
 use jiff::Timestamp;
 use jiff::tz::TimeZone;
 
+use crate::bill::Biller;
 use crate::cli::{CommonArgs, InputArgs};
 use crate::ingest::{self, IngestOptions, Input, ParseOptions};
-use crate::pipeline::{Biller, RunOptions, TimeFilter};
 use crate::price::PriceBook;
 use crate::record::Format;
+use crate::run::{RunOptions, TimeFilter};
 
 pub mod check;
 pub mod completions;
@@ -121,7 +122,7 @@ pub fn log_run(args: &InputArgs) -> Result<LogRun> {
                     fields: args.fields.clone(),
                     outcome_key: args.outcome_key.clone(),
                     joins: Default::default(),
-                    // Decided by `pipeline::run` from what billing reads.
+                    // Decided by `run::run` from what billing reads.
                     usage_only: false,
                 },
                 // Mapped fields are read by the generic format.

@@ -11,7 +11,7 @@ use clap::Args;
 
 use crate::cli::{InputArgs, Outcome};
 use crate::export::records::{self, RecordsFormat};
-use crate::pipeline;
+use crate::run;
 
 #[derive(Args, Debug)]
 #[command(after_help = "Examples:
@@ -31,7 +31,7 @@ pub fn run(args: RecordsArgs) -> Result<Outcome> {
     let accounting = match args.format {
         RecordsFormat::Jsonl => {
             let mut out = BufWriter::new(stdout.lock());
-            let acc = pipeline::run(&run.inputs, &run.biller, &run.opts, &mut |b| match b {
+            let acc = run::run(&run.inputs, &run.biller, &run.opts, &mut |b| match b {
                 Some(b) => records::write_jsonl(&b, &mut out),
                 None => Ok(out.flush()?),
             })?;
@@ -41,7 +41,7 @@ pub fn run(args: RecordsArgs) -> Result<Outcome> {
         RecordsFormat::Csv => {
             let mut w = csv::Writer::from_writer(BufWriter::new(stdout.lock()));
             w.write_record(records::CSV_HEADER)?;
-            let acc = pipeline::run(&run.inputs, &run.biller, &run.opts, &mut |b| {
+            let acc = run::run(&run.inputs, &run.biller, &run.opts, &mut |b| {
                 match b {
                     Some(b) => w.write_record(records::csv_row(&b))?,
                     None => w.flush()?,

@@ -13,7 +13,7 @@ use clap::Args;
 use crate::aggregate::{Aggregate, Dimension};
 use crate::cli::{InputArgs, Outcome};
 use crate::export::{self, Metric, Report, ReportFormat, ReportOptions};
-use crate::pipeline;
+use crate::run;
 
 #[derive(Args, Debug)]
 #[command(after_help = "Examples:
@@ -66,7 +66,7 @@ pub fn run(args: ReportArgs) -> Result<Outcome> {
     run.biller.drift = options.shows(Metric::Drift);
     run.biller.density = options.shows(Metric::Density);
     let mut agg = Aggregate::new(args.by.clone(), run.tz.clone());
-    let accounting = pipeline::run(&run.inputs, &run.biller, &run.opts, &mut |b| {
+    let accounting = run::run(&run.inputs, &run.biller, &run.opts, &mut |b| {
         if let Some(b) = b {
             agg.add(&b);
         }

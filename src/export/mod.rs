@@ -9,8 +9,8 @@ use serde_json::{Value, json};
 
 use crate::aggregate::{Aggregate, Stats};
 use crate::fmt::{money, opt_count as opt_num, percent, plural, thousands, title};
-use crate::pipeline::Accounting;
 use crate::record::Usage;
+use crate::run::Accounting;
 
 mod csv;
 mod json;

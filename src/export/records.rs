@@ -6,7 +6,7 @@ use anyhow::Result;
 use serde_json::{Map, Value, json};
 
 use super::{dec, usage_json};
-use crate::pipeline::{Billed, Pricing};
+use crate::bill::{Billed, Pricing};
 
 /// `--format` for `records`.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
