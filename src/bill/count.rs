@@ -20,17 +20,7 @@ impl Biller {
             return Ok(None);
         };
         let model = record.model.as_deref().unwrap_or("");
-        let entry = self.book.find(model);
-        let choice = match entry
-            .and_then(|e| e.tokenizer.as_deref())
-            .and_then(crate::tokenize::Encoding::from_name)
-        {
-            Some(encoding) => TokenizerChoice {
-                encoding,
-                exact: entry.is_some_and(|e| e.tokenizer_exact),
-            },
-            None => TokenizerChoice::for_unknown_model(model),
-        };
+        let choice = TokenizerChoice::for_model(Some(&self.book), model);
         let tok = &Memoized {
             inner: choice.encoding.tokenizer(),
             cache: &self.counts,

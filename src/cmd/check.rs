@@ -205,7 +205,7 @@ fn prompt_checks(budget: &Budget, args: &CheckArgs, out: &mut Vec<CheckResult>) 
     let book = super::price_book(&args.input.common)?;
     for (i, p) in budget.prompts.iter().enumerate() {
         let at = format!("{} [[prompt]] #{} ", args.budget.display(), i + 1);
-        let choice = super::count::tokenizer_for(
+        let choice = crate::tokenize::tokenizer_for(
             Some(&book),
             p.model.as_deref(),
             p.encoding.as_deref(),

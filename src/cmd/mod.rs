@@ -1,8 +1,6 @@
 //! One file per subcommand, each opening with its usage and a single `run`.
 //! Shared setup (price book, threads, inputs, time range) lives here.
 
-use std::path::PathBuf;
-
 use anyhow::{Context, Result, bail};
 use jiff::Timestamp;
 use jiff::tz::TimeZone;
@@ -136,9 +134,4 @@ pub fn log_run(args: &InputArgs) -> Result<LogRun> {
         },
         tz,
     })
-}
-
-/// Paths for `count`: files as given, directories walked (every file).
-pub fn text_inputs(paths: &[PathBuf]) -> Result<Vec<Input>> {
-    ingest::collect_inputs(paths)
 }
