@@ -92,26 +92,32 @@ impl Billed {
     }
 }
 
-/// Everything needed to bill records.
-pub struct Biller {
-    pub book: PriceBook,
-    pub mode: UsageMode,
+/// Work on each record's text beyond choosing its usage, asked for by the
+/// report or the budget.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Measures {
     /// `--drift`: also count the text of records whose usage is reported,
     /// so that counted and reported tokens can be compared.
     pub drift: bool,
     /// `--metrics density`: measure response text.
     pub density: bool,
+}
+
+/// Everything needed to bill records.
+pub struct Biller {
+    pub book: PriceBook,
+    pub mode: UsageMode,
+    pub measures: Measures,
     /// Counts of text seen before in the run (resent history).
     counts: CountCache,
 }
 
 impl Biller {
-    pub fn new(book: PriceBook, mode: UsageMode) -> Biller {
+    pub fn new(book: PriceBook, mode: UsageMode, measures: Measures) -> Biller {
         Biller {
             book,
             mode,
-            drift: false,
-            density: false,
+            measures,
             counts: CountCache::default(),
         }
     }
@@ -119,9 +125,10 @@ impl Biller {
     /// Whether billing reads record text: counting, drift or density.
     /// Records without reported usage are counted from text in `auto`
     /// mode too; formats only skip text when all their records report
-    /// usage (see `ingest::format::lean_fields`).
+    /// usage (see `ingest::format::lean_fields`). A run reads with
+    /// `usage_only` set to the opposite of this.
     pub fn needs_text(&self) -> bool {
-        self.mode == UsageMode::Counted || self.drift || self.density
+        self.mode == UsageMode::Counted || self.measures.drift || self.measures.density
     }
 
     /// Turn one record into a billed one, or say why it cannot be.
@@ -143,7 +150,7 @@ impl Biller {
                     "record has no reported usage (--usage reported)",
                 ));
             };
-            let counted = if self.drift {
+            let counted = if self.measures.drift {
                 self.count(&record)?
             } else {
                 None
@@ -220,7 +227,7 @@ impl Biller {
         // Measured here, in the parallel stage: compressing every response
         // is the expensive part of the density metrics.
         let density = match record.text.as_ref() {
-            Some(t) if self.density && t.has_response && !t.response.is_empty() => {
+            Some(t) if self.measures.density && t.has_response && !t.response.is_empty() => {
                 Some(Density::measure(&t.response))
             }
             _ => None,

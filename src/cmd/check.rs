@@ -23,11 +23,12 @@ use rust_decimal::Decimal;
 use serde_json::{Value, json};
 
 use crate::aggregate::{Aggregate, Dimension, Stats, report_from_json};
+use crate::bill::Measures;
 use crate::check::metrics::{Unit, show};
 use crate::check::{Budget, CheckResult, Kind, baseline_checks, glob, limit_checks};
 use crate::cli::{InputArgs, Outcome};
 use crate::export::{self, Report, ReportOptions, SCHEMA_VERSION, dec};
-use crate::run::{self, Accounting};
+use crate::run::Accounting;
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
 pub enum CheckFormat {
@@ -147,11 +148,14 @@ pub fn run(args: CheckArgs) -> Result<Outcome> {
 /// One pass over the logs: totals grouped by model (what a baseline
 /// keeps), and one stats per rule.
 fn read_logs(args: &CheckArgs, budget: &Budget) -> Result<(Aggregate, Vec<Stats>, Accounting)> {
-    let mut run = super::log_run(&args.input)?;
-    run.biller.density = budget.needs_density();
-    let mut agg = Aggregate::new(vec![Dimension::Model], run.tz.clone());
+    let measures = Measures {
+        drift: false,
+        density: budget.needs_density(),
+    };
+    let logs = super::LogRun::from_args(&args.input, measures)?;
+    let mut agg = Aggregate::new(vec![Dimension::Model], logs.tz.clone());
     let mut rules: Vec<Stats> = vec![Stats::default(); budget.rules.len()];
-    let acc = run::run(&run.inputs, &run.biller, &run.opts, &mut |b| {
+    let acc = logs.run(&mut |b| {
         if let Some(b) = b {
             agg.add(&b);
             for (rule, s) in budget.rules.iter().zip(rules.iter_mut()) {

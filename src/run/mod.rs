@@ -25,7 +25,11 @@ pub use accounting::Accounting;
 pub use filter::TimeFilter;
 use turns::Turns;
 
+/// How a run reads and what it keeps, decided before it starts.
 pub struct RunOptions {
+    /// Its `usage_only` must agree with the biller (see
+    /// [`Biller::needs_text`]): a run that reads no text lets formats skip
+    /// it while parsing.
     pub ingest: IngestOptions,
     pub filter: TimeFilter,
     pub strict: bool,
@@ -127,14 +131,7 @@ pub fn run(
         window: threads * 4,
         biller,
         filter: opts.filter,
-        // A run that reads no text lets formats skip it while parsing.
-        ingest: IngestOptions {
-            parse: ingest::ParseOptions {
-                usage_only: !biller.needs_text(),
-                ..opts.ingest.parse.clone()
-            },
-            ..opts.ingest.clone()
-        },
+        ingest: &opts.ingest,
     };
     let turns = &readers.turns;
     let mut consumer = Consumer {
@@ -193,7 +190,7 @@ struct Readers<'a> {
     window: usize,
     biller: &'a Biller,
     filter: TimeFilter,
-    ingest: IngestOptions,
+    ingest: &'a IngestOptions,
 }
 
 impl Readers<'_> {
@@ -209,7 +206,7 @@ impl Readers<'_> {
                 return;
             };
             let read = self.turns.reading(index, || {
-                ingest::read_input(&self.inputs[index], &self.ingest, &mut |events| {
+                ingest::read_input(&self.inputs[index], self.ingest, &mut |events| {
                     let items = work(events, self.biller, &self.filter);
                     tx.send(Ok(items)).map_err(|_| anyhow!("the run stopped"))
                 })
