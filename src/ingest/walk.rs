@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Walk {
     /// Log files (by extension; detection is by content either way), in
-    /// log order (see [`rank`]).
+    /// log order: files before subdirectories, `agent-*` files last.
     Logs,
     /// Every file, entries by name (`count`: prompts and docs have any
     /// extension).
