@@ -1,7 +1,7 @@
 //! The scheduling primitive of a parallel run: which input the in-order
 //! consumer has reached. Readers use it to bound how far ahead they read,
 //! and a reader whose input must see earlier inputs complete (the join
-//! book, `ingest::format::join`) waits for its turn.
+//! book of Batch API halves in ingest) waits for its turn.
 
 use std::sync::{Arc, Condvar, Mutex};
 

@@ -132,7 +132,7 @@ mod tests {
         // tiktoken tests (test_simple): with special tokens disallowed,
         // "<|endoftext|>" is plain text: [27, 91, 437, 1659, 5239, 91, 29].
         assert_eq!(r50k.count("<|endoftext|>").unwrap(), 7);
-        // reference/tokenizers.md §5: 7 tokens in o200k as text.
+        // The same as text in o200k (encode_ordinary, module docs): 7 tokens.
         assert_eq!(o200k.count("<|endoftext|>").unwrap(), 7);
         assert_eq!(cl100k.count("").unwrap(), 0);
         // OpenAI cookbook: "tiktoken is great!" is 6 tokens in cl100k_base.

@@ -1,5 +1,6 @@
-//! Text density of responses (SPEC §7 "Density"): how much text an answer
-//! spends per token, and how much of it is repetition or stock filler.
+//! Text density of responses (README "Metrics"; docs/json.md, report
+//! `density`): how much text an answer spends per token, and how much of it
+//! is repetition or stock filler.
 //!
 //! [`Density::measure`] reduces one response text to integer counts; counts
 //! add up exactly over records, groups and shard reports ([`Density::add`]),
