@@ -57,11 +57,11 @@ pub fn run(args: CountArgs) -> Result<Outcome> {
     let choice = choose(&args)?;
     let tok = choice.encoding.tokenizer();
     let files = collect(&args.paths)?;
-    let counts: Vec<(String, u64, u64)> = {
+    let counts: Vec<FileCount> = {
         use rayon::prelude::*;
         files
             .par_iter()
-            .map(|f| -> Result<(String, u64, u64)> {
+            .map(|f| -> Result<FileCount> {
                 let (name, text) = read_text(f)?;
                 let n = tok
                     .count(&text)
@@ -73,6 +73,23 @@ pub fn run(args: CountArgs) -> Result<Outcome> {
     };
     let total: u64 = counts.iter().map(|c| c.2).sum();
     let mut out = BufWriter::new(io::stdout().lock());
+    write_counts(&args, &choice, &counts, total, &mut out)?;
+    out.flush()?;
+    let over = over_budget(&args, &counts, total);
+    Ok(if over { Outcome::Problem } else { Outcome::Ok })
+}
+
+/// Path (`-` for stdin), bytes, tokens.
+type FileCount = (String, u64, u64);
+
+/// The counts on stdout, as a table or JSON.
+fn write_counts(
+    args: &CountArgs,
+    choice: &TokenizerChoice,
+    counts: &[FileCount],
+    total: u64,
+    out: &mut impl Write,
+) -> Result<()> {
     match args.format {
         CountFormat::Json => {
             let v = json!({
@@ -82,12 +99,12 @@ pub fn run(args: CountArgs) -> Result<Outcome> {
                 "files": counts.iter().map(|(p, b, t)| json!({"path": p, "bytes": b, "tokens": t})).collect::<Vec<_>>(),
                 "total_tokens": total,
             });
-            serde_json::to_writer_pretty(&mut out, &v)?;
+            serde_json::to_writer_pretty(&mut *out, &v)?;
             writeln!(out)?;
         }
         CountFormat::Table => {
             let width = counts.iter().map(|c| c.0.len()).max().unwrap_or(0).max(5);
-            for (p, _, t) in &counts {
+            for (p, _, t) in counts {
                 writeln!(out, "{p:<width$}  {:>12}", thousands(*t))?;
             }
             if counts.len() > 1 {
@@ -103,7 +120,12 @@ pub fn run(args: CountArgs) -> Result<Outcome> {
             }
         }
     }
-    out.flush()?;
+    Ok(())
+}
+
+/// Say on stderr which counts are over `--max-tokens` and
+/// `--max-total-tokens`; true when any is.
+fn over_budget(args: &CountArgs, counts: &[FileCount], total: u64) -> bool {
     let mut over = false;
     if let Some(max) = args.max_tokens {
         for (p, _, t) in counts.iter().filter(|c| c.2 > max) {
@@ -125,7 +147,7 @@ pub fn run(args: CountArgs) -> Result<Outcome> {
         );
         over = true;
     }
-    Ok(if over { Outcome::Problem } else { Outcome::Ok })
+    over
 }
 
 fn choose(args: &CountArgs) -> Result<TokenizerChoice> {
