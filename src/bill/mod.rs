@@ -166,29 +166,7 @@ impl Biller {
                 )),
             };
         };
-        let base = reported.unwrap_or_default();
-        // A side the log has no text for keeps its reported figure.
-        let (prompt, response) = (counted.prompt, counted.response);
-        let usage = Usage {
-            input: prompt.unwrap_or(base.input),
-            cache_read: if prompt.is_some() { 0 } else { base.cache_read },
-            cache_write_5m: if prompt.is_some() {
-                0
-            } else {
-                base.cache_write_5m
-            },
-            cache_write_1h: if prompt.is_some() {
-                0
-            } else {
-                base.cache_write_1h
-            },
-            output: response.unwrap_or(base.output),
-            reasoning: if response.is_some() {
-                0
-            } else {
-                base.reasoning
-            },
-        };
+        let usage = counted_usage(reported.unwrap_or_default(), &counted);
         self.finish(record, usage, UsageSource::Counted, Some(counted))
     }
 
@@ -199,7 +177,22 @@ impl Biller {
         usage_source: UsageSource,
         counted: Option<Counted>,
     ) -> Result<Billed, Skip> {
-        let pricing = match record.model.as_deref() {
+        let pricing = self.price(&record, &usage);
+        let density = self.measure(&record);
+        Ok(Billed {
+            record,
+            usage,
+            usage_source,
+            counted,
+            pricing,
+            density,
+        })
+    }
+
+    /// The price of `usage` for the record's model at its time, or why
+    /// there is none.
+    fn price(&self, record: &Record, usage: &Usage) -> Pricing {
+        match record.model.as_deref() {
             None | Some("") => Pricing::Unpriced {
                 reason: "no model in the log".to_string(),
             },
@@ -207,7 +200,7 @@ impl Biller {
                 Err(u) => Pricing::Unpriced { reason: u.reason },
                 Ok(res) => {
                     match res.cost_in_context(
-                        &usage,
+                        usage,
                         record.service_tier,
                         record.web_search_requests,
                         record.long_context,
@@ -223,22 +216,45 @@ impl Biller {
                     }
                 }
             },
-        };
+        }
+    }
+
+    /// `--metrics density`: the response text's measurements.
+    fn measure(&self, record: &Record) -> Option<Density> {
         // Measured here, in the parallel stage: compressing every response
         // is the expensive part of the density metrics.
-        let density = match record.text.as_ref() {
+        match record.text.as_ref() {
             Some(t) if self.measures.density && t.has_response && !t.response.is_empty() => {
                 Some(Density::measure(&t.response))
             }
             _ => None,
-        };
-        Ok(Billed {
-            record,
-            usage,
-            usage_source,
-            counted,
-            pricing,
-            density,
-        })
+        }
+    }
+}
+
+/// The usage of a counted record: a counted side replaces every reported
+/// figure of that side in `base` (a count cannot tell cached or reasoning
+/// tokens apart); a side the log has no text for keeps its reported figure.
+fn counted_usage(base: Usage, counted: &Counted) -> Usage {
+    let (prompt, response) = (counted.prompt, counted.response);
+    Usage {
+        input: prompt.unwrap_or(base.input),
+        cache_read: if prompt.is_some() { 0 } else { base.cache_read },
+        cache_write_5m: if prompt.is_some() {
+            0
+        } else {
+            base.cache_write_5m
+        },
+        cache_write_1h: if prompt.is_some() {
+            0
+        } else {
+            base.cache_write_1h
+        },
+        output: response.unwrap_or(base.output),
+        reasoning: if response.is_some() {
+            0
+        } else {
+            base.reasoning
+        },
     }
 }
