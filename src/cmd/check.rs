@@ -216,17 +216,7 @@ fn prompt_checks(budget: &Budget, args: &CheckArgs, out: &mut Vec<CheckResult>) 
             &at,
         )?;
         let tok = choice.encoding.tokenizer();
-        let mut files = Vec::new();
-        for pat in &p.files {
-            let found =
-                glob::files(budget.dir(), pat).with_context(|| format!("{at}files `{pat}`"))?;
-            if found.is_empty() {
-                bail!("{at}files `{pat}`: no file matches");
-            }
-            files.extend(found);
-        }
-        files.sort();
-        files.dedup();
+        let files = prompt_files(budget, &p.files, &at)?;
         let tokenizer = choice.label();
         let mut total = 0u64;
         for f in &files {
@@ -260,6 +250,23 @@ fn prompt_checks(budget: &Budget, args: &CheckArgs, out: &mut Vec<CheckResult>) 
         }
     }
     Ok(())
+}
+
+/// The files a `[[prompt]]` entry's patterns name, sorted, each once; a
+/// pattern that matches nothing is an error (a renamed prompt file must
+/// not pass silently).
+fn prompt_files(budget: &Budget, patterns: &[String], at: &str) -> Result<Vec<PathBuf>> {
+    let mut files = Vec::new();
+    for pat in patterns {
+        let found = glob::files(budget.dir(), pat).with_context(|| format!("{at}files `{pat}`"))?;
+        if found.is_empty() {
+            bail!("{at}files `{pat}`: no file matches");
+        }
+        files.extend(found);
+    }
+    files.sort();
+    files.dedup();
+    Ok(files)
 }
 
 fn prompt_result(
