@@ -5,7 +5,7 @@
 
 use std::io::Write;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::mpsc::{SyncSender, sync_channel};
+use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 use std::sync::{Arc, Mutex};
 
 use anyhow::{Result, anyhow, bail};
@@ -146,21 +146,7 @@ pub fn run(
         for _ in 0..threads.min(inputs.len()) {
             scope.spawn(|| readers.work());
         }
-        let consumed = (|| -> Result<()> {
-            for (index, (input, rx)) in inputs.iter().zip(&receivers).enumerate() {
-                turns.advance(index);
-                consumer.warned = 0;
-                for batch in rx.iter() {
-                    let items = batch?;
-                    let handed = consumer.take(items, sink)?;
-                    consumer.progress.records(handed);
-                    sink(None)?;
-                }
-                consumer.progress.input_done(index);
-                report_unshown(&input.display_name(), consumer.warned);
-            }
-            Ok(())
-        })();
+        let consumed = consumer.consume(inputs, &receivers, turns, sink);
         // Readers blocked on a full queue or a turn must not wait for a
         // consumer that has stopped.
         turns.cancel();
@@ -235,6 +221,30 @@ struct Consumer {
 }
 
 impl Consumer {
+    /// Take every input's batches, input by input, moving the readers'
+    /// turn along.
+    fn consume(
+        &mut self,
+        inputs: &[Input],
+        receivers: &[Receiver<Batch>],
+        turns: &Turns,
+        sink: &mut dyn FnMut(Option<Billed>) -> Result<()>,
+    ) -> Result<()> {
+        for (index, (input, rx)) in inputs.iter().zip(receivers).enumerate() {
+            turns.advance(index);
+            self.warned = 0;
+            for batch in rx.iter() {
+                let items = batch?;
+                let handed = self.take(items, sink)?;
+                self.progress.records(handed);
+                sink(None)?;
+            }
+            self.progress.input_done(index);
+            report_unshown(&input.display_name(), self.warned);
+        }
+        Ok(())
+    }
+
     /// Account for a batch and hand its records on; returns how many
     /// records went to `sink`.
     fn take(
