@@ -9,7 +9,8 @@ use libfuzzer_sys::fuzz_target;
 use tokenmaxx::aggregate::{Aggregate, Dimension};
 use tokenmaxx::export::{self, Report, ReportFormat};
 use tokenmaxx::ingest::{self, Event, IngestOptions};
-use tokenmaxx::pipeline::{Accounting, Biller, UsageMode};
+use tokenmaxx::bill::{Biller, Measures, UsageMode};
+use tokenmaxx::run::Accounting;
 use tokenmaxx::price::PriceBook;
 use tokenmaxx::record::Format;
 
@@ -20,11 +21,12 @@ fn billers() -> &'static [Biller; 3] {
     B.get_or_init(|| {
         let book = PriceBook::embedded().expect("embedded price book");
         [UsageMode::Auto, UsageMode::Reported, UsageMode::Counted].map(|mode| {
-            let mut b = Biller::new(book.clone(), mode);
             // Drift counting on the reported path covers both counters.
-            b.drift = mode == UsageMode::Reported;
-            b.density = mode == UsageMode::Auto;
-            b
+            let measures = Measures {
+                drift: mode == UsageMode::Reported,
+                density: mode == UsageMode::Auto,
+            };
+            Biller::new(book.clone(), mode, measures)
         })
     })
 }

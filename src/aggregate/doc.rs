@@ -13,8 +13,8 @@ use rust_decimal::Decimal;
 use super::tasks::TaskStats;
 use super::{Aggregate, Dimension, Distribution, Drift, MoneySummary, Stats, Tasks};
 use crate::metrics::density::Density;
-use crate::pipeline::Accounting;
 use crate::record::Usage;
+use crate::run::Accounting;
 use crate::schema::report::*;
 use crate::schema::{Dec, OrderedMap, SCHEMA_VERSION};
 

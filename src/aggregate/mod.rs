@@ -7,8 +7,8 @@ use std::collections::BTreeMap;
 use jiff::tz::TimeZone;
 use rust_decimal::Decimal;
 
+use crate::bill::{Billed, Pricing, UsageSource};
 use crate::metrics::density::Density;
-use crate::pipeline::{Billed, Pricing, UsageSource};
 use crate::record::Usage;
 
 pub mod doc;

@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 use rust_decimal::Decimal;
 
 use super::{Distribution, add_money};
-use crate::pipeline::{Billed, Pricing};
+use crate::bill::{Billed, Pricing};
 
 /// One task's sums.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]

@@ -50,7 +50,7 @@ pub mod metrics;
 use metrics::{Better, MetricDef, Unit};
 
 use crate::aggregate::Stats;
-use crate::pipeline::Billed;
+use crate::bill::Billed;
 
 /// One limit: cap (`min == false`) or floor of a metric.
 #[derive(Clone, Debug)]

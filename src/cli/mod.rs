@@ -7,11 +7,11 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
+use crate::bill::UsageMode;
 use crate::cmd;
+use crate::record::Format;
 
 mod values;
-use crate::pipeline::UsageMode;
-use crate::record::Format;
 
 const AFTER_HELP: &str = "\
 Examples:

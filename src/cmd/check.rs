@@ -23,12 +23,13 @@ use rust_decimal::Decimal;
 use serde_json::Value;
 
 use crate::aggregate::{Aggregate, Dimension, ReportState, Stats};
+use crate::bill::Measures;
 use crate::check::metrics::Unit;
 use crate::check::{Budget, CheckResult, Kind, baseline_checks, glob, limit_checks};
 use crate::cli::{InputArgs, Outcome};
 use crate::export::check::CheckFormat;
 use crate::export::{self, Report, ReportOptions};
-use crate::pipeline::{self, Accounting};
+use crate::run::Accounting;
 
 #[derive(Args, Debug)]
 #[command(after_help = "Examples:
@@ -133,11 +134,14 @@ pub fn run(args: CheckArgs) -> Result<Outcome> {
 /// One pass over the logs: totals grouped by model (what a baseline
 /// keeps), and one stats per rule.
 fn read_logs(args: &CheckArgs, budget: &Budget) -> Result<(Aggregate, Vec<Stats>, Accounting)> {
-    let mut run = super::log_run(&args.input)?;
-    run.biller.density = budget.needs_density();
-    let mut agg = Aggregate::new(vec![Dimension::Model], run.tz.clone());
+    let measures = Measures {
+        drift: false,
+        density: budget.needs_density(),
+    };
+    let logs = super::LogRun::from_args(&args.input, measures)?;
+    let mut agg = Aggregate::new(vec![Dimension::Model], logs.tz.clone());
     let mut rules: Vec<Stats> = vec![Stats::default(); budget.rules.len()];
-    let acc = pipeline::run(&run.inputs, &run.biller, &run.opts, &mut |b| {
+    let acc = logs.run(&mut |b| {
         if let Some(b) = b {
             agg.add(&b);
             for (rule, s) in budget.rules.iter().zip(rules.iter_mut()) {
@@ -191,24 +195,14 @@ fn prompt_checks(budget: &Budget, args: &CheckArgs, out: &mut Vec<CheckResult>) 
     let book = super::price_book(&args.input.common)?;
     for (i, p) in budget.prompts.iter().enumerate() {
         let at = format!("{} [[prompt]] #{} ", args.budget.display(), i + 1);
-        let choice = super::count::tokenizer_for(
+        let choice = crate::tokenize::tokenizer_for(
             Some(&book),
             p.model.as_deref(),
             p.encoding.as_deref(),
             &at,
         )?;
         let tok = choice.encoding.tokenizer();
-        let mut files = Vec::new();
-        for pat in &p.files {
-            let found =
-                glob::files(budget.dir(), pat).with_context(|| format!("{at}files `{pat}`"))?;
-            if found.is_empty() {
-                bail!("{at}files `{pat}`: no file matches");
-            }
-            files.extend(found);
-        }
-        files.sort();
-        files.dedup();
+        let files = prompt_files(budget, &p.files, &at)?;
         let tokenizer = choice.label();
         let mut total = 0u64;
         for f in &files {
@@ -242,6 +236,23 @@ fn prompt_checks(budget: &Budget, args: &CheckArgs, out: &mut Vec<CheckResult>) 
         }
     }
     Ok(())
+}
+
+/// The files a `[[prompt]]` entry's patterns name, sorted, each once; a
+/// pattern that matches nothing is an error (a renamed prompt file must
+/// not pass silently).
+fn prompt_files(budget: &Budget, patterns: &[String], at: &str) -> Result<Vec<PathBuf>> {
+    let mut files = Vec::new();
+    for pat in patterns {
+        let found = glob::files(budget.dir(), pat).with_context(|| format!("{at}files `{pat}`"))?;
+        if found.is_empty() {
+            bail!("{at}files `{pat}`: no file matches");
+        }
+        files.extend(found);
+    }
+    files.sort();
+    files.dedup();
+    Ok(files)
 }
 
 fn prompt_result(

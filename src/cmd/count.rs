@@ -15,7 +15,8 @@ use clap::Args;
 use crate::cli::{CommonArgs, Outcome};
 use crate::export::{self, count::CountFormat};
 use crate::fmt::thousands;
-use crate::tokenize::{Encoding, TokenizerChoice};
+use crate::ingest::walk::{Walk, walk};
+use crate::tokenize::{TokenizerChoice, tokenizer_for};
 
 #[derive(Args, Debug)]
 #[command(after_help = "Examples:
@@ -48,11 +49,11 @@ pub fn run(args: CountArgs) -> Result<Outcome> {
     let choice = choose(&args)?;
     let tok = choice.encoding.tokenizer();
     let files = collect(&args.paths)?;
-    let counts: Vec<(String, u64, u64)> = {
+    let counts: Vec<FileCount> = {
         use rayon::prelude::*;
         files
             .par_iter()
-            .map(|f| -> Result<(String, u64, u64)> {
+            .map(|f| -> Result<FileCount> {
                 let (name, text) = read_text(f)?;
                 let n = tok
                     .count(&text)
@@ -73,6 +74,16 @@ pub fn run(args: CountArgs) -> Result<Outcome> {
     };
     export::count::write(args.format, &counted, &mut out)?;
     out.flush()?;
+    let over = over_budget(&args, &counts, total);
+    Ok(if over { Outcome::Problem } else { Outcome::Ok })
+}
+
+/// Path (`-` for stdin), bytes, tokens.
+type FileCount = (String, u64, u64);
+
+/// Say on stderr which counts are over `--max-tokens` and
+/// `--max-total-tokens`; true when any is.
+fn over_budget(args: &CountArgs, counts: &[FileCount], total: u64) -> bool {
     let mut over = false;
     if let Some(max) = args.max_tokens {
         for (p, _, t) in counts.iter().filter(|c| c.2 > max) {
@@ -94,7 +105,7 @@ pub fn run(args: CountArgs) -> Result<Outcome> {
         );
         over = true;
     }
-    Ok(if over { Outcome::Problem } else { Outcome::Ok })
+    over
 }
 
 fn choose(args: &CountArgs) -> Result<TokenizerChoice> {
@@ -110,52 +121,6 @@ fn choose(args: &CountArgs) -> Result<TokenizerChoice> {
     )
 }
 
-/// The tokenizer for `--encoding` or `--model` (o200k_base when neither is
-/// given). `what` prefixes errors: `--` for flags, or a budget file's
-/// location. An unknown model is an error rather than a silent
-/// approximation: a budget in tokens must be counted the model's way.
-pub(crate) fn tokenizer_for(
-    book: Option<&crate::price::PriceBook>,
-    model: Option<&str>,
-    encoding: Option<&str>,
-    what: &str,
-) -> Result<TokenizerChoice> {
-    if let Some(e) = encoding {
-        let encoding = Encoding::from_name(e).with_context(|| {
-            let names: Vec<&str> = Encoding::ALL.iter().map(|e| e.name()).collect();
-            format!(
-                "{what}encoding: unknown encoding `{e}`; expected one of: {}",
-                names.join(", ")
-            )
-        })?;
-        return Ok(TokenizerChoice {
-            encoding,
-            exact: true,
-        });
-    }
-    let Some(model) = model else {
-        return Ok(TokenizerChoice {
-            encoding: Encoding::O200kBase,
-            exact: true,
-        });
-    };
-    if let Some(entry) = book.and_then(|b| b.find(model))
-        && let Some(encoding) = entry.tokenizer.as_deref().and_then(Encoding::from_name)
-    {
-        return Ok(TokenizerChoice {
-            encoding,
-            exact: entry.tokenizer_exact,
-        });
-    }
-    let choice = TokenizerChoice::for_unknown_model(model);
-    if !choice.exact {
-        bail!(
-            "{what}model: unknown model `{model}`; name a model from `tokenmaxx prices`, or pick a tokenizer with {what}encoding"
-        );
-    }
-    Ok(choice)
-}
-
 fn collect(paths: &[PathBuf]) -> Result<Vec<Option<PathBuf>>> {
     if paths.is_empty() {
         if io::stdin().is_terminal() {
@@ -168,29 +133,15 @@ fn collect(paths: &[PathBuf]) -> Result<Vec<Option<PathBuf>>> {
         if p.as_os_str() == "-" {
             out.push(None);
         } else if p.is_dir() {
-            walk(p, &mut out).with_context(|| format!("{}: cannot list directory", p.display()))?;
+            let mut found = Vec::new();
+            walk(p, Walk::EveryFile, &mut found)
+                .with_context(|| format!("{}: cannot list directory", p.display()))?;
+            out.extend(found.into_iter().map(Some));
         } else {
             out.push(Some(p.clone()));
         }
     }
     Ok(out)
-}
-
-fn walk(dir: &std::path::Path, out: &mut Vec<Option<PathBuf>>) -> io::Result<()> {
-    let mut entries: Vec<_> = fs::read_dir(dir)?.collect::<Result<_, _>>()?;
-    entries.sort_by_key(|e| e.file_name());
-    for e in entries {
-        if e.file_name().to_string_lossy().starts_with('.') {
-            continue;
-        }
-        let p = e.path();
-        if p.is_dir() {
-            walk(&p, out)?;
-        } else {
-            out.push(Some(p));
-        }
-    }
-    Ok(())
 }
 
 fn read_text(f: &Option<PathBuf>) -> Result<(String, String)> {

@@ -1,17 +1,16 @@
 //! One file per subcommand, each opening with its usage and a single `run`.
 //! Shared setup (price book, threads, inputs, time range) lives here.
 
-use std::path::PathBuf;
-
 use anyhow::{Context, Result, bail};
 use jiff::Timestamp;
 use jiff::tz::TimeZone;
 
+use crate::bill::{Billed, Biller, Measures};
 use crate::cli::{CommonArgs, InputArgs};
 use crate::ingest::{self, IngestOptions, Input, ParseOptions};
-use crate::pipeline::{Biller, RunOptions, TimeFilter};
 use crate::price::PriceBook;
 use crate::record::Format;
+use crate::run::{Accounting, RunOptions, TimeFilter};
 
 pub mod check;
 pub mod completions;
@@ -97,7 +96,8 @@ pub fn parse_date(s: &str) -> Result<jiff::civil::Date> {
     Ok(s.parse::<jiff::civil::Date>()?)
 }
 
-/// Everything the log-reading commands share, set up from their flags.
+/// Everything the log-reading commands share, decided once from their
+/// flags and from what the command measures: nothing is patched after.
 pub struct LogRun {
     pub inputs: Vec<Input>,
     pub biller: Biller,
@@ -105,24 +105,25 @@ pub struct LogRun {
     pub tz: TimeZone,
 }
 
-pub fn log_run(args: &InputArgs) -> Result<LogRun> {
-    init_threads(&args.common)?;
-    let tz = time_zone(&args.tz)?;
-    let filter = time_filter(args, &tz)?;
-    let book = price_book(&args.common)?;
-    let inputs = ingest::collect_inputs_with(&args.paths, &args.source)?;
-    Ok(LogRun {
-        inputs,
-        biller: Biller::new(book, args.usage),
-        opts: RunOptions {
+impl LogRun {
+    pub fn from_args(args: &InputArgs, measures: Measures) -> Result<LogRun> {
+        init_threads(&args.common)?;
+        let tz = time_zone(&args.tz)?;
+        let filter = time_filter(args, &tz)?;
+        let book = price_book(&args.common)?;
+        let inputs = ingest::collect_inputs_with(&args.paths, &args.source)?;
+        let biller = Biller::new(book, args.usage, measures);
+        let opts = RunOptions {
             ingest: IngestOptions {
                 parse: ParseOptions {
                     task_key: args.task_key.clone(),
                     fields: args.fields.clone(),
                     outcome_key: args.outcome_key.clone(),
+                    // The run's join book starts empty.
                     joins: Default::default(),
-                    // Decided by `pipeline::run` from what billing reads.
-                    usage_only: false,
+                    // A run that reads no text lets formats skip it while
+                    // parsing.
+                    usage_only: !biller.needs_text(),
                 },
                 // Mapped fields are read by the generic format.
                 format: args
@@ -132,12 +133,18 @@ pub fn log_run(args: &InputArgs) -> Result<LogRun> {
             filter,
             strict: args.strict,
             quiet: args.common.quiet,
-        },
-        tz,
-    })
-}
+        };
+        Ok(LogRun {
+            inputs,
+            biller,
+            opts,
+            tz,
+        })
+    }
 
-/// Paths for `count`: files as given, directories walked (every file).
-pub fn text_inputs(paths: &[PathBuf]) -> Result<Vec<Input>> {
-    ingest::collect_inputs(paths)
+    /// Read and bill every input, handing billed records to `sink` in
+    /// input order (see [`crate::run::run`]).
+    pub fn run(&self, sink: &mut dyn FnMut(Option<Billed>) -> Result<()>) -> Result<Accounting> {
+        crate::run::run(&self.inputs, &self.biller, &self.opts, sink)
+    }
 }

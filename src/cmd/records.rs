@@ -9,9 +9,9 @@ use std::io::{self, BufWriter, Write};
 use anyhow::Result;
 use clap::Args;
 
+use crate::bill::Measures;
 use crate::cli::{InputArgs, Outcome};
 use crate::export::records::{self, RecordsFormat};
-use crate::pipeline;
 
 #[derive(Args, Debug)]
 #[command(after_help = "Examples:
@@ -26,12 +26,12 @@ pub struct RecordsArgs {
 }
 
 pub fn run(args: RecordsArgs) -> Result<Outcome> {
-    let run = super::log_run(&args.input)?;
+    let logs = super::LogRun::from_args(&args.input, Measures::default())?;
     let stdout = io::stdout();
     let accounting = match args.format {
         RecordsFormat::Jsonl => {
             let mut out = BufWriter::new(stdout.lock());
-            let acc = pipeline::run(&run.inputs, &run.biller, &run.opts, &mut |b| match b {
+            let acc = logs.run(&mut |b| match b {
                 Some(b) => records::write_jsonl(&b, &mut out),
                 None => Ok(out.flush()?),
             })?;
@@ -41,7 +41,7 @@ pub fn run(args: RecordsArgs) -> Result<Outcome> {
         RecordsFormat::Csv => {
             let mut w = csv::Writer::from_writer(BufWriter::new(stdout.lock()));
             w.write_record(records::csv_header())?;
-            let acc = pipeline::run(&run.inputs, &run.biller, &run.opts, &mut |b| {
+            let acc = logs.run(&mut |b| {
                 match b {
                     Some(b) => w.write_record(records::csv_row(&b))?,
                     None => w.flush()?,

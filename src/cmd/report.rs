@@ -11,9 +11,9 @@ use anyhow::Result;
 use clap::Args;
 
 use crate::aggregate::{Aggregate, Dimension};
+use crate::bill::Measures;
 use crate::cli::{InputArgs, Outcome};
 use crate::export::{self, Metric, Report, ReportFormat, ReportOptions};
-use crate::pipeline;
 
 #[derive(Args, Debug)]
 #[command(after_help = "Examples:
@@ -62,11 +62,13 @@ impl ReportArgs {
 
 pub fn run(args: ReportArgs) -> Result<Outcome> {
     let options = args.options();
-    let mut run = super::log_run(&args.input)?;
-    run.biller.drift = options.shows(Metric::Drift);
-    run.biller.density = options.shows(Metric::Density);
-    let mut agg = Aggregate::new(args.by.clone(), run.tz.clone());
-    let accounting = pipeline::run(&run.inputs, &run.biller, &run.opts, &mut |b| {
+    let measures = Measures {
+        drift: options.shows(Metric::Drift),
+        density: options.shows(Metric::Density),
+    };
+    let logs = super::LogRun::from_args(&args.input, measures)?;
+    let mut agg = Aggregate::new(args.by.clone(), logs.tz.clone());
+    let accounting = logs.run(&mut |b| {
         if let Some(b) = b {
             agg.add(&b);
         }

@@ -8,8 +8,8 @@
 use rust_decimal::Decimal;
 
 use crate::aggregate::{Drift, MoneySummary, Stats, TaskStats};
+use crate::bill::{Billed, Pricing};
 use crate::fmt::{money, opt_count, percent, thousands};
-use crate::pipeline::{Billed, Pricing};
 
 /// One column of a view over rows of `T`.
 pub(crate) struct Column<T: ?Sized> {

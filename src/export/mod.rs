@@ -9,7 +9,7 @@ use self::columns::Column;
 
 use crate::aggregate::{Aggregate, Stats};
 use crate::fmt::{money, plural, thousands, title};
-use crate::pipeline::Accounting;
+use crate::run::Accounting;
 
 pub mod check;
 mod columns;

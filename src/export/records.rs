@@ -5,7 +5,7 @@ use std::io::Write;
 
 use super::columns;
 use crate::aggregate::doc::usage_doc;
-use crate::pipeline::{Billed, Pricing};
+use crate::bill::{Billed, Pricing};
 use crate::schema::records::{CountedDoc, PriceRefDoc, RecordDoc, SourceDoc};
 use crate::schema::{Dec, OrderedMap};
 use anyhow::Result;

@@ -6,7 +6,7 @@
 
 use std::fs;
 use std::io::{self, IsTerminal};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Arc;
 
 use anyhow::{Context, Result, bail};
@@ -18,9 +18,11 @@ pub mod format;
 pub(crate) mod lean;
 mod open;
 mod sources;
+pub mod walk;
 
 pub use format::{ParseOptions, Skip};
 pub use sources::AgentSource;
+use walk::{Walk, walk};
 
 /// One thing to read.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -65,14 +67,10 @@ pub struct IngestOptions {
     pub format: Option<Format>,
 }
 
-/// Extensions picked up when walking a directory. Files named on the command
-/// line are read whatever their name; detection is by content either way.
-const LOG_EXTENSIONS: &[&str] = &["jsonl", "ndjson", "json", "csv", "log", "gz", "zst", "zstd"];
-
 /// Expand command-line paths into inputs: `-` is stdin, directories are
 /// walked recursively in sorted order (hidden entries skipped), no paths
 /// means stdin when it is not a terminal. Within a directory, files come
-/// before subdirectories (see [`walk_rank`]).
+/// before subdirectories (see [`walk::Walk::Logs`]).
 pub fn collect_inputs(paths: &[PathBuf]) -> Result<Vec<Input>> {
     if paths.is_empty() {
         if io::stdin().is_terminal() {
@@ -88,7 +86,10 @@ pub fn collect_inputs(paths: &[PathBuf]) -> Result<Vec<Input>> {
         }
         let meta = fs::metadata(p).with_context(|| format!("{}: cannot read", p.display()))?;
         if meta.is_dir() {
-            walk(p, &mut out).with_context(|| format!("{}: cannot list directory", p.display()))?;
+            let mut found = Vec::new();
+            walk(p, Walk::Logs, &mut found)
+                .with_context(|| format!("{}: cannot list directory", p.display()))?;
+            out.extend(found.into_iter().map(Input::File));
         } else {
             out.push(Input::File(p.clone()));
         }
@@ -108,64 +109,17 @@ pub fn collect_inputs_with(paths: &[PathBuf], sources: &[AgentSource]) -> Result
         let roots = sources::roots(s)?;
         for root in &roots {
             let mut found = Vec::new();
-            walk(root, &mut found)
+            walk(root, Walk::Logs, &mut found)
                 .with_context(|| format!("{}: cannot list directory", root.display()))?;
-            out.extend(found.into_iter().filter(|i| match i {
-                Input::File(p) => !sources::is_archived_copy(p, &roots),
-                Input::Stdin => true,
-            }));
+            out.extend(
+                found
+                    .into_iter()
+                    .filter(|p| !sources::is_archived_copy(p, &roots))
+                    .map(Input::File),
+            );
         }
     }
     Ok(out)
-}
-
-/// Walk order within a directory: files before subdirectories, and
-/// `agent-*` files after the other files, each group by name. Agent logs
-/// put a session's own transcript (`<session>.jsonl`) beside the subagent
-/// logs that replay its messages (`agent-<id>.jsonl`,
-/// `<session>/subagents/`); reading the session first makes the run keep
-/// the session's copy of a replayed call, whatever the names sort to.
-fn walk_rank(e: &fs::DirEntry) -> (u8, std::ffi::OsString) {
-    let name = e.file_name();
-    // The entry's type comes with the directory listing; only a symlink
-    // needs a stat to see what it points at.
-    let is_dir = match e.file_type() {
-        Ok(t) if t.is_symlink() => e.path().is_dir(),
-        Ok(t) => t.is_dir(),
-        Err(_) => false,
-    };
-    let agent = name.to_string_lossy().starts_with("agent-");
-    let rank = match (is_dir, agent) {
-        (false, false) => 0,
-        (false, true) => 1,
-        (true, _) => 2,
-    };
-    (rank, name)
-}
-
-fn walk(dir: &Path, out: &mut Vec<Input>) -> io::Result<()> {
-    let mut entries: Vec<_> = fs::read_dir(dir)?.collect::<Result<_, _>>()?;
-    entries.sort_by_cached_key(walk_rank);
-    for e in entries {
-        let name = e.file_name();
-        if name.to_string_lossy().starts_with('.') {
-            continue;
-        }
-        let path = e.path();
-        let ft = e.file_type()?;
-        if ft.is_dir() || (ft.is_symlink() && path.is_dir()) {
-            walk(&path, out)?;
-        } else if has_log_extension(&path) {
-            out.push(Input::File(path));
-        }
-    }
-    Ok(())
-}
-
-fn has_log_extension(p: &Path) -> bool {
-    p.extension()
-        .and_then(|e| e.to_str())
-        .is_some_and(|e| LOG_EXTENSIONS.contains(&e.to_ascii_lowercase().as_str()))
 }
 
 /// Read one input to the end, handing batches of events to `sink` in order.

@@ -14,9 +14,12 @@ use std::fmt;
 use std::sync::OnceLock;
 
 pub mod chat;
+mod choice;
 mod fast;
 pub mod memo;
 mod tiktoken;
+
+pub use choice::{TokenizerChoice, tokenizer_for};
 
 /// Something that counts tokens.
 pub trait Tokenizer: Send + Sync {
@@ -90,68 +93,6 @@ impl Encoding {
     }
 }
 
-/// Which tokenizer a model is counted with, and whether that is exact.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct TokenizerChoice {
-    pub encoding: Encoding,
-    /// False when the model's real tokenizer is not public (Claude 3+,
-    /// Gemini): the count is an approximation and says so.
-    pub exact: bool,
-}
-
-impl TokenizerChoice {
-    /// The label every output carries: `o200k_base` or `approx:o200k_base`.
-    pub fn label(&self) -> String {
-        if self.exact {
-            self.encoding.name().to_string()
-        } else {
-            format!("approx:{}", self.encoding.name())
-        }
-    }
-
-    /// Fallback when the price book does not know the model: tiktoken's own
-    /// model-name map (exact for OpenAI names), else an o200k approximation.
-    pub fn for_unknown_model(model: &str) -> TokenizerChoice {
-        let m = model.to_ascii_lowercase();
-        let m = m.rsplit('/').next().unwrap_or(&m);
-        let exact = |encoding| TokenizerChoice {
-            encoding,
-            exact: true,
-        };
-        if m.starts_with("gpt-oss") {
-            exact(Encoding::O200kHarmony)
-        } else if m.starts_with("gpt-4o")
-            || m.starts_with("chatgpt-4o")
-            || m.starts_with("gpt-4.1")
-            || m.starts_with("gpt-4.5")
-            || m.starts_with("gpt-5")
-            || m.starts_with("o1")
-            || m.starts_with("o3")
-            || m.starts_with("o4")
-            || m.starts_with("ft:gpt-4o")
-        {
-            exact(Encoding::O200kBase)
-        } else if m.starts_with("gpt-4")
-            || m.starts_with("gpt-3.5")
-            || m.starts_with("gpt-35")
-            || m.starts_with("text-embedding")
-            || m.starts_with("ft:gpt-4")
-            || m.starts_with("ft:gpt-3.5")
-            || m == "davinci-002"
-            || m == "babbage-002"
-        {
-            exact(Encoding::Cl100kBase)
-        } else if m.starts_with("text-davinci") || m.starts_with("code-") {
-            exact(Encoding::P50kBase)
-        } else {
-            TokenizerChoice {
-                encoding: Encoding::O200kBase,
-                exact: false,
-            }
-        }
-    }
-}
-
 /// Run an engine call, turning a panic inside a third-party engine into an
 /// error: one bad string must not take down a run over gigabytes of logs.
 fn guarded<T>(f: impl FnOnce() -> T + std::panic::UnwindSafe) -> Result<T, TokenizeError> {
@@ -177,18 +118,6 @@ mod tests {
         }
     }
 
-    #[test]
-    fn unknown_model_fallbacks() {
-        let c = TokenizerChoice::for_unknown_model("gpt-4o-2099-01-01");
-        assert_eq!(c.label(), "o200k_base");
-        let c = TokenizerChoice::for_unknown_model("gpt-3.5-turbo-0125");
-        assert_eq!(c.label(), "cl100k_base");
-        let c = TokenizerChoice::for_unknown_model("claude-9");
-        assert_eq!(c.label(), "approx:o200k_base");
-        let c = TokenizerChoice::for_unknown_model("openai/gpt-oss-120b");
-        assert_eq!(c.label(), "o200k_harmony");
-    }
-
     /// Examples published in tiktoken's README and tests.
     #[test]
     fn published_examples() {
@@ -203,7 +132,7 @@ mod tests {
         // tiktoken tests (test_simple): with special tokens disallowed,
         // "<|endoftext|>" is plain text: [27, 91, 437, 1659, 5239, 91, 29].
         assert_eq!(r50k.count("<|endoftext|>").unwrap(), 7);
-        // reference/tokenizers.md §5: 7 tokens in o200k as text.
+        // The same as text in o200k (encode_ordinary, module docs): 7 tokens.
         assert_eq!(o200k.count("<|endoftext|>").unwrap(), 7);
         assert_eq!(cl100k.count("").unwrap(), 0);
         // OpenAI cookbook: "tiktoken is great!" is 6 tokens in cl100k_base.

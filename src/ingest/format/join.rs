@@ -11,9 +11,10 @@
 
 use std::collections::{HashMap, VecDeque};
 use std::path::Path;
-use std::sync::{Arc, Condvar, Mutex};
+use std::sync::{Arc, Mutex};
 
 use crate::record::{Format, Record, Source};
+use crate::run::turns::wait_for_turn;
 
 /// The run-wide book, shared by every file's parser.
 pub type Joins = Arc<Mutex<JoinBook>>;
@@ -23,84 +24,12 @@ pub type Joins = Arc<Mutex<JoinBook>>;
 ///
 /// Files are read in parallel, but which half waits and which repeated id
 /// pairs with which depend on the order halves reach the book. So a reader
-/// that holds a turn (see [`Turns`]) first waits until every earlier input
+/// that holds a turn (see [`crate::run::turns`]) first waits until every earlier input
 /// has been read completely: the book then sees halves in input order
 /// whatever the thread count, and only files that use it are serialized.
 pub fn lock(opts: &super::ParseOptions) -> std::sync::MutexGuard<'_, JoinBook> {
-    TURN.with(|t| {
-        if let Some((turns, index)) = &*t.borrow() {
-            turns.wait_for_turn(*index);
-        }
-    });
+    wait_for_turn();
     opts.joins.lock().unwrap_or_else(|p| p.into_inner())
-}
-
-thread_local! {
-    /// The input this thread is reading, when inputs are read in parallel.
-    static TURN: std::cell::RefCell<Option<(Arc<Turns>, usize)>> =
-        const { std::cell::RefCell::new(None) };
-}
-
-/// Which input the consumer of a parallel read has reached: inputs are
-/// consumed in order, so all inputs before `current` are read completely.
-#[derive(Debug, Default)]
-pub struct Turns {
-    state: Mutex<TurnState>,
-    changed: Condvar,
-}
-
-#[derive(Debug, Default)]
-struct TurnState {
-    current: usize,
-    cancelled: bool,
-}
-
-impl Turns {
-    fn state(&self) -> std::sync::MutexGuard<'_, TurnState> {
-        self.state.lock().unwrap_or_else(|p| p.into_inner())
-    }
-
-    /// The consumer has reached input `index`.
-    pub fn advance(&self, index: usize) {
-        self.state().current = index;
-        self.changed.notify_all();
-    }
-
-    /// The consumer stopped: wake every waiting reader so it can give up.
-    pub fn cancel(&self) {
-        self.state().cancelled = true;
-        self.changed.notify_all();
-    }
-
-    pub fn is_cancelled(&self) -> bool {
-        self.state().cancelled
-    }
-
-    /// Block until input `index` is within `window` inputs of the
-    /// consumer (bounding the inputs in flight); false when cancelled.
-    pub fn wait_for_window(&self, index: usize, window: usize) -> bool {
-        let mut s = self.state();
-        while !s.cancelled && index >= s.current + window {
-            s = self.changed.wait(s).unwrap_or_else(|p| p.into_inner());
-        }
-        !s.cancelled
-    }
-
-    fn wait_for_turn(&self, index: usize) {
-        let mut s = self.state();
-        while !s.cancelled && s.current < index {
-            s = self.changed.wait(s).unwrap_or_else(|p| p.into_inner());
-        }
-    }
-
-    /// Run `f` (the reading of input `index`) on this thread with the
-    /// turn set, so that [`lock`] waits for earlier inputs.
-    pub fn reading<R>(self: &Arc<Self>, index: usize, f: impl FnOnce() -> R) -> R {
-        TURN.with(|t| *t.borrow_mut() = Some((self.clone(), index)));
-        let out = f();
-        TURN.with(|t| *t.borrow_mut() = None);
-        out
-    }
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]

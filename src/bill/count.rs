@@ -1,0 +1,47 @@
+//! Counting a record's tokens from its text, for `--usage counted`, records
+//! without reported usage, and `--drift`.
+
+use crate::ingest::Skip;
+use crate::record::Record;
+use crate::tokenize::memo::Memoized;
+use crate::tokenize::{Tokenizer, TokenizerChoice, chat};
+
+use super::{Biller, Counted};
+
+impl Biller {
+    /// Tokens of the record's text with the model's tokenizer (or a named
+    /// approximation); `None` when the record has no text.
+    pub(super) fn count(&self, record: &Record) -> Result<Option<Counted>, Skip> {
+        let Some(text) = record
+            .text
+            .as_ref()
+            .filter(|t| t.has_prompt || t.has_response)
+        else {
+            return Ok(None);
+        };
+        let model = record.model.as_deref().unwrap_or("");
+        let choice = TokenizerChoice::for_model(Some(&self.book), model);
+        let tok = &Memoized {
+            inner: choice.encoding.tokenizer(),
+            cache: &self.counts,
+        };
+        let framed = text.chat_framing && choice.exact;
+        let err = |e: crate::tokenize::TokenizeError| Skip::new("tokenize failed", e.to_string());
+        let prompt = if text.has_prompt {
+            Some(chat::prompt_tokens(tok, text, framed).map_err(err)? as u64)
+        } else {
+            None
+        };
+        let response = if text.has_response {
+            Some(tok.count(&text.response).map_err(err)? as u64)
+        } else {
+            None
+        };
+        Ok(Some(Counted {
+            prompt,
+            response,
+            tokenizer: choice.label(),
+            exact: choice.exact,
+        }))
+    }
+}

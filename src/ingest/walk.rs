@@ -1,0 +1,79 @@
+//! The directory walker: recursive, sorted, hidden entries skipped, so a
+//! run reads the same files in the same order on every machine. Log runs
+//! and `count` differ only in which files they keep and how entries sort.
+
+use std::fs;
+use std::io;
+use std::path::{Path, PathBuf};
+
+/// Which files a walk keeps, and in what order.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Walk {
+    /// Log files (by extension; detection is by content either way), in
+    /// log order: files before subdirectories, `agent-*` files last.
+    Logs,
+    /// Every file, entries by name (`count`: prompts and docs have any
+    /// extension).
+    EveryFile,
+}
+
+/// Extensions picked up when walking a directory for logs. Files named on
+/// the command line are read whatever their name.
+const LOG_EXTENSIONS: &[&str] = &["jsonl", "ndjson", "json", "csv", "log", "gz", "zst", "zstd"];
+
+/// Append the files under `dir` to `out`.
+pub fn walk(dir: &Path, how: Walk, out: &mut Vec<PathBuf>) -> io::Result<()> {
+    let mut entries: Vec<_> = fs::read_dir(dir)?.collect::<Result<_, _>>()?;
+    match how {
+        Walk::Logs => entries.sort_by_cached_key(rank),
+        Walk::EveryFile => entries.sort_by_key(|e| e.file_name()),
+    }
+    for e in entries {
+        let name = e.file_name();
+        if name.to_string_lossy().starts_with('.') {
+            continue;
+        }
+        let path = e.path();
+        if is_dir(&e)? {
+            walk(&path, how, out)?;
+        } else if how == Walk::EveryFile || has_log_extension(&path) {
+            out.push(path);
+        }
+    }
+    Ok(())
+}
+
+/// A directory, or a symlink to one. The entry's type comes with the
+/// directory listing; only a symlink needs a stat to see what it points at.
+fn is_dir(e: &fs::DirEntry) -> io::Result<bool> {
+    let ft = e.file_type()?;
+    Ok(ft.is_dir() || (ft.is_symlink() && e.path().is_dir()))
+}
+
+/// Log order within a directory: files before subdirectories, and
+/// `agent-*` files after the other files, each group by name. Agent logs
+/// put a session's own transcript (`<session>.jsonl`) beside the subagent
+/// logs that replay its messages (`agent-<id>.jsonl`,
+/// `<session>/subagents/`); reading the session first makes the run keep
+/// the session's copy of a replayed call, whatever the names sort to.
+fn rank(e: &fs::DirEntry) -> (u8, std::ffi::OsString) {
+    let name = e.file_name();
+    let is_dir = match e.file_type() {
+        Ok(t) if t.is_symlink() => e.path().is_dir(),
+        Ok(t) => t.is_dir(),
+        Err(_) => false,
+    };
+    let agent = name.to_string_lossy().starts_with("agent-");
+    let rank = match (is_dir, agent) {
+        (false, false) => 0,
+        (false, true) => 1,
+        (true, _) => 2,
+    };
+    (rank, name)
+}
+
+fn has_log_extension(p: &Path) -> bool {
+    p.extension()
+        .and_then(|e| e.to_str())
+        .is_some_and(|e| LOG_EXTENSIONS.contains(&e.to_ascii_lowercase().as_str()))
+}

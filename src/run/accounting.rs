@@ -1,0 +1,69 @@
+//! Where every entry read went: the run's summary, which adds up.
+
+use std::collections::BTreeMap;
+
+/// What happened to every entry read, for the summary. The parts add up:
+/// `lines = records + deduplicated + not_billed + merged + skipped +
+/// filtered`, where `merged` (lines folded into another record: a request
+/// joined to its response, stream chunks, a call split over several lines)
+/// is what remains.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Accounting {
+    /// Entries read: JSONL lines, array elements, CSV rows, and the calls
+    /// inside one document (OTLP spans, usage buckets).
+    pub lines: u64,
+    /// Records handed on, priced or not.
+    pub records: u64,
+    /// Of those, records that could not be priced.
+    pub unpriced: u64,
+    pub skipped: BTreeMap<String, u64>,
+    /// Records dropped by `--since/--until` (or without a timestamp while
+    /// a range is set).
+    pub filtered: u64,
+    /// Calls logged more than once, by why (counted once, the copy dropped).
+    pub deduplicated: BTreeMap<String, u64>,
+    /// Lines of a known format that bill nothing, by why.
+    pub not_billed: BTreeMap<String, u64>,
+}
+
+impl Accounting {
+    pub fn skipped_lines(&self) -> u64 {
+        self.skipped.values().sum()
+    }
+
+    pub fn deduplicated_records(&self) -> u64 {
+        self.deduplicated.values().sum()
+    }
+
+    pub fn not_billed_lines(&self) -> u64 {
+        self.not_billed.values().sum()
+    }
+
+    /// Add another run's (a shard's) accounting.
+    pub fn merge(&mut self, o: &Accounting) {
+        self.lines += o.lines;
+        self.records += o.records;
+        self.unpriced += o.unpriced;
+        self.filtered += o.filtered;
+        for (src, dst) in [
+            (&o.skipped, &mut self.skipped),
+            (&o.deduplicated, &mut self.deduplicated),
+            (&o.not_billed, &mut self.not_billed),
+        ] {
+            for (k, n) in src {
+                *dst.entry(k.clone()).or_default() += n;
+            }
+        }
+    }
+
+    /// Lines folded into another record.
+    pub fn merged_lines(&self) -> u64 {
+        self.lines.saturating_sub(
+            self.records
+                + self.filtered
+                + self.skipped_lines()
+                + self.deduplicated_records()
+                + self.not_billed_lines(),
+        )
+    }
+}
