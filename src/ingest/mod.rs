@@ -14,6 +14,7 @@ use anyhow::{Context, Result, bail};
 use crate::record::{Format, Record, Source};
 
 mod container;
+pub mod fields;
 pub mod format;
 pub(crate) mod lean;
 mod open;

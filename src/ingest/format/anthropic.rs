@@ -35,9 +35,13 @@ use std::collections::BTreeMap;
 use serde_json::Value;
 
 use super::call::{Held, Reply, Shape, str_of};
-use super::{
-    FormatParser, Out, ParseOptions, Skip, WRAPPER_TIME_KEYS, api_error, append_json_text,
-    append_text, content_text, count_field, envelope, time_of, unrecognized,
+use super::{FormatParser, Out, ParseOptions, Skip};
+use crate::ingest::fields::{
+    envelope::envelope,
+    errors::{api_error, unrecognized},
+    numbers::count_field,
+    text::{append_json_text, append_text, content_text},
+    time::{WRAPPER_TIME_KEYS, time_of},
 };
 use crate::record::{Format, Message, Record, Source, Text, Usage};
 
@@ -70,7 +74,90 @@ pub fn detect(v: &Value) -> bool {
     if is_response(v) && v.get("choices").is_none() {
         return true;
     }
-    v.get("model").is_some_and(Value::is_string) && super::is_anthropic_request(v)
+    v.get("model").is_some_and(Value::is_string) && is_anthropic_request(v)
+}
+
+/// Whether a `model` + `messages` request body is Anthropic's (rule 19 of
+/// reference/log-formats.md §0.1). Strong signals of either side win over
+/// the model name; `max_tokens` alone is Anthropic only when the model is
+/// not an OpenAI one (OpenAI requests often set it too).
+pub fn is_anthropic_request(v: &Value) -> bool {
+    let Some(msgs) = v.get("messages").and_then(Value::as_array) else {
+        return false;
+    };
+    let has = |k: &str| v.get(k).is_some_and(|x| !x.is_null());
+    if has("system") || has("anthropic_version") || has("stop_sequences") || has("top_k") {
+        return true;
+    }
+    if v.get("thinking").is_some_and(Value::is_object) {
+        return true;
+    }
+    let tools = v.get("tools").and_then(Value::as_array);
+    if tools.is_some_and(|t| t.iter().any(|t| t.get("input_schema").is_some())) {
+        return true;
+    }
+    let blocks = || {
+        msgs.iter()
+            .filter_map(|m| m.get("content").and_then(Value::as_array))
+            .flatten()
+            .filter_map(|b| b.get("type").and_then(Value::as_str))
+    };
+    const ANTHROPIC_BLOCKS: &[&str] = &[
+        "tool_use",
+        "tool_result",
+        "thinking",
+        "redacted_thinking",
+        "server_tool_use",
+        "web_search_tool_result",
+        "document",
+        "search_result",
+    ];
+    if blocks().any(|t| ANTHROPIC_BLOCKS.contains(&t)) {
+        return true;
+    }
+    // OpenAI-only shapes.
+    let openai_roles = msgs.iter().any(|m| {
+        matches!(
+            m.get("role").and_then(Value::as_str),
+            Some("system" | "developer" | "tool" | "function")
+        ) || m.get("tool_calls").is_some()
+            || m.get("function_call").is_some()
+    });
+    let openai_parts = blocks().any(|t| matches!(t, "image_url" | "input_audio" | "file"));
+    let openai_keys = [
+        "max_completion_tokens",
+        "response_format",
+        "stream_options",
+        "frequency_penalty",
+        "presence_penalty",
+        "logprobs",
+        "n",
+        "seed",
+        "functions",
+    ]
+    .iter()
+    .any(|k| has(k));
+    let openai_tools = tools.is_some_and(|t| {
+        t.iter()
+            .any(|t| t.get("function").is_some_and(Value::is_object))
+    });
+    if openai_roles || openai_parts || openai_keys || openai_tools {
+        return false;
+    }
+    let model = v
+        .get("model")
+        .and_then(Value::as_str)
+        .unwrap_or("")
+        .to_ascii_lowercase();
+    if model.contains("claude") {
+        return true;
+    }
+    let openai_model = [
+        "gpt-", "chatgpt", "o1", "o3", "o4", "ft:", "gemini", "openai/",
+    ]
+    .iter()
+    .any(|p| model.starts_with(p));
+    !openai_model && has("max_tokens")
 }
 
 fn is_response(v: &Value) -> bool {
@@ -752,5 +839,26 @@ mod tests {
         assert!(recs[0].usage.is_none());
         assert_eq!(recs[0].model.as_deref(), Some("claude-sonnet-4-5"));
         assert_eq!(recs[0].text.as_ref().unwrap().tools.len(), 0);
+    }
+
+    #[test]
+    fn anthropic_vs_openai_requests() {
+        let a = |v: Value| is_anthropic_request(&v);
+        assert!(a(json!({"model":"x","system":"s","messages":[]})));
+        assert!(a(
+            json!({"model":"claude-haiku-4-5","messages":[{"role":"user","content":"hi"}]})
+        ));
+        assert!(a(
+            json!({"model":"proxy-alias","max_tokens":5,"messages":[{"role":"user","content":"hi"}]})
+        ));
+        assert!(!a(
+            json!({"model":"gpt-4o","max_tokens":5,"messages":[{"role":"user","content":"hi"}]})
+        ));
+        assert!(!a(
+            json!({"model":"x","messages":[{"role":"system","content":"s"}]})
+        ));
+        assert!(a(
+            json!({"model":"x","messages":[{"role":"user","content":[{"type":"tool_result","tool_use_id":"t","content":"ok"}]}]})
+        ));
     }
 }

@@ -19,7 +19,8 @@
 use serde_json::Value;
 
 use super::join::{JoinKey, RequestFate};
-use super::{FormatParser, Out, ParseOptions, Skip, anthropic, unrecognized};
+use super::{FormatParser, Out, ParseOptions, Skip, anthropic};
+use crate::ingest::fields::errors::unrecognized;
 use crate::record::{Format, Record, ServiceTier, Source};
 
 const EXPECTED: &str =

@@ -43,8 +43,10 @@ use rust_decimal::Decimal;
 use serde_json::Value;
 
 use super::openai_usage::{Entries, result_identity};
-use super::{
-    FormatParser, MAX_REPORTED_COST_USD, Out, ParseOptions, Skip, count_field, parse_timestamp,
+use super::{FormatParser, Out, ParseOptions, Skip};
+use crate::ingest::fields::{
+    numbers::{MAX_REPORTED_COST_USD, count_field},
+    time::parse_timestamp,
 };
 use crate::record::{CallId, Format, Record, ServiceTier, Source, Usage};
 
@@ -217,7 +219,7 @@ impl FormatParser for Parser {
                 self.bucket(b, &source, &mut entries, out);
             }
         } else {
-            return Err(super::unrecognized(
+            return Err(crate::ingest::fields::errors::unrecognized(
                 &value,
                 "an Anthropic usage or cost report (`data[]` of buckets with `starting_at`)",
             ));

@@ -73,9 +73,13 @@ use std::collections::VecDeque;
 use serde_json::Value;
 
 use super::call::str_of;
-use super::{
-    FormatParser, Out, ParseOptions, Skip, append_text, attach_text, content_text, count_field,
-    decimal_value, task_of, time_of, unrecognized,
+use super::{FormatParser, Out, ParseOptions, Skip};
+use crate::ingest::fields::{
+    errors::unrecognized,
+    numbers::{count_field, decimal_value},
+    task::task_of,
+    text::{append_text, attach_text, content_text},
+    time::time_of,
 };
 use crate::ingest::lean::Lean;
 use crate::record::{CallId, Format, Record, ServiceTier, Source, Text, Usage};

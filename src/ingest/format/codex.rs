@@ -93,9 +93,14 @@ use jiff::Timestamp;
 use serde_json::Value;
 
 use super::call::str_of;
-use super::{
-    FormatParser, Out, ParseOptions, Skip, WRAPPER_TIME_KEYS, attach_text, content_text,
-    count_value, first_str, parse_timestamp, task_from, time_of, unrecognized,
+use super::{FormatParser, Out, ParseOptions, Skip};
+use crate::ingest::fields::{
+    errors::unrecognized,
+    lookup::first_str,
+    numbers::count_value,
+    task::task_from,
+    text::{attach_text, content_text},
+    time::{WRAPPER_TIME_KEYS, parse_timestamp, time_of},
 };
 use crate::record::{CallId, Format, Message, Record, ServiceTier, Source, Text, Usage};
 
@@ -336,7 +341,7 @@ impl TurnText {
         } else {
             &mut self.response_events
         };
-        super::append_text(buf, text);
+        crate::ingest::fields::text::append_text(buf, text);
     }
 
     /// The turn's `Text`, preferring the items over their event echoes
@@ -668,7 +673,7 @@ impl Parser {
                     && let Some(s) = item.get("text").and_then(Value::as_str)
                     && self.exec_text.len().saturating_add(s.len()) <= MAX_TURN_TEXT
                 {
-                    super::append_text(&mut self.exec_text, s);
+                    crate::ingest::fields::text::append_text(&mut self.exec_text, s);
                 }
             }
             _ => {

@@ -29,9 +29,14 @@ use jiff::Timestamp;
 use serde_json::Value;
 
 use super::call::{Held, Reply, Shape};
-use super::{
-    FormatParser, Out, ParseOptions, Skip, api_error, append_json_text, append_text, count_field,
-    envelope, first_str, parse_timestamp, unrecognized,
+use super::{FormatParser, Out, ParseOptions, Skip};
+use crate::ingest::fields::{
+    envelope::envelope,
+    errors::{api_error, unrecognized},
+    lookup::first_str,
+    numbers::count_field,
+    text::{append_json_text, append_text},
+    time::parse_timestamp,
 };
 use crate::record::{Format, Message, Record, ServiceTier, Source, Text, Usage};
 

@@ -42,9 +42,15 @@
 
 use serde_json::{Map, Value};
 
-use super::{
-    FormatParser, Out, ParseOptions, Skip, attach_text, content_text, count_value, decimal_value,
-    fill_from_wrappers, lookup, parse_timestamp, task_of, unrecognized,
+use super::{FormatParser, Out, ParseOptions, Skip};
+use crate::ingest::fields::{
+    envelope::fill_from_wrappers,
+    errors::unrecognized,
+    lookup::lookup,
+    numbers::{count_value, decimal_value},
+    task::task_of,
+    text::{attach_text, content_text},
+    time::parse_timestamp,
 };
 use crate::record::{Format, Message, Record, Source, Text, Usage};
 

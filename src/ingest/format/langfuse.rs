@@ -54,9 +54,14 @@ use rust_decimal::Decimal;
 use serde_json::{Map, Value};
 
 use super::otel::{part_text, push_messages};
-use super::{
-    FormatParser, Out, ParseOptions, Skip, attach_text, count_value, decimal_value, first_str,
-    parse_timestamp, task_from, unrecognized,
+use super::{FormatParser, Out, ParseOptions, Skip};
+use crate::ingest::fields::{
+    errors::unrecognized,
+    lookup::first_str,
+    numbers::{count_value, decimal_value},
+    task::task_from,
+    text::attach_text,
+    time::parse_timestamp,
 };
 use crate::record::{CallId, Format, Message, Record, ServiceTier, Source, Text, Usage};
 
@@ -308,7 +313,7 @@ fn cost_of(obs: &Value) -> Option<Decimal> {
     }
     ["totalCost", "calculatedTotalCost", "usage.totalCost"]
         .iter()
-        .find_map(|k| super::lookup(obs, k).and_then(decimal_value))
+        .find_map(|k| crate::ingest::fields::lookup::lookup(obs, k).and_then(decimal_value))
 }
 
 // ---- text --------------------------------------------------------------

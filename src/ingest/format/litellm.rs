@@ -56,9 +56,14 @@ use serde_json::{Map, Value};
 
 use super::helicone::{decoded, embedded_call};
 use super::openai_usage::Entries;
-use super::{
-    FormatParser, Out, ParseOptions, Skip, attach_text, count_field, decimal_value, first_str,
-    task_of, time_of, unrecognized,
+use super::{FormatParser, Out, ParseOptions, Skip};
+use crate::ingest::fields::{
+    errors::unrecognized,
+    lookup::first_str,
+    numbers::{count_field, decimal_value},
+    task::task_of,
+    text::attach_text,
+    time::time_of,
 };
 use crate::record::{CallId, Format, Record, Source, Usage};
 

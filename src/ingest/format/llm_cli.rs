@@ -37,9 +37,14 @@
 use serde_json::Value;
 
 use super::otel::part_text;
-use super::{
-    FormatParser, Out, ParseOptions, Skip, append_text, attach_text, count_field, first_str,
-    parse_timestamp, task_from, unrecognized,
+use super::{FormatParser, Out, ParseOptions, Skip};
+use crate::ingest::fields::{
+    errors::unrecognized,
+    lookup::first_str,
+    numbers::count_field,
+    task::task_from,
+    text::{append_text, attach_text},
+    time::parse_timestamp,
 };
 use crate::record::{CallId, Format, Message, Record, ServiceTier, Source, Text, Usage};
 
@@ -75,9 +80,9 @@ fn decoded(v: Option<&Value>) -> Option<Value> {
 /// First count among dotted `paths` of the details.
 fn detail(d: &Value, paths: &[&str]) -> Result<Option<u64>, Skip> {
     for p in paths {
-        if let Some(x) = super::lookup(d, p) {
+        if let Some(x) = crate::ingest::fields::lookup::lookup(d, p) {
             let field = format!("token_details.{p}");
-            if let Some(n) = super::count_value(x, &field)? {
+            if let Some(n) = crate::ingest::fields::numbers::count_value(x, &field)? {
                 return Ok(Some(n));
             }
         }

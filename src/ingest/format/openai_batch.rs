@@ -28,8 +28,12 @@ use serde_json::Value;
 
 use super::call::{Reply, Shape};
 use super::join::{JoinKey, RequestFate};
-use super::{FormatParser, Out, ParseOptions, Skip, append_text, content_text, unrecognized};
+use super::{FormatParser, Out, ParseOptions, Skip};
 use super::{openai_chat, openai_responses};
+use crate::ingest::fields::{
+    errors::unrecognized,
+    text::{append_text, content_text},
+};
 use crate::record::{Format, Message, Record, ServiceTier, Source, Text};
 
 const EXPECTED: &str = "an OpenAI Batch input line (`custom_id`, `method`, `url`, `body`) or output line (`custom_id`, `response`, `error`)";

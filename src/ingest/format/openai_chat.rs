@@ -30,9 +30,13 @@ use jiff::Timestamp;
 use serde_json::Value;
 
 use super::call::{Held, Reply, Shape, str_of};
-use super::{
-    FormatParser, Out, ParseOptions, Skip, api_error, append_json_text, append_text, content_text,
-    count_field, count0, envelope, is_anthropic_request, parse_timestamp, unrecognized,
+use super::{FormatParser, Out, ParseOptions, Skip, anthropic::is_anthropic_request};
+use crate::ingest::fields::{
+    envelope::envelope,
+    errors::{api_error, unrecognized},
+    numbers::{count_field, count0},
+    text::{append_json_text, append_text, content_text},
+    time::parse_timestamp,
 };
 use crate::record::{Format, Message, Record, Source, Text, Usage};
 

@@ -21,9 +21,13 @@
 use serde_json::Value;
 
 use super::call::{Held, Reply, Shape, str_of};
-use super::{
-    FormatParser, Out, ParseOptions, Skip, api_error, append_json_text, append_text, content_text,
-    count_field, count0, envelope, parse_timestamp, unrecognized,
+use super::{FormatParser, Out, ParseOptions, Skip};
+use crate::ingest::fields::{
+    envelope::envelope,
+    errors::{api_error, unrecognized},
+    numbers::{count_field, count0},
+    text::{append_json_text, append_text, content_text},
+    time::parse_timestamp,
 };
 use crate::record::{Format, Message, Record, Source, Text, Usage};
 

@@ -36,7 +36,11 @@
 use rust_decimal::Decimal;
 use serde_json::Value;
 
-use super::{FormatParser, Out, ParseOptions, Skip, count_field, decimal_value, parse_timestamp};
+use super::{FormatParser, Out, ParseOptions, Skip};
+use crate::ingest::fields::{
+    numbers::{count_field, decimal_value},
+    time::parse_timestamp,
+};
 use crate::record::{CallId, Format, Record, ServiceTier, Source, Usage};
 
 const PROVIDER: &str = "openai";
@@ -274,7 +278,7 @@ impl FormatParser for Parser {
                     }
                 }
                 None => {
-                    return Err(super::unrecognized(
+                    return Err(crate::ingest::fields::errors::unrecognized(
                         &value,
                         "an OpenAI usage/costs page (`object:\"page\"`) or bucket",
                     ));

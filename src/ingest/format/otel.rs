@@ -87,9 +87,14 @@ use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 
 use serde_json::{Map, Value};
 
-use super::{
-    FormatParser, Out, ParseOptions, Skip, append_json_text, append_text, attach_text, count_value,
-    first_str, lookup, parse_timestamp, task_from, unrecognized,
+use super::{FormatParser, Out, ParseOptions, Skip};
+use crate::ingest::fields::{
+    errors::unrecognized,
+    lookup::{first_str, lookup},
+    numbers::count_value,
+    task::task_from,
+    text::{append_json_text, append_text, attach_text},
+    time::parse_timestamp,
 };
 use crate::record::{CallId, Format, Message, Record, ServiceTier, Source, Text, Usage};
 
