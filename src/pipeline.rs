@@ -14,7 +14,7 @@ use jiff::civil::Date;
 use rayon::prelude::*;
 use rustc_hash::FxHashSet;
 
-use crate::ingest::format::join::Turns;
+use crate::ingest::join::Turns;
 use crate::ingest::{self, Event, IngestOptions, Input, Skip};
 use crate::metrics::density::Density;
 use crate::price::{Cost, PriceBook};

@@ -18,9 +18,9 @@
 
 use serde_json::Value;
 
-use super::join::{JoinKey, RequestFate};
 use super::{FormatParser, Out, ParseOptions, Skip, anthropic};
 use crate::ingest::fields::errors::unrecognized;
+use crate::ingest::join::{JoinKey, RequestFate};
 use crate::record::{Format, Record, ServiceTier, Source};
 
 const EXPECTED: &str =
@@ -74,7 +74,7 @@ impl Parser {
             anthropic::SHAPE.build(&self.opts, source.clone(), Some((&line, params)), None)?;
         let rec = self.finish_record(rec, id);
         let key = JoinKey::new(Format::AnthropicBatch, &source, id);
-        match super::join::lock(&self.opts).offer_request(key, rec) {
+        match crate::ingest::join::lock(&self.opts).offer_request(key, rec) {
             RequestFate::Joined(r) => out.push(*r),
             RequestFate::Failed => out.drop_line(source, "request failed"),
             RequestFate::Held => {}
@@ -99,7 +99,7 @@ impl Parser {
                     "a `succeeded` result without a `message` object",
                 ));
             }
-            if let Some(request) = super::join::lock(&self.opts).offer_failure(key) {
+            if let Some(request) = crate::ingest::join::lock(&self.opts).offer_failure(key) {
                 out.drop_line(request, "request failed");
             }
             out.drop_line(source, "request failed");
@@ -109,7 +109,7 @@ impl Parser {
         let rec =
             anthropic::SHAPE.build(&self.opts, source, None, Some((&line, message, reply)))?;
         let rec = self.finish_record(rec, id);
-        if let Some(joined) = super::join::lock(&self.opts).offer_result(key, rec) {
+        if let Some(joined) = crate::ingest::join::lock(&self.opts).offer_result(key, rec) {
             out.push(joined);
         }
         Ok(())

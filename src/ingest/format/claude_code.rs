@@ -72,8 +72,8 @@ use std::collections::VecDeque;
 
 use serde_json::Value;
 
-use super::call::str_of;
 use super::{FormatParser, Out, ParseOptions, Skip};
+use crate::ingest::call::str_of;
 use crate::ingest::fields::{
     errors::unrecognized,
     numbers::{count_field, decimal_value},

@@ -92,8 +92,8 @@ use std::collections::HashMap;
 use jiff::Timestamp;
 use serde_json::Value;
 
-use super::call::str_of;
 use super::{FormatParser, Out, ParseOptions, Skip};
+use crate::ingest::call::str_of;
 use crate::ingest::fields::{
     errors::unrecognized,
     lookup::first_str,

@@ -28,8 +28,8 @@
 use jiff::Timestamp;
 use serde_json::Value;
 
-use super::call::{Held, Reply, Shape};
 use super::{FormatParser, Out, ParseOptions, Skip};
+use crate::ingest::call::{Held, Reply, Shape};
 use crate::ingest::fields::{
     envelope::envelope,
     errors::{api_error, unrecognized},

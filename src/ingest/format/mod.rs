@@ -16,13 +16,11 @@ use crate::record::{Format, Record, Source};
 pub mod anthropic;
 pub mod anthropic_batch;
 pub mod anthropic_usage;
-pub mod call;
 pub mod claude_code;
 pub mod codex;
 pub mod gemini;
 pub mod generic;
 pub mod helicone;
-pub mod join;
 pub mod langfuse;
 pub mod litellm;
 pub mod llm_cli;
@@ -62,7 +60,7 @@ pub struct ParseOptions {
     pub outcome_key: Option<String>,
     /// Calls whose two halves live in different lines or files of one run
     /// (batch requests and results joined by `custom_id`).
-    pub joins: join::Joins,
+    pub joins: super::join::Joins,
     /// The run bills from reported usage alone and reads no text, so a
     /// format may parse only the fields it needs (see [`lean_fields`]).
     pub usage_only: bool,

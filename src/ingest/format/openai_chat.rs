@@ -29,8 +29,8 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use jiff::Timestamp;
 use serde_json::Value;
 
-use super::call::{Held, Reply, Shape, str_of};
 use super::{FormatParser, Out, ParseOptions, Skip, anthropic::is_anthropic_request};
+use crate::ingest::call::{Held, Reply, Shape, str_of};
 use crate::ingest::fields::{
     envelope::envelope,
     errors::{api_error, unrecognized},

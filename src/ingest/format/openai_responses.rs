@@ -20,8 +20,8 @@
 
 use serde_json::Value;
 
-use super::call::{Held, Reply, Shape, str_of};
 use super::{FormatParser, Out, ParseOptions, Skip};
+use crate::ingest::call::{Held, Reply, Shape, str_of};
 use crate::ingest::fields::{
     envelope::envelope,
     errors::{api_error, unrecognized},
