@@ -21,10 +21,9 @@
 //!   followed by an error is dropped with it (nothing was billed).
 //!
 //! Usage is additive: `input_tokens` excludes cache reads and writes.
-//! Cache writes come from `cache_creation.ephemeral_{5m,1h}_input_tokens`
-//! when present (any excess of `cache_creation_input_tokens` over that
-//! breakdown is counted as 5m), else all of `cache_creation_input_tokens` is
-//! a 5m write. Reasoning is `output_tokens_details.thinking_tokens`, a subset
+//! Cache writes are `cache_creation_input_tokens`, split by TTL with the
+//! `cache_creation.ephemeral_{5m,1h}_input_tokens` breakdown as
+//! [`Usage::with_cache_writes`] does for every Anthropic-shaped log. Reasoning is `output_tokens_details.thinking_tokens`, a subset
 //! of `output_tokens`, never added to it.
 //!
 //! Task id defaults: `metadata.task_id`, `task_id`, `metadata.user_id`
@@ -248,22 +247,19 @@ impl AUsage {
         if !self.present() {
             return None;
         }
-        let (w5, w1) = if self.write_5m.is_some() || self.write_1h.is_some() {
-            let (w5, w1) = (self.write_5m.unwrap_or(0), self.write_1h.unwrap_or(0));
-            let excess = self.cache_creation.unwrap_or(0).saturating_sub(w5 + w1);
-            (w5 + excess, w1)
-        } else {
-            (self.cache_creation.unwrap_or(0), 0)
-        };
         let output = self.output.unwrap_or(0);
-        Some(Usage {
+        let usage = Usage {
             input: self.input.unwrap_or(0),
             cache_read: self.cache_read.unwrap_or(0),
-            cache_write_5m: w5,
-            cache_write_1h: w1,
             output,
             reasoning: self.thinking.unwrap_or(0).min(output),
-        })
+            ..Usage::default()
+        };
+        Some(usage.with_cache_writes(
+            self.cache_creation.unwrap_or(0),
+            self.write_5m,
+            self.write_1h,
+        ))
     }
 }
 

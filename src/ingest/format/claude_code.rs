@@ -33,10 +33,9 @@
 //!   inferred from that sum.
 //!
 //! Usage is Anthropic's: `input_tokens` excludes cache reads and writes.
-//! Cache writes come from `cache_creation.ephemeral_{5m,1h}_input_tokens`
-//! when present (any excess of `cache_creation_input_tokens` over that
-//! breakdown is counted as 5m), else all of `cache_creation_input_tokens` is
-//! a 5m write. Reasoning is `output_tokens_details.thinking_tokens`, a subset
+//! Cache writes are `cache_creation_input_tokens`, split by TTL with the
+//! `cache_creation.ephemeral_{5m,1h}_input_tokens` breakdown as
+//! [`Usage::with_cache_writes`] does for every Anthropic-shaped log. Reasoning is `output_tokens_details.thinking_tokens`, a subset
 //! of `output_tokens`. `server_tool_use.web_search_requests` is billed per
 //! search. `usage.speed:"fast"` is not priced apart: the model stays as
 //! logged. A legacy top-level `costUSD` is kept as the reported cost, never
@@ -185,22 +184,15 @@ fn parse_usage(u: &Value) -> Result<(Usage, u64), Skip> {
     let creation = count_field(u, "cache_creation_input_tokens")?.unwrap_or(0);
     let w5 = count_field(cc, "ephemeral_5m_input_tokens")?;
     let w1 = count_field(cc, "ephemeral_1h_input_tokens")?;
-    let (w5, w1) = if w5.is_some() || w1.is_some() {
-        let (w5, w1) = (w5.unwrap_or(0), w1.unwrap_or(0));
-        let excess = creation.saturating_sub(w5.saturating_add(w1));
-        (w5.saturating_add(excess), w1)
-    } else {
-        (creation, 0)
-    };
     let output = count_field(u, "output_tokens")?.unwrap_or(0);
     let usage = Usage {
         input: count_field(u, "input_tokens")?.unwrap_or(0),
         cache_read: count_field(u, "cache_read_input_tokens")?.unwrap_or(0),
-        cache_write_5m: w5,
-        cache_write_1h: w1,
         output,
         reasoning: count_field(od, "thinking_tokens")?.unwrap_or(0).min(output),
-    };
+        ..Usage::default()
+    }
+    .with_cache_writes(creation, w5, w1);
     Ok((usage, count_field(st, "web_search_requests")?.unwrap_or(0)))
 }
 

@@ -214,13 +214,13 @@ impl Details {
         if !self.any {
             return None;
         }
-        let (w5, w1) = if self.ephemeral_5m > 0 || self.ephemeral_1h > 0 {
-            let split = self.ephemeral_5m.saturating_add(self.ephemeral_1h);
-            let excess = self.cache_creation.saturating_sub(split);
-            (self.ephemeral_5m.saturating_add(excess), self.ephemeral_1h)
-        } else {
-            (self.cache_creation, 0)
-        };
+        // Absent TTL keys sum to 0, which splits like no breakdown at all.
+        let writes = Usage::default().with_cache_writes(
+            self.cache_creation,
+            Some(self.ephemeral_5m),
+            Some(self.ephemeral_1h),
+        );
+        let (w5, w1) = (writes.cache_write_5m, writes.cache_write_1h);
         let cache = self.cache_read.saturating_add(w5).saturating_add(w1);
         let mut input = self.input.max(self.input_modality);
         let out_base = self.output.max(self.output_modality);
@@ -245,10 +245,9 @@ impl Details {
         let usage = Usage {
             input,
             cache_read: self.cache_read,
-            cache_write_5m: w5,
-            cache_write_1h: w1,
             output,
             reasoning: self.reasoning.min(output),
+            ..writes
         };
         (usage.total() > 0).then_some(usage)
     }

@@ -102,22 +102,15 @@ fn usage_of(row: &Value, details: &Value) -> Result<Option<Usage>, Skip> {
         let creation = detail(details, &["cache_creation_input_tokens"])?.unwrap_or(0);
         let w5 = detail(details, &["cache_creation.ephemeral_5m_input_tokens"])?;
         let w1 = detail(details, &["cache_creation.ephemeral_1h_input_tokens"])?;
-        let (w5, w1) = if w5.is_some() || w1.is_some() {
-            let (w5, w1) = (w5.unwrap_or(0), w1.unwrap_or(0));
-            let excess = creation.saturating_sub(w5.saturating_add(w1));
-            (w5.saturating_add(excess), w1)
-        } else {
-            (creation, 0)
-        };
         let thinking = detail(details, &["output_tokens_details.thinking_tokens"])?.unwrap_or(0);
-        return Ok(Some(Usage {
+        let usage = Usage {
             input,
             cache_read,
-            cache_write_5m: w5,
-            cache_write_1h: w1,
             output,
             reasoning: thinking.min(output),
-        }));
+            ..Usage::default()
+        };
+        return Ok(Some(usage.with_cache_writes(creation, w5, w1)));
     }
     let cached = detail(
         details,
