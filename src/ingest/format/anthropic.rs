@@ -552,7 +552,7 @@ impl Parser {
 impl FormatParser for Parser {
     fn push(&mut self, value: Value, source: Source, out: &mut Out) -> Result<(), Skip> {
         if let Some((kind, ev)) = stream_event(&value) {
-            return self.on_event(kind, &value, ev, source, out);
+            return self.on_event(kind, &value, ev, source, &mut out.records);
         }
         let inner_type = |v: &Value| v.get("type").and_then(Value::as_str).map(str::to_string);
         let ty = inner_type(&value).or_else(|| value.get("event").and_then(inner_type));
@@ -577,7 +577,7 @@ impl FormatParser for Parser {
         } else if value.get("messages").is_some_and(Value::is_array) {
             (Some(&value), None)
         } else {
-            self.flush_pending(out);
+            self.flush_pending(&mut out.records);
             return Err(match ty {
                 Some(t) => Skip::new(
                     "unrecognized record",
@@ -588,7 +588,7 @@ impl FormatParser for Parser {
                 None => api_error(&value).unwrap_or_else(|| unrecognized(&value, EXPECTED)),
             });
         };
-        self.flush_stream(out);
+        self.flush_stream(&mut out.records);
         match resp {
             Some(resp) if resp.get("type").and_then(Value::as_str) == Some("message") => SHAPE
                 .answer(
@@ -599,21 +599,21 @@ impl FormatParser for Parser {
                     req,
                     resp,
                     parse_message(resp).map(Parsed::into_reply),
-                    out,
+                    &mut out.records,
                 ),
             Some(resp) => {
                 if api_error(resp).is_some() {
                     // A wrapped request whose response is an error.
                     self.pending = None;
                 } else {
-                    self.flush_pending(out);
+                    self.flush_pending(&mut out.records);
                 }
                 Err(api_error(resp)
                     .or_else(|| api_error(&value))
                     .unwrap_or_else(|| unrecognized(resp, EXPECTED)))
             }
             None => {
-                self.flush_pending(out);
+                self.flush_pending(&mut out.records);
                 if env.wrapped
                     && let Some(e) = api_error(&value)
                 {
@@ -636,11 +636,11 @@ impl FormatParser for Parser {
             _ => true,
         };
         if stream_first {
-            self.flush_stream(out);
-            self.flush_pending(out);
+            self.flush_stream(&mut out.records);
+            self.flush_pending(&mut out.records);
         } else {
-            self.flush_pending(out);
-            self.flush_stream(out);
+            self.flush_pending(&mut out.records);
+            self.flush_stream(&mut out.records);
         }
     }
 }

@@ -432,7 +432,8 @@ impl Parser {
     }
 
     fn flush(&mut self, out: &mut Out) {
-        out.extend(self.window.drain(..).map(Call::into_record));
+        out.records
+            .extend(self.window.drain(..).map(Call::into_record));
     }
 }
 
@@ -554,8 +555,8 @@ mod tests {
             row("msg_a", "req_a", u(3, 100, 10, 90)),
         ]);
         assert!(skips.is_empty());
-        assert_eq!(out.len(), 1);
-        let r = &out[0];
+        assert_eq!(out.records.len(), 1);
+        let r = &out.records[0];
         assert_eq!(buckets(r), [3, 100, 10, 0, 250, 0]);
         assert_eq!(r.source.line, 1);
         assert_eq!(r.format, Format::ClaudeCode);
@@ -585,7 +586,7 @@ mod tests {
             row("msg_t", "req_t", u(10, 100, 0, 3)),
             row("msg_t", "req_t", u(3, 100, 0, 10)),
         ]);
-        assert_eq!(buckets(&out[0]), [3, 100, 0, 0, 10, 0]);
+        assert_eq!(buckets(&out.records[0]), [3, 100, 0, 0, 10, 0]);
     }
 
     #[test]
@@ -615,7 +616,7 @@ mod tests {
             "server_tool_use": {"web_search_requests": 2},
             "service_tier": "priority", "speed": "fast"});
         let (out, _) = parse(&[row("m", "r", usage)]);
-        let r = &out[0];
+        let r = &out.records[0];
         assert_eq!(buckets(r), [5, 0, 0, 0, 40, 30]);
         assert_eq!(r.web_search_requests, 2);
         assert_eq!(r.service_tier, ServiceTier::Priority);
@@ -632,7 +633,7 @@ mod tests {
         let mut error_real_model = row("m2", "r2", u(0, 0, 0, 0));
         error_real_model["isApiErrorMessage"] = json!(true);
         let (out, skips) = parse(&[synthetic, error, error_real_model]);
-        assert!(out.is_empty() && skips.is_empty());
+        assert!(out.records.is_empty() && skips.is_empty());
         assert_eq!(
             reasons(&out),
             ["synthetic message", "api error", "api error"]
@@ -645,7 +646,7 @@ mod tests {
             "type": "assistant", "message": {"model": "claude-sonnet-4-20250514",
             "usage": {"input_tokens": 100, "output_tokens": 50}}, "costUSD": 0.0123});
         let (out, _) = parse(std::slice::from_ref(&legacy));
-        let r = &out[0];
+        let r = &out.records[0];
         assert_eq!(
             r.reported_cost_usd.map(|d| d.to_string()).as_deref(),
             Some("0.0123")
@@ -655,9 +656,12 @@ mod tests {
         assert!(r.call_id.is_none());
         legacy["costUSD"] = json!("0.5");
         let (out, _) = parse(&[legacy.clone(), legacy]);
-        assert_eq!(out.len(), 2);
+        assert_eq!(out.records.len(), 2);
         assert_eq!(
-            out[1].reported_cost_usd.map(|d| d.to_string()).as_deref(),
+            out.records[1]
+                .reported_cost_usd
+                .map(|d| d.to_string())
+                .as_deref(),
             Some("0.5")
         );
     }
@@ -671,15 +675,18 @@ mod tests {
         new_req["requestId"] = json!("req_2");
         let (out, _) = parse(&[parent, same_req, new_req]);
         // Three records (the run's dedup drops the copies), one key.
-        assert_eq!(out.len(), 3);
-        for r in out.iter() {
+        assert_eq!(out.records.len(), 3);
+        for r in out.records.iter() {
             assert_eq!(
                 r.call_id.as_deref(),
                 Some(&CallId::key("cc:msg_p".into(), DEDUP_REASON))
             );
         }
         assert_eq!(
-            out.iter().map(|r| r.source.line).collect::<Vec<_>>(),
+            out.records
+                .iter()
+                .map(|r| r.source.line)
+                .collect::<Vec<_>>(),
             [1, 2, 3]
         );
     }
@@ -692,14 +699,14 @@ mod tests {
         }
         lines.push(row("msg_0", "r", u(1, 0, 0, 9)));
         let (out, _) = parse(&lines);
-        assert_eq!(out.len(), WINDOW + 2);
+        assert_eq!(out.records.len(), WINDOW + 2);
         // msg_0 left the window when msg_16 came, before its late row.
-        assert_eq!(out[0].source.line, 1);
-        assert_eq!(buckets(&out[0])[4], 5);
-        let late = out.iter().find(|r| r.source.line == 18).unwrap();
-        assert_eq!(late.call_id, out[0].call_id);
+        assert_eq!(out.records[0].source.line, 1);
+        assert_eq!(buckets(&out.records[0])[4], 5);
+        let late = out.records.iter().find(|r| r.source.line == 18).unwrap();
+        assert_eq!(late.call_id, out.records[0].call_id);
         // Order is the order calls started in.
-        let lines: Vec<u64> = out.iter().map(|r| r.source.line).collect();
+        let lines: Vec<u64> = out.records.iter().map(|r| r.source.line).collect();
         let mut sorted = lines.clone();
         sorted.sort_unstable();
         assert_eq!(lines, sorted);
@@ -723,7 +730,7 @@ mod tests {
             json!({"type": "assistant", "sessionId": SID, "message": {"id": "m9", "content": []}}),
             json!({"type": "assistant", "sessionId": SID}),
         ]);
-        assert!(out.is_empty());
+        assert!(out.records.is_empty());
         assert_eq!(
             reasons(&out),
             [
@@ -757,9 +764,9 @@ mod tests {
             json!([{"type": "tool_use", "name": "Read", "input": {"p": 1}}]);
         let (out, skips) = parse(&[row("msg_a", "req_a", u(1, 0, 0, 2)), bare]);
         assert!(skips.is_empty());
-        assert_eq!(out.len(), 1);
+        assert_eq!(out.records.len(), 1);
         assert_eq!(
-            out[0].text.as_ref().unwrap().response,
+            out.records[0].text.as_ref().unwrap().response,
             "part of msg_a\nRead\n{\"p\":1}"
         );
     }
@@ -789,7 +796,7 @@ mod tests {
         no_cwd.as_object_mut().unwrap().remove("cwd");
         p.push(no_cwd, source(&path, 1), &mut out).unwrap();
         p.finish(&mut out);
-        assert_eq!(out[0].project.as_deref(), Some("-h-ana-api"));
+        assert_eq!(out.records[0].project.as_deref(), Some("-h-ana-api"));
     }
 
     #[test]
@@ -801,9 +808,9 @@ mod tests {
         let mut line = row("m", "r", u(1, 0, 0, 1));
         line["gitBranch"] = json!("feat/retry");
         let (out, _) = run_parser_out(&mut Parser::new(opts), &[line]);
-        assert_eq!(out[0].task.as_deref(), Some("feat/retry"));
+        assert_eq!(out.records[0].task.as_deref(), Some("feat/retry"));
         let (out, _) = parse(&[row("m", "r", u(1, 0, 0, 1))]);
-        assert_eq!(out[0].task, None);
+        assert_eq!(out.records[0].task, None);
     }
 
     fn init() -> Value {
@@ -836,10 +843,10 @@ mod tests {
             result(),
         ]);
         assert!(skips.is_empty());
-        assert_eq!(out.len(), 2);
-        assert_eq!(buckets(&out[0]), [10, 0, 0, 0, 12, 0]);
-        assert_eq!(buckets(&out[1]), [10, 0, 0, 0, 18, 0]);
-        for r in out.iter() {
+        assert_eq!(out.records.len(), 2);
+        assert_eq!(buckets(&out.records[0]), [10, 0, 0, 0, 12, 0]);
+        assert_eq!(buckets(&out.records[1]), [10, 0, 0, 0, 18, 0]);
+        for r in out.records.iter() {
             assert_eq!(r.session.as_deref(), Some("s-1"));
             assert_eq!(r.project.as_deref(), Some("/w/cli"));
             assert!(r.reported_cost_usd.is_none());
@@ -854,8 +861,8 @@ mod tests {
     fn a_result_alone_bills_the_run() {
         let (out, skips) = parse(&[init(), result()]);
         assert!(skips.is_empty());
-        assert_eq!(out.len(), 1);
-        let r = &out[0];
+        assert_eq!(out.records.len(), 1);
+        let r = &out.records[0];
         assert_eq!(buckets(r), [20, 7, 0, 0, 30, 0]);
         assert_eq!(r.requests, 2);
         assert_eq!(r.long_context, Some(false));
@@ -872,8 +879,8 @@ mod tests {
         let mut bare = result();
         bare.as_object_mut().unwrap().remove("modelUsage");
         let (out, _) = parse(&[bare]);
-        assert_eq!(out[0].model, None);
-        assert_eq!(out[0].session.as_deref(), Some("s-1"));
+        assert_eq!(out.records[0].model, None);
+        assert_eq!(out.records[0].session.as_deref(), Some("s-1"));
         // A second run in the same file is judged on its own lines.
         let (out, _) = parse(&[
             init(),
@@ -882,8 +889,8 @@ mod tests {
             init(),
             result(),
         ]);
-        assert_eq!(out.len(), 2);
-        assert_eq!(out[1].requests, 2);
+        assert_eq!(out.records.len(), 2);
+        assert_eq!(out.records[1].requests, 2);
     }
 
     #[test]

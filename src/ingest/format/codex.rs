@@ -843,13 +843,13 @@ mod tests {
             ),
         ]);
         assert!(skips.is_empty());
-        assert_eq!(out.len(), 2);
-        assert_eq!(buckets(&out[0]), [400, 600, 50, 20]);
-        assert_eq!(buckets(&out[1]), [300, 1200, 40, 10]);
-        assert_eq!(out[1].model.as_deref(), Some("gpt-5"));
-        assert_eq!(out[1].session.as_deref(), Some("s1"));
-        assert_eq!(out[1].project.as_deref(), Some("/w/proj"));
-        assert_eq!(out[1].provider.as_deref(), Some("openai"));
+        assert_eq!(out.records.len(), 2);
+        assert_eq!(buckets(&out.records[0]), [400, 600, 50, 20]);
+        assert_eq!(buckets(&out.records[1]), [300, 1200, 40, 10]);
+        assert_eq!(out.records[1].model.as_deref(), Some("gpt-5"));
+        assert_eq!(out.records[1].session.as_deref(), Some("s1"));
+        assert_eq!(out.records[1].project.as_deref(), Some("/w/proj"));
+        assert_eq!(out.records[1].provider.as_deref(), Some("openai"));
         assert_eq!(
             reasons(&out),
             [
@@ -859,7 +859,7 @@ mod tests {
                 "context line"
             ]
         );
-        let id = out[1].call_id.as_deref().unwrap();
+        let id = out.records[1].call_id.as_deref().unwrap();
         assert_eq!(id.check, ["codex:s1:2500:1800:90"]);
         assert_eq!(id.reason, DEDUP_REASON);
     }
@@ -879,7 +879,7 @@ mod tests {
                 usage(1200, 500, 60, 0),
             ),
         ]);
-        assert_eq!(buckets(&out[1]), [1000, 1000, 100, 0]);
+        assert_eq!(buckets(&out.records[1]), [1000, 1000, 100, 0]);
     }
 
     #[test]
@@ -901,8 +901,8 @@ mod tests {
                 usage(600, 500, 20, 0),
             ),
         ]);
-        assert_eq!(buckets(&out[1]), [1000, 1000, 80, 0]);
-        assert_eq!(buckets(&out[2]), [100, 500, 20, 0]);
+        assert_eq!(buckets(&out.records[1]), [1000, 1000, 80, 0]);
+        assert_eq!(buckets(&out.records[2]), [100, 500, 20, 0]);
         // A restarted counter already above the old one: last == total.
         assert_eq!(
             step(
@@ -937,9 +937,9 @@ mod tests {
         let mut line = tc("2025-10-01T10:00:05Z", total.clone(), total);
         line["payload"]["info"]["model"] = json!("gpt-5-mini");
         let (out, _) = parse(&[ctx("2025-10-01T10:00:00Z", "gpt-5"), line]);
-        let u = out[0].usage.unwrap();
+        let u = out.records[0].usage.unwrap();
         assert_eq!((u.input, u.cache_read, u.cache_write_5m), (1500, 3000, 500));
-        assert_eq!(out[0].model.as_deref(), Some("gpt-5-mini"));
+        assert_eq!(out.records[0].model.as_deref(), Some("gpt-5-mini"));
     }
 
     #[test]
@@ -959,11 +959,11 @@ mod tests {
                 usage(200, 0, 4, 0),
             ),
         ]);
-        assert_eq!(out[0].model.as_deref(), Some("gpt-5"));
-        assert_eq!(out[1].model.as_deref(), Some("gpt-5-mini"));
-        assert_eq!(out[1].project.as_deref(), Some("/w/other"));
-        assert_eq!(out[1].service_tier, ServiceTier::Priority);
-        assert_eq!(out[0].service_tier, ServiceTier::Standard);
+        assert_eq!(out.records[0].model.as_deref(), Some("gpt-5"));
+        assert_eq!(out.records[1].model.as_deref(), Some("gpt-5-mini"));
+        assert_eq!(out.records[1].project.as_deref(), Some("/w/other"));
+        assert_eq!(out.records[1].service_tier, ServiceTier::Priority);
+        assert_eq!(out.records[0].service_tier, ServiceTier::Standard);
     }
 
     #[test]
@@ -976,7 +976,7 @@ mod tests {
                 usage(100, 0, 5, 0),
             ),
         ]);
-        assert_eq!(out[0].model, None);
+        assert_eq!(out.records[0].model, None);
     }
 
     #[test]
@@ -1001,7 +1001,7 @@ mod tests {
         ]);
         assert_eq!(skips.len(), 2);
         assert!(skips.iter().all(|s| s.reason == "invalid usage"));
-        assert_eq!(buckets(&out[1]), [600, 0, 20, 0]);
+        assert_eq!(buckets(&out.records[1]), [600, 0, 20, 0]);
     }
 
     #[test]
@@ -1060,12 +1060,12 @@ mod tests {
             ),
         ]);
         assert!(skips.is_empty());
-        assert_eq!(out.len(), 2, "{:?}", reasons(&out));
-        assert_eq!(buckets(&out[0]), [1000, 2000, 60, 10]);
-        assert_eq!(buckets(&out[1]), [500, 500, 30, 0]);
-        assert_eq!(out[0].session.as_deref(), Some("child"));
-        assert_eq!(out[0].model.as_deref(), Some("gpt-5"));
-        let text = out[0].text.as_ref().unwrap();
+        assert_eq!(out.records.len(), 2, "{:?}", reasons(&out));
+        assert_eq!(buckets(&out.records[0]), [1000, 2000, 60, 10]);
+        assert_eq!(buckets(&out.records[1]), [500, 500, 30, 0]);
+        assert_eq!(out.records[0].session.as_deref(), Some("child"));
+        assert_eq!(out.records[0].model.as_deref(), Some("gpt-5"));
+        let text = out.records[0].text.as_ref().unwrap();
         assert_eq!(text.response, "Child says hi.");
         assert!(!text.has_prompt);
         assert_eq!(
@@ -1114,10 +1114,10 @@ mod tests {
                 usage(2000, 1000, 50, 20),
             ),
         ]);
-        assert_eq!(out.len(), 1);
-        assert_eq!(buckets(&out[0]), [1000, 1000, 50, 20]);
-        assert_eq!(out[0].model.as_deref(), Some("gpt-5-mini"));
-        assert!(out[0].text.as_ref().unwrap().has_prompt);
+        assert_eq!(out.records.len(), 1);
+        assert_eq!(buckets(&out.records[0]), [1000, 1000, 50, 20]);
+        assert_eq!(out.records[0].model.as_deref(), Some("gpt-5-mini"));
+        assert!(out.records[0].text.as_ref().unwrap().has_prompt);
     }
 
     #[test]
@@ -1144,8 +1144,8 @@ mod tests {
                 usage(3000, 2000, 60, 10),
             ),
         ]);
-        assert_eq!(out.len(), 1);
-        assert_eq!(buckets(&out[0]), [1000, 2000, 60, 10]);
+        assert_eq!(out.records.len(), 1);
+        assert_eq!(buckets(&out.records[0]), [1000, 2000, 60, 10]);
     }
 
     #[test]
@@ -1164,8 +1164,8 @@ mod tests {
                 usage(1500, 0, 60, 0),
             ),
         ]);
-        assert_eq!(buckets(&out[1]), [1500, 0, 60, 0]);
-        assert_eq!(out[1].session.as_deref(), Some("b"));
+        assert_eq!(buckets(&out.records[1]), [1500, 0, 60, 0]);
+        assert_eq!(out.records[1].session.as_deref(), Some("b"));
     }
 
     #[test]
@@ -1195,14 +1195,14 @@ mod tests {
                 usage(200, 0, 3, 0),
             ),
         ]);
-        let t0 = out[0].text.as_ref().unwrap();
+        let t0 = out.records[0].text.as_ref().unwrap();
         assert_eq!(t0.messages.len(), 1, "the user_message echo is not added");
         assert_eq!(t0.messages[0].content, "first ask");
         assert_eq!(t0.response, "first answer");
-        let t1 = out[1].text.as_ref().unwrap();
+        let t1 = out.records[1].text.as_ref().unwrap();
         assert_eq!(t1.messages[0].content, "second ask");
         assert!(!t1.has_response);
-        assert!(out[2].text.is_none());
+        assert!(out.records[2].text.is_none());
     }
 
     #[test]
@@ -1220,15 +1220,15 @@ mod tests {
             json!({"type": "turn.completed", "usage": {"input_tokens": 2500, "cached_input_tokens": 1400, "output_tokens": 50}}),
             json!({"type": "turn.completed"}),
         ]);
-        assert_eq!(out.len(), 2);
-        assert_eq!(buckets(&out[0]), [600, 400, 30, 0]);
-        assert_eq!(buckets(&out[1]), [500, 1000, 20, 0]);
-        assert_eq!(out[0].session.as_deref(), Some("th-1"));
-        assert_eq!(out[0].model, None);
-        assert_eq!(out[0].timestamp, None);
-        assert_eq!(out[0].text.as_ref().unwrap().response, "Done.");
+        assert_eq!(out.records.len(), 2);
+        assert_eq!(buckets(&out.records[0]), [600, 400, 30, 0]);
+        assert_eq!(buckets(&out.records[1]), [500, 1000, 20, 0]);
+        assert_eq!(out.records[0].session.as_deref(), Some("th-1"));
+        assert_eq!(out.records[0].model, None);
+        assert_eq!(out.records[0].timestamp, None);
+        assert_eq!(out.records[0].text.as_ref().unwrap().response, "Done.");
         assert_eq!(
-            out[1].call_id.as_deref().unwrap().check,
+            out.records[1].call_id.as_deref().unwrap().check,
             ["codex:th-1:2500:1400:50"]
         );
         assert!(reasons(&out).contains(&"request failed"));
@@ -1262,7 +1262,7 @@ mod tests {
             usage(10, 0, 1, 0),
             usage(10, 0, 1, 0),
         )]);
-        assert_eq!(recs[0].task, None);
+        assert_eq!(recs.records[0].task, None);
     }
 
     #[test]

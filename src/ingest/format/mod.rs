@@ -91,21 +91,12 @@ pub struct Out {
 }
 
 impl Out {
+    pub fn push(&mut self, record: Record) {
+        self.records.push(record);
+    }
+
     pub fn drop_line(&mut self, source: Source, reason: &'static str) {
         self.dropped.push((source, reason));
-    }
-}
-
-impl std::ops::Deref for Out {
-    type Target = Vec<Record>;
-    fn deref(&self) -> &Vec<Record> {
-        &self.records
-    }
-}
-
-impl std::ops::DerefMut for Out {
-    fn deref_mut(&mut self) -> &mut Vec<Record> {
-        &mut self.records
     }
 }
 

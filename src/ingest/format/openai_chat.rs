@@ -482,14 +482,14 @@ impl FormatParser for Parser {
                 Some(Kind::Request) => (Some(&value), None),
                 Some(_) => (None, Some(&value)),
                 None => {
-                    self.flush_pending(out);
+                    self.flush_pending(&mut out.records);
                     return Err(api_error(&value).unwrap_or_else(|| unrecognized(&value, EXPECTED)));
                 }
             }
         };
         let Some(resp) = resp else {
             // A request alone: hold it until we see whether its response follows.
-            self.flush_pending(out);
+            self.flush_pending(&mut out.records);
             if env.wrapped
                 && let Some(e) = api_error(&value)
             {
@@ -508,7 +508,9 @@ impl FormatParser for Parser {
             return Ok(());
         };
         match classify(resp) {
-            Some(Kind::Chunk) => self.on_chunk(&value, resp, req.is_some(), source, out),
+            Some(Kind::Chunk) => {
+                self.on_chunk(&value, resp, req.is_some(), source, &mut out.records)
+            }
             Some(Kind::Response) => SHAPE.answer(
                 &self.opts,
                 &mut self.pending,
@@ -517,10 +519,10 @@ impl FormatParser for Parser {
                 req,
                 resp,
                 parse_reply(resp),
-                out,
+                &mut out.records,
             ),
             Some(Kind::Request) | None => {
-                self.flush_pending(out);
+                self.flush_pending(&mut out.records);
                 Err(api_error(resp)
                     .or_else(|| api_error(&value))
                     .unwrap_or_else(|| unrecognized(resp, EXPECTED)))
@@ -543,7 +545,7 @@ impl FormatParser for Parser {
             }
         }
         held.sort_by_key(|(seq, _)| *seq);
-        out.extend(held.into_iter().map(|(_, r)| r));
+        out.records.extend(held.into_iter().map(|(_, r)| r));
     }
 }
 
