@@ -1,6 +1,6 @@
 //! The normalized record every input format is turned into.
 //!
-//! Usage is split into *disjoint* buckets (SPEC §4) so that pricing is a plain
+//! Usage is split into *disjoint* buckets (docs/formats.md, buckets) so that pricing is a plain
 //! dot product: no bucket contains another, except `reasoning`, which is an
 //! informational subset of `output` and is never priced on its own.
 

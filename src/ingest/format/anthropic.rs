@@ -1,5 +1,5 @@
-//! Anthropic Messages API (reference/log-formats.md §4), format
-//! `anthropic-messages`.
+//! Anthropic Messages API, format `anthropic-messages` (docs/formats.md,
+//! anthropic-messages).
 //!
 //! Lines this parser reads:
 //! - requests (`model` + `messages`, with top-level `system`/`max_tokens` or
@@ -76,8 +76,8 @@ pub fn detect(v: &Value) -> bool {
     v.get("model").is_some_and(Value::is_string) && is_anthropic_request(v)
 }
 
-/// Whether a `model` + `messages` request body is Anthropic's (rule 19 of
-/// reference/log-formats.md §0.1). Strong signals of either side win over
+/// Whether a `model` + `messages` request body is Anthropic's
+/// (docs/formats.md, anthropic-messages). Strong signals of either side win over
 /// the model name; `max_tokens` alone is Anthropic only when the model is
 /// not an OpenAI one (OpenAI requests often set it too).
 pub fn is_anthropic_request(v: &Value) -> bool {

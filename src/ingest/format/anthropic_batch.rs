@@ -1,5 +1,5 @@
-//! Anthropic Message Batches (reference/log-formats.md §4), format
-//! `anthropic-batch`.
+//! Anthropic Message Batches, format `anthropic-batch` (docs/formats.md,
+//! anthropic-batch).
 //!
 //! Lines this parser reads:
 //! - requests `{custom_id, params}`: `params` is a Messages request and
@@ -27,7 +27,8 @@ const EXPECTED: &str =
     "an Anthropic batch request (`custom_id`, `params`) or result (`custom_id`, `result.type`)";
 const RESULTS: &[&str] = &["succeeded", "errored", "canceled", "expired"];
 
-/// Detection signature (reference/log-formats.md §0.1, rules 6 and 7).
+/// Detection signature: a result or a request (docs/formats.md,
+/// anthropic-batch).
 pub fn detect(v: &Value) -> bool {
     v.get("custom_id").is_some() && (is_result(v) || is_request(v))
 }

@@ -1,5 +1,5 @@
-//! Anthropic Admin API usage and cost reports (reference/log-formats.md
-//! §10), format `anthropic-usage`.
+//! Anthropic Admin API usage and cost reports, format `anthropic-usage`
+//! (docs/formats.md, anthropic-usage).
 //!
 //! Lines this parser reads: a report `{data:[bucket…], has_more,
 //! next_page}` (a document, a JSON array of reports, or JSONL of reports)
@@ -52,7 +52,7 @@ use crate::record::{CallId, Format, Record, ServiceTier, Source, Usage};
 
 const PROVIDER: &str = "anthropic";
 
-/// Detection signature (reference/log-formats.md §0.1).
+/// Detection signature (docs/formats.md, detection).
 pub fn detect(v: &Value) -> bool {
     let result_ok = |r: &Value| {
         r.get("uncached_input_tokens").is_some()

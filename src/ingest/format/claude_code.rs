@@ -1,5 +1,5 @@
-//! Claude Code session transcripts (reference/log-formats.md §5), format
-//! `claude-code`: `~/.claude/projects/<encoded-cwd>/<sessionId>.jsonl`, the
+//! Claude Code session transcripts, format `claude-code` (docs/formats.md,
+//! claude-code): `~/.claude/projects/<encoded-cwd>/<sessionId>.jsonl`, the
 //! subagent logs beside them (`agent-<id>.jsonl`, or
 //! `<sessionId>/subagents/agent-<id>.jsonl` in newer builds), and the output
 //! of `claude -p --output-format stream-json` (or `json`).
@@ -145,7 +145,7 @@ const CONTEXT_TYPES: &[&str] = &[
     "stream_event",
 ];
 
-/// Detection signature (reference/log-formats.md §0.1 rule 10), plus the
+/// Detection signature (docs/formats.md, claude-code), plus the
 /// transcript lines that lack it and the `claude -p` stream-json lines.
 pub fn detect(v: &Value) -> bool {
     let obj = match v.as_object() {

@@ -1,5 +1,5 @@
 //! Codex CLI rollouts and `codex exec --json` streams
-//! (reference/log-formats.md §6), format `codex`.
+//! (docs/formats.md, codex), format `codex`.
 //!
 //! **Rollouts** (`~/.codex/sessions/YYYY/MM/DD/rollout-<ts>-<uuid>.jsonl`)
 //! are `{timestamp, type, payload}` lines:
@@ -117,7 +117,7 @@ pub const MAX_TURN_TEXT: usize = 1 << 20;
 /// both the child's creation and the previous replayed line is the child's.
 pub const REPLAY_GAP_MS: i64 = 1000;
 
-/// Detection signature (reference/log-formats.md §0.1).
+/// Detection signature (docs/formats.md, detection).
 pub fn detect(v: &Value) -> bool {
     const ROLLOUT: &[&str] = &[
         "session_meta",

@@ -1,5 +1,5 @@
 //! Google Gemini `generateContent` (Gemini API and Vertex AI;
-//! reference/log-formats.md §7), camelCase REST JSON and the snake_case
+//! docs/formats.md, gemini), camelCase REST JSON and the snake_case
 //! dumps of the Python `google-genai` SDK alike.
 //!
 //! Lines this parser reads:

@@ -18,7 +18,8 @@
 //!   `reasoning_tokens` (counts may also sit in a nested `usage` object),
 //! - `cost` | `cost_usd` | `costUSD` (kept as the reported cost).
 //!
-//! Counting semantics (the reference is silent on home-grown logs):
+//! Counting semantics (no provider documents home-grown logs; see
+//! docs/formats.md, generic):
 //! `input_tokens` is the *total* input including cached tokens, as OpenAI
 //! and Gemini report it, so `input = input_tokens − cached − cache_write`;
 //! unless the row uses Anthropic's names `cache_read_input_tokens` /

@@ -1,4 +1,4 @@
-//! Helicone request exports (reference/log-formats.md §9), format `helicone`.
+//! Helicone request exports, format `helicone` (docs/formats.md, helicone).
 //!
 //! Lines this parser reads: one row per proxied request, as
 //! `npx @helicone/export` writes them (JSON array, JSONL, or CSV with the
@@ -69,7 +69,7 @@ const SESSION_PROPERTIES: &[&str] = &["helicone-session-id", "session", "session
 /// Helicone's `cache_reference_id` of a request not served from its cache.
 const NO_CACHE_REFERENCE: &str = "00000000-0000-0000-0000-000000000000";
 
-/// Detection signature (reference/log-formats.md §0.1), also for a saved
+/// Detection signature (docs/formats.md, helicone), also for a saved
 /// query-API answer whose `data` holds such rows.
 pub fn detect(v: &Value) -> bool {
     is_row(v)

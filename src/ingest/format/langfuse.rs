@@ -1,4 +1,4 @@
-//! Langfuse observations (reference/log-formats.md §9), format `langfuse`.
+//! Langfuse observations, format `langfuse` (docs/formats.md, langfuse).
 //!
 //! Values this parser reads:
 //! - one observation per JSONL line, JSON array element or CSV row (the
@@ -81,7 +81,7 @@ const TYPES: &[&str] = &[
 ];
 const BILLED_TYPES: &[&str] = &["GENERATION", "EMBEDDING"];
 
-/// Detection signature (reference/log-formats.md §0.1 rule 17), plus the
+/// Detection signature (docs/formats.md, langfuse), plus the
 /// API's page and trace documents that hold observations.
 pub fn detect(v: &Value) -> bool {
     if is_observation(v) || is_trace(v) {

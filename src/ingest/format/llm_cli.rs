@@ -1,4 +1,5 @@
-//! `llm logs --json` from Simon Willison's llm (reference/log-formats.md §9), format `llm-cli`.
+//! `llm logs --json` from Simon Willison's llm, format `llm-cli`
+//! (docs/formats.md, llm-cli).
 //!
 //! Values this parser reads: the response objects of the JSON array that
 //! `llm logs --json` prints (also one per JSONL line): `id` (ULID),
@@ -56,7 +57,7 @@ const ANTHROPIC_KEYS: &[&str] = &[
     "cache_creation",
 ];
 
-/// Detection signature (reference/log-formats.md §0.1).
+/// Detection signature (docs/formats.md, detection).
 pub fn detect(v: &Value) -> bool {
     v.get("id")
         .and_then(Value::as_str)

@@ -113,7 +113,8 @@ pub trait FormatParser: Send {
 }
 
 /// Classify one value. Returns `None` when no format recognizes it.
-/// The order follows reference/log-formats.md §0.1 (first match wins).
+/// The order is the one docs/formats.md, detection, lists (first match
+/// wins).
 pub fn detect(v: &Value) -> Option<Format> {
     let obj = v.as_object()?;
     // Formats with a signature of their own come first: several of them
@@ -153,7 +154,7 @@ pub fn detect(v: &Value) -> Option<Format> {
 
 /// A `model` + `messages` request with no response beside it (bare, or a
 /// wrapper without a response side). Such a line tells OpenAI chat from
-/// Anthropic only by rule 19's weak signals (a `claude` model name behind an
+/// Anthropic only by weak signals (a `claude` model name behind an
 /// OpenAI-compatible gateway, `max_tokens`), so a file's format is better
 /// decided by the first response that follows it.
 pub fn is_bare_messages_request(v: &Value) -> bool {
@@ -178,7 +179,8 @@ pub fn is_bare_messages_request(v: &Value) -> bool {
         && !RESPONSE_KEYS.iter().any(|k| body.get(*k).is_some())
 }
 
-/// Rules 1–10 and 15–18 of reference/log-formats.md §0.1, in that order.
+/// The formats with a signature of their own, in the order of
+/// docs/formats.md, detection, rule 1.
 fn detect_specific(v: &Value) -> Option<Format> {
     type Rule = (fn(&Value) -> bool, Format);
     let rules: [Rule; 11] = [

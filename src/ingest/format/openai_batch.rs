@@ -1,4 +1,4 @@
-//! OpenAI Batch API (reference/log-formats.md §3), format `openai-batch`.
+//! OpenAI Batch API, format `openai-batch` (docs/formats.md, openai-batch).
 //!
 //! Lines this parser reads:
 //! - input lines `{custom_id, method, url, body}`: `body` is a normal
@@ -38,7 +38,8 @@ use crate::record::{Format, Message, Record, ServiceTier, Source, Text};
 
 const EXPECTED: &str = "an OpenAI Batch input line (`custom_id`, `method`, `url`, `body`) or output line (`custom_id`, `response`, `error`)";
 
-/// Detection signature (reference/log-formats.md §0.1, rules 4 and 5).
+/// Detection signature: an input or an output line (docs/formats.md,
+/// openai-batch).
 pub fn detect(v: &Value) -> bool {
     if v.get("custom_id").is_none() {
         return false;

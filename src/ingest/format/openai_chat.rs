@@ -1,4 +1,4 @@
-//! OpenAI Chat Completions (reference/log-formats.md §1).
+//! OpenAI Chat Completions (docs/formats.md, openai-chat).
 //!
 //! Lines this parser reads:
 //! - request bodies (`model` + `messages`; legacy completions `prompt`),
@@ -67,7 +67,7 @@ pub(crate) const SHAPE: Shape = Shape {
 };
 
 /// Response, stream chunk, or a `model` + `messages` request that is not
-/// Anthropic's (rule 19 of §0.1).
+/// Anthropic's (docs/formats.md, anthropic-messages, tells them apart).
 pub fn detect(v: &Value) -> bool {
     if matches!(
         v.get("object").and_then(Value::as_str),

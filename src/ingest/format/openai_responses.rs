@@ -1,4 +1,4 @@
-//! OpenAI Responses API (reference/log-formats.md §2).
+//! OpenAI Responses API (docs/formats.md, openai-responses).
 //!
 //! Lines this parser reads:
 //! - responses (`object:"response"`, or `output[]` of typed items with

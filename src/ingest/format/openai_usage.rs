@@ -1,5 +1,5 @@
-//! OpenAI organization usage/costs API pages (reference/log-formats.md §10),
-//! format `openai-usage`.
+//! OpenAI organization usage/costs API pages, format `openai-usage`
+//! (docs/formats.md, openai-usage).
 //!
 //! Lines this parser reads: a page `{object:"page", data:[bucket…]}` (a
 //! document, a JSON array of pages, or JSONL of pages) and a bare bucket
@@ -45,7 +45,7 @@ use crate::record::{CallId, Format, Record, ServiceTier, Source, Usage};
 
 const PROVIDER: &str = "openai";
 
-/// Detection signature (reference/log-formats.md §0.1).
+/// Detection signature (docs/formats.md, detection).
 pub fn detect(v: &Value) -> bool {
     let is_bucket = |b: &Value| b.get("object").and_then(Value::as_str) == Some("bucket");
     match v.get("object").and_then(Value::as_str) {

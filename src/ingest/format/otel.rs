@@ -1,4 +1,4 @@
-//! OpenTelemetry GenAI spans (reference/log-formats.md §8), format `otel`.
+//! OpenTelemetry GenAI spans, format `otel` (docs/formats.md, otel).
 //!
 //! Values this parser reads:
 //! - OTLP/JSON trace documents: `resourceSpans[].scopeSpans[].spans[]`
@@ -205,8 +205,8 @@ const INDEXED_COMPLETIONS: &[(&str, &str, &str)] = &[
     ("llm.output_messages.", "message.role", "message.content"),
 ];
 
-/// Detection signature (reference/log-formats.md §0.1 rule 1, plus the
-/// one-span-per-line forms).
+/// Detection signature (docs/formats.md, otel), OTLP documents and the
+/// one-span-per-line forms.
 pub fn detect(v: &Value) -> bool {
     resource_spans(v).is_some() || is_flat_span(v)
 }
