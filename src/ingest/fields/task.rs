@@ -19,11 +19,13 @@ const OUTCOME_KEYS: &[&str] = &[
     "metadata.passed",
 ];
 
+/// The top-level keys [`OUTCOME_KEYS`] live under. A line without any of
+/// them has no outcome; a reader that skips fields must keep them.
+pub const OUTCOME_ROOTS: &[&str] = &["outcome", "success", "passed", "task_success", "metadata"];
+
 fn has_outcome_key(line: &Value) -> bool {
-    line.as_object().is_some_and(|m| {
-        m.keys()
-            .any(|k| k == "metadata" || OUTCOME_KEYS.iter().any(|o| !o.contains('.') && o == k))
-    })
+    line.as_object()
+        .is_some_and(|m| m.keys().any(|k| OUTCOME_ROOTS.contains(&k.as_str())))
 }
 
 /// Whether a raw line reports success (`true`) or failure (`false`) of its
@@ -116,6 +118,14 @@ mod tests {
             task_from(&opts, &[&line], &[&body], &keys).as_deref(),
             Some("u-1")
         );
+    }
+
+    #[test]
+    fn outcome_roots_cover_every_outcome_key() {
+        for key in OUTCOME_KEYS {
+            let root = key.split('.').next().unwrap();
+            assert!(OUTCOME_ROOTS.contains(&root), "{key}");
+        }
     }
 
     #[test]

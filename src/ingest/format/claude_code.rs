@@ -90,8 +90,7 @@ pub const WINDOW: usize = 16;
 /// Dedup reason of a message read twice in a run.
 pub const DEDUP_REASON: &str = "same Claude Code message";
 /// What a usage-only run reads of a line: everything [`Parser`] looks at
-/// except the text (message content, tool results, a run's result text),
-/// plus the fields task outcomes are read from. Every record of this format
+/// except the text (message content, tool results, a run's result text). Every record of this format
 /// is started from a row with usage, so no record needs its text to bill.
 pub static LEAN: Lean = Lean {
     top: &[
@@ -111,33 +110,19 @@ pub static LEAN: Lean = Lean {
         "num_turns",
         "total_cost_usd",
         "model",
-        // outcome_of's default keys
-        "outcome",
-        "success",
-        "passed",
-        "task_success",
-        "metadata",
     ],
     inner: &[("message", &["id", "model", "usage"])],
     nested_skip: &["content"],
-    // `system` is left out: an `init` line starts a stream-json run.
-    context_types: &[
-        "user",
-        "summary",
-        "file-history-snapshot",
-        "queue-operation",
-        "attachment",
-        "progress",
-        "stream_event",
-    ],
+    context_types: CONTEXT_TYPES,
     context_reason: "context line",
 };
 
 /// Record types that are part of a transcript or stream and bill nothing.
+/// `system` lines bill nothing either but are not listed: an `init` line
+/// starts a stream-json run, so the lean path must read them.
 const CONTEXT_TYPES: &[&str] = &[
     "user",
     "summary",
-    "system",
     "file-history-snapshot",
     "queue-operation",
     "attachment",
@@ -482,7 +467,7 @@ impl FormatParser for Parser {
                 out.drop_line(source, "context line");
                 Ok(())
             }
-            t if CONTEXT_TYPES.contains(&t) => {
+            t if t == "system" || CONTEXT_TYPES.contains(&t) => {
                 out.drop_line(source, "context line");
                 Ok(())
             }
