@@ -19,7 +19,7 @@ const OUTCOME_KEYS: &[&str] = &[
     "metadata.passed",
 ];
 
-/// The top-level keys [`OUTCOME_KEYS`] live under. A line without any of
+/// The top-level keys `OUTCOME_KEYS` live under. A line without any of
 /// them has no outcome; a reader that skips fields must keep them.
 pub const OUTCOME_ROOTS: &[&str] = &["outcome", "success", "passed", "task_success", "metadata"];
 

@@ -29,7 +29,8 @@
 //! Usage: `input_tokens` ⊃ `cached_input_tokens` (and
 //! `cache_write_input_tokens`, newer builds), `output_tokens` ⊃
 //! `reasoning_output_tokens`, so buckets come from
-//! [`Usage::from_inclusive_input`] applied to the increment.
+//! [`Usage::from_inclusive_input`](crate::record::Usage::from_inclusive_input)
+//! applied to the increment.
 //!
 //! The increment is the delta of cumulative totals, not
 //! `last_token_usage`: `last_token_usage` describes the last model request
@@ -87,6 +88,11 @@
 //! model: its records stay unpriced rather than priced as an assumed
 //! `gpt-5`.
 
+mod exec;
+mod replay;
+mod text;
+mod totals;
+
 use std::collections::HashMap;
 
 use jiff::Timestamp;
@@ -102,11 +108,6 @@ use crate::ingest::fields::{
     time::parse_timestamp,
 };
 use crate::record::{CallId, Format, Record, ServiceTier, Source};
-
-mod exec;
-mod replay;
-mod text;
-mod totals;
 
 use replay::Replay;
 use text::TurnText;

@@ -76,7 +76,6 @@ mod tests {
     use serde_json::json;
 
     use super::super::tests::*;
-    use super::super::*;
     use super::*;
 
     #[test]

@@ -83,6 +83,10 @@
 //! attributes, then the resource's, then the span object). A span logged
 //! twice in a run (same trace and span id) is billed once.
 
+mod attributes;
+mod text;
+mod trace;
+
 use std::collections::{HashMap, VecDeque};
 
 use serde_json::Value;
@@ -96,10 +100,6 @@ use crate::ingest::fields::{
     time::parse_timestamp,
 };
 use crate::record::{CallId, Format, Record, ServiceTier, Source, Usage};
-
-mod attributes;
-mod text;
-mod trace;
 
 use attributes::{attributes, first_count};
 use text::{EventText, event_content, message, span_text};
