@@ -1,6 +1,6 @@
 //! The normalized record every input format is turned into.
 //!
-//! Usage is split into *disjoint* buckets (SPEC §4) so that pricing is a plain
+//! Usage is split into *disjoint* buckets (docs/formats.md, buckets) so that pricing is a plain
 //! dot product: no bucket contains another, except `reasoning`, which is an
 //! informational subset of `output` and is never priced on its own.
 
@@ -62,6 +62,31 @@ impl Usage {
         self.cache_write_1h = self.cache_write_1h.saturating_add(other.cache_write_1h);
         self.output = self.output.saturating_add(other.output);
         self.reasoning = self.reasoning.saturating_add(other.reasoning);
+    }
+
+    /// Set Anthropic's cache writes from `cache_creation_input_tokens`
+    /// (`total`) and its TTL breakdown
+    /// (`cache_creation.ephemeral_{5m,1h}_input_tokens`, either possibly
+    /// absent). Without a breakdown every write is 5m, the default TTL. With
+    /// one, any part of the total the breakdown leaves out is counted as 5m
+    /// so that no written token goes unbilled; a breakdown larger than the
+    /// total is believed over the total.
+    pub fn with_cache_writes(
+        mut self,
+        total: u64,
+        ephemeral_5m: Option<u64>,
+        ephemeral_1h: Option<u64>,
+    ) -> Usage {
+        let (w5, w1) = if ephemeral_5m.is_some() || ephemeral_1h.is_some() {
+            let (w5, w1) = (ephemeral_5m.unwrap_or(0), ephemeral_1h.unwrap_or(0));
+            let excess = total.saturating_sub(w5.saturating_add(w1));
+            (w5.saturating_add(excess), w1)
+        } else {
+            (total, 0)
+        };
+        self.cache_write_5m = w5;
+        self.cache_write_1h = w1;
+        self
     }
 
     /// Build buckets from a provider that reports input *including* cached
@@ -344,6 +369,21 @@ mod tests {
         let u = Usage::from_inclusive_input(10, 50, 0, 1, 5);
         assert_eq!(u.input, 0);
         assert_eq!(u.reasoning, 1);
+    }
+
+    #[test]
+    fn cache_writes_split_by_ttl() {
+        let split = |total, w5, w1| {
+            let u = Usage::default().with_cache_writes(total, w5, w1);
+            (u.cache_write_5m, u.cache_write_1h)
+        };
+        assert_eq!(split(3000, None, None), (3000, 0));
+        assert_eq!(split(3000, Some(1000), Some(2000)), (1000, 2000));
+        // What the breakdown leaves out is 5m; only the 1h part is explicit.
+        assert_eq!(split(3000, None, Some(2000)), (1000, 2000));
+        assert_eq!(split(3000, Some(0), Some(0)), (3000, 0));
+        // A breakdown over the total is believed.
+        assert_eq!(split(100, Some(300), Some(700)), (300, 700));
     }
 
     #[test]

@@ -14,6 +14,7 @@ use rayon::prelude::*;
 use serde::de::{self, DeserializeSeed, SeqAccess, Visitor};
 use serde_json::{Map, Value};
 
+use super::fields;
 use super::format::{self, FormatParser, Skip};
 use super::lean::{Lean, LeanLine};
 use super::open::Reader;
@@ -213,7 +214,7 @@ impl<'o> FileParser<'o> {
         let parser = self.parser.as_mut().expect("parser chosen before feeding");
         let mut produced = format::Out::default();
         let at = source.clone();
-        let outcome = format::outcome_of(&value, &self.opts.parse);
+        let outcome = fields::task::outcome_of(&value, &self.opts.parse);
         let result = parser.push(value, source, &mut produced);
         // The call this line completes is the last record it produced (a
         // held request flushed by it comes first).

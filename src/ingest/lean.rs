@@ -14,10 +14,13 @@ use std::fmt;
 use serde::de::{self, DeserializeSeed, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde_json::{Map, Number, Value};
 
+use super::fields::task::OUTCOME_ROOTS;
+
 /// Which fields a format's parser reads.
 #[derive(Debug)]
 pub struct Lean {
-    /// Top-level keys kept; every other top-level key is skipped.
+    /// Top-level keys kept besides [`OUTCOME_ROOTS`] (which every run
+    /// reads); every other top-level key is skipped.
     pub top: &'static [&'static str],
     /// For some kept top-level keys, the only keys kept inside them.
     pub inner: &'static [(&'static str, &'static [&'static str])],
@@ -153,7 +156,9 @@ impl<'de> Visitor<'de> for Seed {
         let mut out = Map::new();
         while let Some(Key(k)) = map.next_key()? {
             let keep = match self.keep {
-                Some(keys) => keys.contains(&k.as_ref()),
+                Some(keys) => {
+                    keys.contains(&k.as_ref()) || (self.top && OUTCOME_ROOTS.contains(&k.as_ref()))
+                }
                 None => !self.lean.nested_skip.contains(&k.as_ref()),
             };
             if keep {

@@ -13,8 +13,11 @@ use anyhow::{Context, Result, bail};
 
 use crate::record::{Format, Record, Source};
 
+pub mod call;
 mod container;
+pub mod fields;
 pub mod format;
+pub mod join;
 pub(crate) mod lean;
 mod open;
 mod sources;

@@ -1,5 +1,5 @@
-//! Anthropic Messages API (reference/log-formats.md §4), format
-//! `anthropic-messages`.
+//! Anthropic Messages API, format `anthropic-messages` (docs/formats.md,
+//! anthropic-messages).
 //!
 //! Lines this parser reads:
 //! - requests (`model` + `messages`, with top-level `system`/`max_tokens` or
@@ -21,10 +21,9 @@
 //!   followed by an error is dropped with it (nothing was billed).
 //!
 //! Usage is additive: `input_tokens` excludes cache reads and writes.
-//! Cache writes come from `cache_creation.ephemeral_{5m,1h}_input_tokens`
-//! when present (any excess of `cache_creation_input_tokens` over that
-//! breakdown is counted as 5m), else all of `cache_creation_input_tokens` is
-//! a 5m write. Reasoning is `output_tokens_details.thinking_tokens`, a subset
+//! Cache writes are `cache_creation_input_tokens`, split by TTL with the
+//! `cache_creation.ephemeral_{5m,1h}_input_tokens` breakdown as
+//! [`Usage::with_cache_writes`] does for every Anthropic-shaped log. Reasoning is `output_tokens_details.thinking_tokens`, a subset
 //! of `output_tokens`, never added to it.
 //!
 //! Task id defaults: `metadata.task_id`, `task_id`, `metadata.user_id`
@@ -34,10 +33,14 @@ use std::collections::BTreeMap;
 
 use serde_json::Value;
 
-use super::call::{Held, Reply, Shape, str_of};
-use super::{
-    FormatParser, Out, ParseOptions, Skip, WRAPPER_TIME_KEYS, api_error, append_json_text,
-    append_text, content_text, count_field, envelope, time_of, unrecognized,
+use super::{FormatParser, Out, ParseOptions, Skip};
+use crate::ingest::call::{Held, Reply, Shape, str_of};
+use crate::ingest::fields::{
+    envelope::envelope,
+    errors::{api_error, unrecognized},
+    numbers::count_field,
+    text::{append_json_text, append_text, content_text},
+    time::{WRAPPER_TIME_KEYS, time_of},
 };
 use crate::record::{Format, Message, Record, Source, Text, Usage};
 
@@ -70,7 +73,90 @@ pub fn detect(v: &Value) -> bool {
     if is_response(v) && v.get("choices").is_none() {
         return true;
     }
-    v.get("model").is_some_and(Value::is_string) && super::is_anthropic_request(v)
+    v.get("model").is_some_and(Value::is_string) && is_anthropic_request(v)
+}
+
+/// Whether a `model` + `messages` request body is Anthropic's
+/// (docs/formats.md, anthropic-messages). Strong signals of either side win over
+/// the model name; `max_tokens` alone is Anthropic only when the model is
+/// not an OpenAI one (OpenAI requests often set it too).
+pub fn is_anthropic_request(v: &Value) -> bool {
+    let Some(msgs) = v.get("messages").and_then(Value::as_array) else {
+        return false;
+    };
+    let has = |k: &str| v.get(k).is_some_and(|x| !x.is_null());
+    if has("system") || has("anthropic_version") || has("stop_sequences") || has("top_k") {
+        return true;
+    }
+    if v.get("thinking").is_some_and(Value::is_object) {
+        return true;
+    }
+    let tools = v.get("tools").and_then(Value::as_array);
+    if tools.is_some_and(|t| t.iter().any(|t| t.get("input_schema").is_some())) {
+        return true;
+    }
+    let blocks = || {
+        msgs.iter()
+            .filter_map(|m| m.get("content").and_then(Value::as_array))
+            .flatten()
+            .filter_map(|b| b.get("type").and_then(Value::as_str))
+    };
+    const ANTHROPIC_BLOCKS: &[&str] = &[
+        "tool_use",
+        "tool_result",
+        "thinking",
+        "redacted_thinking",
+        "server_tool_use",
+        "web_search_tool_result",
+        "document",
+        "search_result",
+    ];
+    if blocks().any(|t| ANTHROPIC_BLOCKS.contains(&t)) {
+        return true;
+    }
+    // OpenAI-only shapes.
+    let openai_roles = msgs.iter().any(|m| {
+        matches!(
+            m.get("role").and_then(Value::as_str),
+            Some("system" | "developer" | "tool" | "function")
+        ) || m.get("tool_calls").is_some()
+            || m.get("function_call").is_some()
+    });
+    let openai_parts = blocks().any(|t| matches!(t, "image_url" | "input_audio" | "file"));
+    let openai_keys = [
+        "max_completion_tokens",
+        "response_format",
+        "stream_options",
+        "frequency_penalty",
+        "presence_penalty",
+        "logprobs",
+        "n",
+        "seed",
+        "functions",
+    ]
+    .iter()
+    .any(|k| has(k));
+    let openai_tools = tools.is_some_and(|t| {
+        t.iter()
+            .any(|t| t.get("function").is_some_and(Value::is_object))
+    });
+    if openai_roles || openai_parts || openai_keys || openai_tools {
+        return false;
+    }
+    let model = v
+        .get("model")
+        .and_then(Value::as_str)
+        .unwrap_or("")
+        .to_ascii_lowercase();
+    if model.contains("claude") {
+        return true;
+    }
+    let openai_model = [
+        "gpt-", "chatgpt", "o1", "o3", "o4", "ft:", "gemini", "openai/",
+    ]
+    .iter()
+    .any(|p| model.starts_with(p));
+    !openai_model && has("max_tokens")
 }
 
 fn is_response(v: &Value) -> bool {
@@ -161,22 +247,19 @@ impl AUsage {
         if !self.present() {
             return None;
         }
-        let (w5, w1) = if self.write_5m.is_some() || self.write_1h.is_some() {
-            let (w5, w1) = (self.write_5m.unwrap_or(0), self.write_1h.unwrap_or(0));
-            let excess = self.cache_creation.unwrap_or(0).saturating_sub(w5 + w1);
-            (w5 + excess, w1)
-        } else {
-            (self.cache_creation.unwrap_or(0), 0)
-        };
         let output = self.output.unwrap_or(0);
-        Some(Usage {
+        let usage = Usage {
             input: self.input.unwrap_or(0),
             cache_read: self.cache_read.unwrap_or(0),
-            cache_write_5m: w5,
-            cache_write_1h: w1,
             output,
             reasoning: self.thinking.unwrap_or(0).min(output),
-        })
+            ..Usage::default()
+        };
+        Some(usage.with_cache_writes(
+            self.cache_creation.unwrap_or(0),
+            self.write_5m,
+            self.write_1h,
+        ))
     }
 }
 
@@ -469,7 +552,7 @@ impl Parser {
 impl FormatParser for Parser {
     fn push(&mut self, value: Value, source: Source, out: &mut Out) -> Result<(), Skip> {
         if let Some((kind, ev)) = stream_event(&value) {
-            return self.on_event(kind, &value, ev, source, out);
+            return self.on_event(kind, &value, ev, source, &mut out.records);
         }
         let inner_type = |v: &Value| v.get("type").and_then(Value::as_str).map(str::to_string);
         let ty = inner_type(&value).or_else(|| value.get("event").and_then(inner_type));
@@ -494,7 +577,7 @@ impl FormatParser for Parser {
         } else if value.get("messages").is_some_and(Value::is_array) {
             (Some(&value), None)
         } else {
-            self.flush_pending(out);
+            self.flush_pending(&mut out.records);
             return Err(match ty {
                 Some(t) => Skip::new(
                     "unrecognized record",
@@ -505,7 +588,7 @@ impl FormatParser for Parser {
                 None => api_error(&value).unwrap_or_else(|| unrecognized(&value, EXPECTED)),
             });
         };
-        self.flush_stream(out);
+        self.flush_stream(&mut out.records);
         match resp {
             Some(resp) if resp.get("type").and_then(Value::as_str) == Some("message") => SHAPE
                 .answer(
@@ -516,21 +599,21 @@ impl FormatParser for Parser {
                     req,
                     resp,
                     parse_message(resp).map(Parsed::into_reply),
-                    out,
+                    &mut out.records,
                 ),
             Some(resp) => {
                 if api_error(resp).is_some() {
                     // A wrapped request whose response is an error.
                     self.pending = None;
                 } else {
-                    self.flush_pending(out);
+                    self.flush_pending(&mut out.records);
                 }
                 Err(api_error(resp)
                     .or_else(|| api_error(&value))
                     .unwrap_or_else(|| unrecognized(resp, EXPECTED)))
             }
             None => {
-                self.flush_pending(out);
+                self.flush_pending(&mut out.records);
                 if env.wrapped
                     && let Some(e) = api_error(&value)
                 {
@@ -553,11 +636,11 @@ impl FormatParser for Parser {
             _ => true,
         };
         if stream_first {
-            self.flush_stream(out);
-            self.flush_pending(out);
+            self.flush_stream(&mut out.records);
+            self.flush_pending(&mut out.records);
         } else {
-            self.flush_pending(out);
-            self.flush_stream(out);
+            self.flush_pending(&mut out.records);
+            self.flush_stream(&mut out.records);
         }
     }
 }
@@ -752,5 +835,26 @@ mod tests {
         assert!(recs[0].usage.is_none());
         assert_eq!(recs[0].model.as_deref(), Some("claude-sonnet-4-5"));
         assert_eq!(recs[0].text.as_ref().unwrap().tools.len(), 0);
+    }
+
+    #[test]
+    fn anthropic_vs_openai_requests() {
+        let a = |v: Value| is_anthropic_request(&v);
+        assert!(a(json!({"model":"x","system":"s","messages":[]})));
+        assert!(a(
+            json!({"model":"claude-haiku-4-5","messages":[{"role":"user","content":"hi"}]})
+        ));
+        assert!(a(
+            json!({"model":"proxy-alias","max_tokens":5,"messages":[{"role":"user","content":"hi"}]})
+        ));
+        assert!(!a(
+            json!({"model":"gpt-4o","max_tokens":5,"messages":[{"role":"user","content":"hi"}]})
+        ));
+        assert!(!a(
+            json!({"model":"x","messages":[{"role":"system","content":"s"}]})
+        ));
+        assert!(a(
+            json!({"model":"x","messages":[{"role":"user","content":[{"type":"tool_result","tool_use_id":"t","content":"ok"}]}]})
+        ));
     }
 }

@@ -1,5 +1,5 @@
-//! Anthropic Message Batches (reference/log-formats.md §4), format
-//! `anthropic-batch`.
+//! Anthropic Message Batches, format `anthropic-batch` (docs/formats.md,
+//! anthropic-batch).
 //!
 //! Lines this parser reads:
 //! - requests `{custom_id, params}`: `params` is a Messages request and
@@ -18,15 +18,17 @@
 
 use serde_json::Value;
 
-use super::join::{JoinKey, RequestFate};
-use super::{FormatParser, Out, ParseOptions, Skip, anthropic, unrecognized};
+use super::{FormatParser, Out, ParseOptions, Skip, anthropic};
+use crate::ingest::fields::errors::unrecognized;
+use crate::ingest::join::{JoinKey, RequestFate};
 use crate::record::{Format, Record, ServiceTier, Source};
 
 const EXPECTED: &str =
     "an Anthropic batch request (`custom_id`, `params`) or result (`custom_id`, `result.type`)";
 const RESULTS: &[&str] = &["succeeded", "errored", "canceled", "expired"];
 
-/// Detection signature (reference/log-formats.md §0.1, rules 6 and 7).
+/// Detection signature: a result or a request (docs/formats.md,
+/// anthropic-batch).
 pub fn detect(v: &Value) -> bool {
     v.get("custom_id").is_some() && (is_result(v) || is_request(v))
 }
@@ -73,7 +75,7 @@ impl Parser {
             anthropic::SHAPE.build(&self.opts, source.clone(), Some((&line, params)), None)?;
         let rec = self.finish_record(rec, id);
         let key = JoinKey::new(Format::AnthropicBatch, &source, id);
-        match super::join::lock(&self.opts).offer_request(key, rec) {
+        match crate::ingest::join::lock(&self.opts).offer_request(key, rec) {
             RequestFate::Joined(r) => out.push(*r),
             RequestFate::Failed => out.drop_line(source, "request failed"),
             RequestFate::Held => {}
@@ -98,7 +100,7 @@ impl Parser {
                     "a `succeeded` result without a `message` object",
                 ));
             }
-            if let Some(request) = super::join::lock(&self.opts).offer_failure(key) {
+            if let Some(request) = crate::ingest::join::lock(&self.opts).offer_failure(key) {
                 out.drop_line(request, "request failed");
             }
             out.drop_line(source, "request failed");
@@ -108,7 +110,7 @@ impl Parser {
         let rec =
             anthropic::SHAPE.build(&self.opts, source, None, Some((&line, message, reply)))?;
         let rec = self.finish_record(rec, id);
-        if let Some(joined) = super::join::lock(&self.opts).offer_result(key, rec) {
+        if let Some(joined) = crate::ingest::join::lock(&self.opts).offer_result(key, rec) {
             out.push(joined);
         }
         Ok(())

@@ -1,5 +1,5 @@
-//! Anthropic Admin API usage and cost reports (reference/log-formats.md
-//! §10), format `anthropic-usage`.
+//! Anthropic Admin API usage and cost reports, format `anthropic-usage`
+//! (docs/formats.md, anthropic-usage).
 //!
 //! Lines this parser reads: a report `{data:[bucket…], has_more,
 //! next_page}` (a document, a JSON array of reports, or JSONL of reports)
@@ -43,14 +43,16 @@ use rust_decimal::Decimal;
 use serde_json::Value;
 
 use super::openai_usage::{Entries, result_identity};
-use super::{
-    FormatParser, MAX_REPORTED_COST_USD, Out, ParseOptions, Skip, count_field, parse_timestamp,
+use super::{FormatParser, Out, ParseOptions, Skip};
+use crate::ingest::fields::{
+    numbers::{MAX_REPORTED_COST_USD, count_field},
+    time::parse_timestamp,
 };
 use crate::record::{CallId, Format, Record, ServiceTier, Source, Usage};
 
 const PROVIDER: &str = "anthropic";
 
-/// Detection signature (reference/log-formats.md §0.1).
+/// Detection signature (docs/formats.md, detection).
 pub fn detect(v: &Value) -> bool {
     let result_ok = |r: &Value| {
         r.get("uncached_input_tokens").is_some()
@@ -217,7 +219,7 @@ impl FormatParser for Parser {
                 self.bucket(b, &source, &mut entries, out);
             }
         } else {
-            return Err(super::unrecognized(
+            return Err(crate::ingest::fields::errors::unrecognized(
                 &value,
                 "an Anthropic usage or cost report (`data[]` of buckets with `starting_at`)",
             ));

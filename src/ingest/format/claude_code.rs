@@ -1,5 +1,5 @@
-//! Claude Code session transcripts (reference/log-formats.md §5), format
-//! `claude-code`: `~/.claude/projects/<encoded-cwd>/<sessionId>.jsonl`, the
+//! Claude Code session transcripts, format `claude-code` (docs/formats.md,
+//! claude-code): `~/.claude/projects/<encoded-cwd>/<sessionId>.jsonl`, the
 //! subagent logs beside them (`agent-<id>.jsonl`, or
 //! `<sessionId>/subagents/agent-<id>.jsonl` in newer builds), and the output
 //! of `claude -p --output-format stream-json` (or `json`).
@@ -33,10 +33,9 @@
 //!   inferred from that sum.
 //!
 //! Usage is Anthropic's: `input_tokens` excludes cache reads and writes.
-//! Cache writes come from `cache_creation.ephemeral_{5m,1h}_input_tokens`
-//! when present (any excess of `cache_creation_input_tokens` over that
-//! breakdown is counted as 5m), else all of `cache_creation_input_tokens` is
-//! a 5m write. Reasoning is `output_tokens_details.thinking_tokens`, a subset
+//! Cache writes are `cache_creation_input_tokens`, split by TTL with the
+//! `cache_creation.ephemeral_{5m,1h}_input_tokens` breakdown as
+//! [`Usage::with_cache_writes`] does for every Anthropic-shaped log. Reasoning is `output_tokens_details.thinking_tokens`, a subset
 //! of `output_tokens`. `server_tool_use.web_search_requests` is billed per
 //! search. `usage.speed:"fast"` is not priced apart: the model stays as
 //! logged. A legacy top-level `costUSD` is kept as the reported cost, never
@@ -72,10 +71,14 @@ use std::collections::VecDeque;
 
 use serde_json::Value;
 
-use super::call::str_of;
-use super::{
-    FormatParser, Out, ParseOptions, Skip, append_text, attach_text, content_text, count_field,
-    decimal_value, task_of, time_of, unrecognized,
+use super::{FormatParser, Out, ParseOptions, Skip};
+use crate::ingest::call::str_of;
+use crate::ingest::fields::{
+    errors::unrecognized,
+    numbers::{count_field, decimal_value},
+    task::task_of,
+    text::{append_text, attach_text, content_text},
+    time::time_of,
 };
 use crate::ingest::lean::Lean;
 use crate::record::{CallId, Format, Record, ServiceTier, Source, Text, Usage};
@@ -87,8 +90,7 @@ pub const WINDOW: usize = 16;
 /// Dedup reason of a message read twice in a run.
 pub const DEDUP_REASON: &str = "same Claude Code message";
 /// What a usage-only run reads of a line: everything [`Parser`] looks at
-/// except the text (message content, tool results, a run's result text),
-/// plus the fields task outcomes are read from. Every record of this format
+/// except the text (message content, tool results, a run's result text). Every record of this format
 /// is started from a row with usage, so no record needs its text to bill.
 pub static LEAN: Lean = Lean {
     top: &[
@@ -108,33 +110,19 @@ pub static LEAN: Lean = Lean {
         "num_turns",
         "total_cost_usd",
         "model",
-        // outcome_of's default keys
-        "outcome",
-        "success",
-        "passed",
-        "task_success",
-        "metadata",
     ],
     inner: &[("message", &["id", "model", "usage"])],
     nested_skip: &["content"],
-    // `system` is left out: an `init` line starts a stream-json run.
-    context_types: &[
-        "user",
-        "summary",
-        "file-history-snapshot",
-        "queue-operation",
-        "attachment",
-        "progress",
-        "stream_event",
-    ],
+    context_types: CONTEXT_TYPES,
     context_reason: "context line",
 };
 
 /// Record types that are part of a transcript or stream and bill nothing.
+/// `system` lines bill nothing either but are not listed: an `init` line
+/// starts a stream-json run, so the lean path must read them.
 const CONTEXT_TYPES: &[&str] = &[
     "user",
     "summary",
-    "system",
     "file-history-snapshot",
     "queue-operation",
     "attachment",
@@ -142,7 +130,7 @@ const CONTEXT_TYPES: &[&str] = &[
     "stream_event",
 ];
 
-/// Detection signature (reference/log-formats.md §0.1 rule 10), plus the
+/// Detection signature (docs/formats.md, claude-code), plus the
 /// transcript lines that lack it and the `claude -p` stream-json lines.
 pub fn detect(v: &Value) -> bool {
     let obj = match v.as_object() {
@@ -181,22 +169,15 @@ fn parse_usage(u: &Value) -> Result<(Usage, u64), Skip> {
     let creation = count_field(u, "cache_creation_input_tokens")?.unwrap_or(0);
     let w5 = count_field(cc, "ephemeral_5m_input_tokens")?;
     let w1 = count_field(cc, "ephemeral_1h_input_tokens")?;
-    let (w5, w1) = if w5.is_some() || w1.is_some() {
-        let (w5, w1) = (w5.unwrap_or(0), w1.unwrap_or(0));
-        let excess = creation.saturating_sub(w5.saturating_add(w1));
-        (w5.saturating_add(excess), w1)
-    } else {
-        (creation, 0)
-    };
     let output = count_field(u, "output_tokens")?.unwrap_or(0);
     let usage = Usage {
         input: count_field(u, "input_tokens")?.unwrap_or(0),
         cache_read: count_field(u, "cache_read_input_tokens")?.unwrap_or(0),
-        cache_write_5m: w5,
-        cache_write_1h: w1,
         output,
         reasoning: count_field(od, "thinking_tokens")?.unwrap_or(0).min(output),
-    };
+        ..Usage::default()
+    }
+    .with_cache_writes(creation, w5, w1);
     Ok((usage, count_field(st, "web_search_requests")?.unwrap_or(0)))
 }
 
@@ -436,7 +417,8 @@ impl Parser {
     }
 
     fn flush(&mut self, out: &mut Out) {
-        out.extend(self.window.drain(..).map(Call::into_record));
+        out.records
+            .extend(self.window.drain(..).map(Call::into_record));
     }
 }
 
@@ -485,7 +467,7 @@ impl FormatParser for Parser {
                 out.drop_line(source, "context line");
                 Ok(())
             }
-            t if CONTEXT_TYPES.contains(&t) => {
+            t if t == "system" || CONTEXT_TYPES.contains(&t) => {
                 out.drop_line(source, "context line");
                 Ok(())
             }
@@ -558,8 +540,8 @@ mod tests {
             row("msg_a", "req_a", u(3, 100, 10, 90)),
         ]);
         assert!(skips.is_empty());
-        assert_eq!(out.len(), 1);
-        let r = &out[0];
+        assert_eq!(out.records.len(), 1);
+        let r = &out.records[0];
         assert_eq!(buckets(r), [3, 100, 10, 0, 250, 0]);
         assert_eq!(r.source.line, 1);
         assert_eq!(r.format, Format::ClaudeCode);
@@ -589,7 +571,7 @@ mod tests {
             row("msg_t", "req_t", u(10, 100, 0, 3)),
             row("msg_t", "req_t", u(3, 100, 0, 10)),
         ]);
-        assert_eq!(buckets(&out[0]), [3, 100, 0, 0, 10, 0]);
+        assert_eq!(buckets(&out.records[0]), [3, 100, 0, 0, 10, 0]);
     }
 
     #[test]
@@ -619,7 +601,7 @@ mod tests {
             "server_tool_use": {"web_search_requests": 2},
             "service_tier": "priority", "speed": "fast"});
         let (out, _) = parse(&[row("m", "r", usage)]);
-        let r = &out[0];
+        let r = &out.records[0];
         assert_eq!(buckets(r), [5, 0, 0, 0, 40, 30]);
         assert_eq!(r.web_search_requests, 2);
         assert_eq!(r.service_tier, ServiceTier::Priority);
@@ -636,7 +618,7 @@ mod tests {
         let mut error_real_model = row("m2", "r2", u(0, 0, 0, 0));
         error_real_model["isApiErrorMessage"] = json!(true);
         let (out, skips) = parse(&[synthetic, error, error_real_model]);
-        assert!(out.is_empty() && skips.is_empty());
+        assert!(out.records.is_empty() && skips.is_empty());
         assert_eq!(
             reasons(&out),
             ["synthetic message", "api error", "api error"]
@@ -649,7 +631,7 @@ mod tests {
             "type": "assistant", "message": {"model": "claude-sonnet-4-20250514",
             "usage": {"input_tokens": 100, "output_tokens": 50}}, "costUSD": 0.0123});
         let (out, _) = parse(std::slice::from_ref(&legacy));
-        let r = &out[0];
+        let r = &out.records[0];
         assert_eq!(
             r.reported_cost_usd.map(|d| d.to_string()).as_deref(),
             Some("0.0123")
@@ -659,9 +641,12 @@ mod tests {
         assert!(r.call_id.is_none());
         legacy["costUSD"] = json!("0.5");
         let (out, _) = parse(&[legacy.clone(), legacy]);
-        assert_eq!(out.len(), 2);
+        assert_eq!(out.records.len(), 2);
         assert_eq!(
-            out[1].reported_cost_usd.map(|d| d.to_string()).as_deref(),
+            out.records[1]
+                .reported_cost_usd
+                .map(|d| d.to_string())
+                .as_deref(),
             Some("0.5")
         );
     }
@@ -675,15 +660,18 @@ mod tests {
         new_req["requestId"] = json!("req_2");
         let (out, _) = parse(&[parent, same_req, new_req]);
         // Three records (the run's dedup drops the copies), one key.
-        assert_eq!(out.len(), 3);
-        for r in out.iter() {
+        assert_eq!(out.records.len(), 3);
+        for r in out.records.iter() {
             assert_eq!(
                 r.call_id.as_deref(),
                 Some(&CallId::key("cc:msg_p".into(), DEDUP_REASON))
             );
         }
         assert_eq!(
-            out.iter().map(|r| r.source.line).collect::<Vec<_>>(),
+            out.records
+                .iter()
+                .map(|r| r.source.line)
+                .collect::<Vec<_>>(),
             [1, 2, 3]
         );
     }
@@ -696,14 +684,14 @@ mod tests {
         }
         lines.push(row("msg_0", "r", u(1, 0, 0, 9)));
         let (out, _) = parse(&lines);
-        assert_eq!(out.len(), WINDOW + 2);
+        assert_eq!(out.records.len(), WINDOW + 2);
         // msg_0 left the window when msg_16 came, before its late row.
-        assert_eq!(out[0].source.line, 1);
-        assert_eq!(buckets(&out[0])[4], 5);
-        let late = out.iter().find(|r| r.source.line == 18).unwrap();
-        assert_eq!(late.call_id, out[0].call_id);
+        assert_eq!(out.records[0].source.line, 1);
+        assert_eq!(buckets(&out.records[0])[4], 5);
+        let late = out.records.iter().find(|r| r.source.line == 18).unwrap();
+        assert_eq!(late.call_id, out.records[0].call_id);
         // Order is the order calls started in.
-        let lines: Vec<u64> = out.iter().map(|r| r.source.line).collect();
+        let lines: Vec<u64> = out.records.iter().map(|r| r.source.line).collect();
         let mut sorted = lines.clone();
         sorted.sort_unstable();
         assert_eq!(lines, sorted);
@@ -727,7 +715,7 @@ mod tests {
             json!({"type": "assistant", "sessionId": SID, "message": {"id": "m9", "content": []}}),
             json!({"type": "assistant", "sessionId": SID}),
         ]);
-        assert!(out.is_empty());
+        assert!(out.records.is_empty());
         assert_eq!(
             reasons(&out),
             [
@@ -761,9 +749,9 @@ mod tests {
             json!([{"type": "tool_use", "name": "Read", "input": {"p": 1}}]);
         let (out, skips) = parse(&[row("msg_a", "req_a", u(1, 0, 0, 2)), bare]);
         assert!(skips.is_empty());
-        assert_eq!(out.len(), 1);
+        assert_eq!(out.records.len(), 1);
         assert_eq!(
-            out[0].text.as_ref().unwrap().response,
+            out.records[0].text.as_ref().unwrap().response,
             "part of msg_a\nRead\n{\"p\":1}"
         );
     }
@@ -793,7 +781,7 @@ mod tests {
         no_cwd.as_object_mut().unwrap().remove("cwd");
         p.push(no_cwd, source(&path, 1), &mut out).unwrap();
         p.finish(&mut out);
-        assert_eq!(out[0].project.as_deref(), Some("-h-ana-api"));
+        assert_eq!(out.records[0].project.as_deref(), Some("-h-ana-api"));
     }
 
     #[test]
@@ -805,9 +793,9 @@ mod tests {
         let mut line = row("m", "r", u(1, 0, 0, 1));
         line["gitBranch"] = json!("feat/retry");
         let (out, _) = run_parser_out(&mut Parser::new(opts), &[line]);
-        assert_eq!(out[0].task.as_deref(), Some("feat/retry"));
+        assert_eq!(out.records[0].task.as_deref(), Some("feat/retry"));
         let (out, _) = parse(&[row("m", "r", u(1, 0, 0, 1))]);
-        assert_eq!(out[0].task, None);
+        assert_eq!(out.records[0].task, None);
     }
 
     fn init() -> Value {
@@ -840,10 +828,10 @@ mod tests {
             result(),
         ]);
         assert!(skips.is_empty());
-        assert_eq!(out.len(), 2);
-        assert_eq!(buckets(&out[0]), [10, 0, 0, 0, 12, 0]);
-        assert_eq!(buckets(&out[1]), [10, 0, 0, 0, 18, 0]);
-        for r in out.iter() {
+        assert_eq!(out.records.len(), 2);
+        assert_eq!(buckets(&out.records[0]), [10, 0, 0, 0, 12, 0]);
+        assert_eq!(buckets(&out.records[1]), [10, 0, 0, 0, 18, 0]);
+        for r in out.records.iter() {
             assert_eq!(r.session.as_deref(), Some("s-1"));
             assert_eq!(r.project.as_deref(), Some("/w/cli"));
             assert!(r.reported_cost_usd.is_none());
@@ -858,8 +846,8 @@ mod tests {
     fn a_result_alone_bills_the_run() {
         let (out, skips) = parse(&[init(), result()]);
         assert!(skips.is_empty());
-        assert_eq!(out.len(), 1);
-        let r = &out[0];
+        assert_eq!(out.records.len(), 1);
+        let r = &out.records[0];
         assert_eq!(buckets(r), [20, 7, 0, 0, 30, 0]);
         assert_eq!(r.requests, 2);
         assert_eq!(r.long_context, Some(false));
@@ -876,8 +864,8 @@ mod tests {
         let mut bare = result();
         bare.as_object_mut().unwrap().remove("modelUsage");
         let (out, _) = parse(&[bare]);
-        assert_eq!(out[0].model, None);
-        assert_eq!(out[0].session.as_deref(), Some("s-1"));
+        assert_eq!(out.records[0].model, None);
+        assert_eq!(out.records[0].session.as_deref(), Some("s-1"));
         // A second run in the same file is judged on its own lines.
         let (out, _) = parse(&[
             init(),
@@ -886,8 +874,8 @@ mod tests {
             init(),
             result(),
         ]);
-        assert_eq!(out.len(), 2);
-        assert_eq!(out[1].requests, 2);
+        assert_eq!(out.records.len(), 2);
+        assert_eq!(out.records[1].requests, 2);
     }
 
     #[test]

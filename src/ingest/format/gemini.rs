@@ -1,5 +1,5 @@
 //! Google Gemini `generateContent` (Gemini API and Vertex AI;
-//! reference/log-formats.md §7), camelCase REST JSON and the snake_case
+//! docs/formats.md, gemini), camelCase REST JSON and the snake_case
 //! dumps of the Python `google-genai` SDK alike.
 //!
 //! Lines this parser reads:
@@ -28,10 +28,15 @@
 use jiff::Timestamp;
 use serde_json::Value;
 
-use super::call::{Held, Reply, Shape};
-use super::{
-    FormatParser, Out, ParseOptions, Skip, api_error, append_json_text, append_text, count_field,
-    envelope, first_str, parse_timestamp, unrecognized,
+use super::{FormatParser, Out, ParseOptions, Skip};
+use crate::ingest::call::{Held, Reply, Shape};
+use crate::ingest::fields::{
+    envelope::envelope,
+    errors::{api_error, unrecognized},
+    lookup::first_str,
+    numbers::count_field,
+    text::{append_json_text, append_text},
+    time::parse_timestamp,
 };
 use crate::record::{Format, Message, Record, ServiceTier, Source, Text, Usage};
 
@@ -465,8 +470,8 @@ impl FormatParser for Parser {
         let env = envelope(&value);
         // `{request, response:[chunk, …]}`: a logged stream in one line.
         if let Some(chunks) = value.get("response").and_then(Value::as_array) {
-            self.flush_open(out);
-            self.flush_pending(out);
+            self.flush_open(&mut out.records);
+            self.flush_pending(&mut out.records);
             let mut merged: Option<Chunk> = None;
             for c in chunks.iter().filter(|c| c.is_object()) {
                 let c = Chunk::parse(c)?;
@@ -489,28 +494,28 @@ impl FormatParser for Parser {
         } else if is_request(&value) {
             (Some(&value), None)
         } else {
-            self.flush_pending(out);
+            self.flush_pending(&mut out.records);
             return Err(api_error(&value).unwrap_or_else(|| unrecognized(&value, EXPECTED)));
         };
         match (req, resp) {
             (_, Some(resp)) if !is_response(resp) => {
-                self.flush_open(out);
-                self.flush_pending(out);
+                self.flush_open(&mut out.records);
+                self.flush_pending(&mut out.records);
                 Err(api_error(resp)
                     .or_else(|| api_error(&value))
                     .unwrap_or_else(|| unrecognized(resp, EXPECTED)))
             }
             (Some(req), Some(resp)) => {
-                self.flush_open(out);
-                self.flush_pending(out);
+                self.flush_open(&mut out.records);
+                self.flush_pending(&mut out.records);
                 let chunk = Chunk::parse(resp)?;
                 out.push(self.build(source, Some((&value, req)), Some((&value, resp, chunk)))?);
                 Ok(())
             }
-            (None, Some(_)) => self.on_response(value, source, out),
+            (None, Some(_)) => self.on_response(value, source, &mut out.records),
             (Some(_), None) | (None, None) => {
-                self.flush_open(out);
-                self.flush_pending(out);
+                self.flush_open(&mut out.records);
+                self.flush_pending(&mut out.records);
                 if env.wrapped
                     && let Some(e) = api_error(&value)
                 {
@@ -527,8 +532,8 @@ impl FormatParser for Parser {
     }
 
     fn finish(&mut self, out: &mut Out) {
-        self.flush_open(out);
-        self.flush_pending(out);
+        self.flush_open(&mut out.records);
+        self.flush_pending(&mut out.records);
     }
 }
 

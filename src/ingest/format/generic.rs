@@ -18,7 +18,8 @@
 //!   `reasoning_tokens` (counts may also sit in a nested `usage` object),
 //! - `cost` | `cost_usd` | `costUSD` (kept as the reported cost).
 //!
-//! Counting semantics (the reference is silent on home-grown logs):
+//! Counting semantics (no provider documents home-grown logs; see
+//! docs/formats.md, generic):
 //! `input_tokens` is the *total* input including cached tokens, as OpenAI
 //! and Gemini report it, so `input = input_tokens − cached − cache_write`;
 //! unless the row uses Anthropic's names `cache_read_input_tokens` /
@@ -42,9 +43,15 @@
 
 use serde_json::{Map, Value};
 
-use super::{
-    FormatParser, Out, ParseOptions, Skip, attach_text, content_text, count_value, decimal_value,
-    fill_from_wrappers, lookup, parse_timestamp, task_of, unrecognized,
+use super::{FormatParser, Out, ParseOptions, Skip};
+use crate::ingest::fields::{
+    envelope::fill_from_wrappers,
+    errors::unrecognized,
+    lookup::lookup,
+    numbers::{count_value, decimal_value},
+    task::task_of,
+    text::{attach_text, content_text},
+    time::parse_timestamp,
 };
 use crate::record::{Format, Message, Record, Source, Text, Usage};
 

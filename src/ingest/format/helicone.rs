@@ -1,4 +1,4 @@
-//! Helicone request exports (reference/log-formats.md §9), format `helicone`.
+//! Helicone request exports, format `helicone` (docs/formats.md, helicone).
 //!
 //! Lines this parser reads: one row per proxied request, as
 //! `npx @helicone/export` writes them (JSON array, JSONL, or CSV with the
@@ -45,9 +45,14 @@
 
 use serde_json::{Map, Value};
 
-use super::{
-    FormatParser, Out, ParseOptions, Skip, attach_text, count_field, decimal_value, first_str,
-    task_of, time_of, unrecognized,
+use super::{FormatParser, Out, ParseOptions, Skip};
+use crate::ingest::fields::{
+    errors::unrecognized,
+    lookup::first_str,
+    numbers::{count_field, decimal_value},
+    task::task_of,
+    text::attach_text,
+    time::time_of,
 };
 use crate::record::{CallId, Format, Record, Source, Text, Usage};
 
@@ -64,7 +69,7 @@ const SESSION_PROPERTIES: &[&str] = &["helicone-session-id", "session", "session
 /// Helicone's `cache_reference_id` of a request not served from its cache.
 const NO_CACHE_REFERENCE: &str = "00000000-0000-0000-0000-000000000000";
 
-/// Detection signature (reference/log-formats.md §0.1), also for a saved
+/// Detection signature (docs/formats.md, helicone), also for a saved
 /// query-API answer whose `data` holds such rows.
 pub fn detect(v: &Value) -> bool {
     is_row(v)

@@ -1,4 +1,4 @@
-//! Langfuse observations (reference/log-formats.md §9), format `langfuse`.
+//! Langfuse observations, format `langfuse` (docs/formats.md, langfuse).
 //!
 //! Values this parser reads:
 //! - one observation per JSONL line, JSON array element or CSV row (the
@@ -54,9 +54,14 @@ use rust_decimal::Decimal;
 use serde_json::{Map, Value};
 
 use super::otel::{part_text, push_messages};
-use super::{
-    FormatParser, Out, ParseOptions, Skip, attach_text, count_value, decimal_value, first_str,
-    parse_timestamp, task_from, unrecognized,
+use super::{FormatParser, Out, ParseOptions, Skip};
+use crate::ingest::fields::{
+    errors::unrecognized,
+    lookup::first_str,
+    numbers::{count_value, decimal_value},
+    task::task_from,
+    text::attach_text,
+    time::parse_timestamp,
 };
 use crate::record::{CallId, Format, Message, Record, ServiceTier, Source, Text, Usage};
 
@@ -76,7 +81,7 @@ const TYPES: &[&str] = &[
 ];
 const BILLED_TYPES: &[&str] = &["GENERATION", "EMBEDDING"];
 
-/// Detection signature (reference/log-formats.md §0.1 rule 17), plus the
+/// Detection signature (docs/formats.md, langfuse), plus the
 /// API's page and trace documents that hold observations.
 pub fn detect(v: &Value) -> bool {
     if is_observation(v) || is_trace(v) {
@@ -209,13 +214,13 @@ impl Details {
         if !self.any {
             return None;
         }
-        let (w5, w1) = if self.ephemeral_5m > 0 || self.ephemeral_1h > 0 {
-            let split = self.ephemeral_5m.saturating_add(self.ephemeral_1h);
-            let excess = self.cache_creation.saturating_sub(split);
-            (self.ephemeral_5m.saturating_add(excess), self.ephemeral_1h)
-        } else {
-            (self.cache_creation, 0)
-        };
+        // Absent TTL keys sum to 0, which splits like no breakdown at all.
+        let writes = Usage::default().with_cache_writes(
+            self.cache_creation,
+            Some(self.ephemeral_5m),
+            Some(self.ephemeral_1h),
+        );
+        let (w5, w1) = (writes.cache_write_5m, writes.cache_write_1h);
         let cache = self.cache_read.saturating_add(w5).saturating_add(w1);
         let mut input = self.input.max(self.input_modality);
         let out_base = self.output.max(self.output_modality);
@@ -240,10 +245,9 @@ impl Details {
         let usage = Usage {
             input,
             cache_read: self.cache_read,
-            cache_write_5m: w5,
-            cache_write_1h: w1,
             output,
             reasoning: self.reasoning.min(output),
+            ..writes
         };
         (usage.total() > 0).then_some(usage)
     }
@@ -308,7 +312,7 @@ fn cost_of(obs: &Value) -> Option<Decimal> {
     }
     ["totalCost", "calculatedTotalCost", "usage.totalCost"]
         .iter()
-        .find_map(|k| super::lookup(obs, k).and_then(decimal_value))
+        .find_map(|k| crate::ingest::fields::lookup::lookup(obs, k).and_then(decimal_value))
 }
 
 // ---- text --------------------------------------------------------------

@@ -1,5 +1,5 @@
-//! LiteLLM proxy `LiteLLM_SpendLogs` rows (reference/log-formats.md §9),
-//! format `litellm`.
+//! LiteLLM proxy `LiteLLM_SpendLogs` rows, format `litellm`
+//! (docs/formats.md, litellm).
 //!
 //! Lines this parser reads: one row per proxied call, from `/spend/logs`
 //! (a JSON array), JSONL, or a CSV dump of the table (same column names;
@@ -56,9 +56,14 @@ use serde_json::{Map, Value};
 
 use super::helicone::{decoded, embedded_call};
 use super::openai_usage::Entries;
-use super::{
-    FormatParser, Out, ParseOptions, Skip, attach_text, count_field, decimal_value, first_str,
-    task_of, time_of, unrecognized,
+use super::{FormatParser, Out, ParseOptions, Skip};
+use crate::ingest::fields::{
+    errors::unrecognized,
+    lookup::first_str,
+    numbers::{count_field, decimal_value},
+    task::task_of,
+    text::attach_text,
+    time::time_of,
 };
 use crate::record::{CallId, Format, Record, Source, Usage};
 
@@ -67,7 +72,7 @@ const EXPECTED: &str = "a LiteLLM SpendLogs row (`request_id` + `call_type` + `s
 /// Anthropic cache writes to `prompt_tokens` (PR #9838, 2025-04-09).
 const WRITES_LEFT_PROMPT: i64 = 1_744_156_800; // 2025-04-09T00:00:00Z
 
-/// Detection signature (reference/log-formats.md §0.1), also for a saved
+/// Detection signature (docs/formats.md, litellm), also for a saved
 /// paginated answer whose `data` holds such rows.
 pub fn detect(v: &Value) -> bool {
     is_row(v)

@@ -1,4 +1,5 @@
-//! `llm logs --json` from Simon Willison's llm (reference/log-formats.md §9), format `llm-cli`.
+//! `llm logs --json` from Simon Willison's llm, format `llm-cli`
+//! (docs/formats.md, llm-cli).
 //!
 //! Values this parser reads: the response objects of the JSON array that
 //! `llm logs --json` prints (also one per JSONL line): `id` (ULID),
@@ -37,9 +38,14 @@
 use serde_json::Value;
 
 use super::otel::part_text;
-use super::{
-    FormatParser, Out, ParseOptions, Skip, append_text, attach_text, count_field, first_str,
-    parse_timestamp, task_from, unrecognized,
+use super::{FormatParser, Out, ParseOptions, Skip};
+use crate::ingest::fields::{
+    errors::unrecognized,
+    lookup::first_str,
+    numbers::count_field,
+    task::task_from,
+    text::{append_text, attach_text},
+    time::parse_timestamp,
 };
 use crate::record::{CallId, Format, Message, Record, ServiceTier, Source, Text, Usage};
 
@@ -51,7 +57,7 @@ const ANTHROPIC_KEYS: &[&str] = &[
     "cache_creation",
 ];
 
-/// Detection signature (reference/log-formats.md §0.1).
+/// Detection signature (docs/formats.md, detection).
 pub fn detect(v: &Value) -> bool {
     v.get("id")
         .and_then(Value::as_str)
@@ -75,9 +81,9 @@ fn decoded(v: Option<&Value>) -> Option<Value> {
 /// First count among dotted `paths` of the details.
 fn detail(d: &Value, paths: &[&str]) -> Result<Option<u64>, Skip> {
     for p in paths {
-        if let Some(x) = super::lookup(d, p) {
+        if let Some(x) = crate::ingest::fields::lookup::lookup(d, p) {
             let field = format!("token_details.{p}");
-            if let Some(n) = super::count_value(x, &field)? {
+            if let Some(n) = crate::ingest::fields::numbers::count_value(x, &field)? {
                 return Ok(Some(n));
             }
         }
@@ -97,22 +103,15 @@ fn usage_of(row: &Value, details: &Value) -> Result<Option<Usage>, Skip> {
         let creation = detail(details, &["cache_creation_input_tokens"])?.unwrap_or(0);
         let w5 = detail(details, &["cache_creation.ephemeral_5m_input_tokens"])?;
         let w1 = detail(details, &["cache_creation.ephemeral_1h_input_tokens"])?;
-        let (w5, w1) = if w5.is_some() || w1.is_some() {
-            let (w5, w1) = (w5.unwrap_or(0), w1.unwrap_or(0));
-            let excess = creation.saturating_sub(w5.saturating_add(w1));
-            (w5.saturating_add(excess), w1)
-        } else {
-            (creation, 0)
-        };
         let thinking = detail(details, &["output_tokens_details.thinking_tokens"])?.unwrap_or(0);
-        return Ok(Some(Usage {
+        let usage = Usage {
             input,
             cache_read,
-            cache_write_5m: w5,
-            cache_write_1h: w1,
             output,
             reasoning: thinking.min(output),
-        }));
+            ..Usage::default()
+        };
+        return Ok(Some(usage.with_cache_writes(creation, w5, w1)));
     }
     let cached = detail(
         details,

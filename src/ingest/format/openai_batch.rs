@@ -1,4 +1,4 @@
-//! OpenAI Batch API (reference/log-formats.md §3), format `openai-batch`.
+//! OpenAI Batch API, format `openai-batch` (docs/formats.md, openai-batch).
 //!
 //! Lines this parser reads:
 //! - input lines `{custom_id, method, url, body}`: `body` is a normal
@@ -26,15 +26,20 @@
 
 use serde_json::Value;
 
-use super::call::{Reply, Shape};
-use super::join::{JoinKey, RequestFate};
-use super::{FormatParser, Out, ParseOptions, Skip, append_text, content_text, unrecognized};
+use super::{FormatParser, Out, ParseOptions, Skip};
 use super::{openai_chat, openai_responses};
+use crate::ingest::call::{Reply, Shape};
+use crate::ingest::fields::{
+    errors::unrecognized,
+    text::{append_text, content_text},
+};
+use crate::ingest::join::{JoinKey, RequestFate};
 use crate::record::{Format, Message, Record, ServiceTier, Source, Text};
 
 const EXPECTED: &str = "an OpenAI Batch input line (`custom_id`, `method`, `url`, `body`) or output line (`custom_id`, `response`, `error`)";
 
-/// Detection signature (reference/log-formats.md §0.1, rules 4 and 5).
+/// Detection signature: an input or an output line (docs/formats.md,
+/// openai-batch).
 pub fn detect(v: &Value) -> bool {
     if v.get("custom_id").is_none() {
         return false;
@@ -182,7 +187,7 @@ impl Parser {
         };
         rec = self.finish_record(rec, &line, &custom_id);
         let key = JoinKey::new(Format::OpenAiBatch, &source, &custom_id);
-        let fate = super::join::lock(&self.opts).offer_request(key, rec);
+        let fate = crate::ingest::join::lock(&self.opts).offer_request(key, rec);
         match fate {
             RequestFate::Joined(r) => out.push(*r),
             RequestFate::Failed => out.drop_line(source, "request failed"),
@@ -204,7 +209,7 @@ impl Parser {
         };
         if failed {
             // Nothing was billed for an errored or expired request.
-            if let Some(request) = super::join::lock(&self.opts).offer_failure(key) {
+            if let Some(request) = crate::ingest::join::lock(&self.opts).offer_failure(key) {
                 out.drop_line(request, "request failed");
             }
             out.drop_line(source, "request failed");
@@ -222,7 +227,7 @@ impl Parser {
             .shape()
             .build(&self.opts, source, None, Some((&line, body, reply)))?;
         let rec = self.finish_record(rec, &line, &custom_id);
-        if let Some(joined) = super::join::lock(&self.opts).offer_result(key, rec) {
+        if let Some(joined) = crate::ingest::join::lock(&self.opts).offer_result(key, rec) {
             out.push(joined);
         }
         Ok(())

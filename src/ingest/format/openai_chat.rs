@@ -1,4 +1,4 @@
-//! OpenAI Chat Completions (reference/log-formats.md §1).
+//! OpenAI Chat Completions (docs/formats.md, openai-chat).
 //!
 //! Lines this parser reads:
 //! - request bodies (`model` + `messages`; legacy completions `prompt`),
@@ -29,10 +29,14 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use jiff::Timestamp;
 use serde_json::Value;
 
-use super::call::{Held, Reply, Shape, str_of};
-use super::{
-    FormatParser, Out, ParseOptions, Skip, api_error, append_json_text, append_text, content_text,
-    count_field, count0, envelope, is_anthropic_request, parse_timestamp, unrecognized,
+use super::{FormatParser, Out, ParseOptions, Skip, anthropic::is_anthropic_request};
+use crate::ingest::call::{Held, Reply, Shape, str_of};
+use crate::ingest::fields::{
+    envelope::envelope,
+    errors::{api_error, unrecognized},
+    numbers::{count_field, count0},
+    text::{append_json_text, append_text, content_text},
+    time::parse_timestamp,
 };
 use crate::record::{Format, Message, Record, Source, Text, Usage};
 
@@ -63,7 +67,7 @@ pub(crate) const SHAPE: Shape = Shape {
 };
 
 /// Response, stream chunk, or a `model` + `messages` request that is not
-/// Anthropic's (rule 19 of §0.1).
+/// Anthropic's (docs/formats.md, anthropic-messages, tells them apart).
 pub fn detect(v: &Value) -> bool {
     if matches!(
         v.get("object").and_then(Value::as_str),
@@ -478,14 +482,14 @@ impl FormatParser for Parser {
                 Some(Kind::Request) => (Some(&value), None),
                 Some(_) => (None, Some(&value)),
                 None => {
-                    self.flush_pending(out);
+                    self.flush_pending(&mut out.records);
                     return Err(api_error(&value).unwrap_or_else(|| unrecognized(&value, EXPECTED)));
                 }
             }
         };
         let Some(resp) = resp else {
             // A request alone: hold it until we see whether its response follows.
-            self.flush_pending(out);
+            self.flush_pending(&mut out.records);
             if env.wrapped
                 && let Some(e) = api_error(&value)
             {
@@ -504,7 +508,9 @@ impl FormatParser for Parser {
             return Ok(());
         };
         match classify(resp) {
-            Some(Kind::Chunk) => self.on_chunk(&value, resp, req.is_some(), source, out),
+            Some(Kind::Chunk) => {
+                self.on_chunk(&value, resp, req.is_some(), source, &mut out.records)
+            }
             Some(Kind::Response) => SHAPE.answer(
                 &self.opts,
                 &mut self.pending,
@@ -513,10 +519,10 @@ impl FormatParser for Parser {
                 req,
                 resp,
                 parse_reply(resp),
-                out,
+                &mut out.records,
             ),
             Some(Kind::Request) | None => {
-                self.flush_pending(out);
+                self.flush_pending(&mut out.records);
                 Err(api_error(resp)
                     .or_else(|| api_error(&value))
                     .unwrap_or_else(|| unrecognized(resp, EXPECTED)))
@@ -539,7 +545,7 @@ impl FormatParser for Parser {
             }
         }
         held.sort_by_key(|(seq, _)| *seq);
-        out.extend(held.into_iter().map(|(_, r)| r));
+        out.records.extend(held.into_iter().map(|(_, r)| r));
     }
 }
 

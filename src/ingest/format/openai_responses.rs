@@ -1,4 +1,4 @@
-//! OpenAI Responses API (reference/log-formats.md §2).
+//! OpenAI Responses API (docs/formats.md, openai-responses).
 //!
 //! Lines this parser reads:
 //! - responses (`object:"response"`, or `output[]` of typed items with
@@ -20,10 +20,14 @@
 
 use serde_json::Value;
 
-use super::call::{Held, Reply, Shape, str_of};
-use super::{
-    FormatParser, Out, ParseOptions, Skip, api_error, append_json_text, append_text, content_text,
-    count_field, count0, envelope, parse_timestamp, unrecognized,
+use super::{FormatParser, Out, ParseOptions, Skip};
+use crate::ingest::call::{Held, Reply, Shape, str_of};
+use crate::ingest::fields::{
+    envelope::envelope,
+    errors::{api_error, unrecognized},
+    numbers::{count_field, count0},
+    text::{append_json_text, append_text, content_text},
+    time::parse_timestamp,
 };
 use crate::record::{Format, Message, Record, Source, Text, Usage};
 
@@ -302,7 +306,7 @@ impl FormatParser for Parser {
             if let Some(ev) = t.strip_prefix("response.") {
                 return match (ev, value.get("response").filter(|r| r.is_object())) {
                     ("completed" | "incomplete" | "failed", Some(resp)) => {
-                        self.on_response(&value, None, resp, source, out)
+                        self.on_response(&value, None, resp, source, &mut out.records)
                     }
                     _ => Ok(()),
                 };
@@ -320,19 +324,21 @@ impl FormatParser for Parser {
         } else if is_request(&value) {
             (Some(&value), None)
         } else {
-            self.flush_pending(out);
+            self.flush_pending(&mut out.records);
             return Err(api_error(&value).unwrap_or_else(|| unrecognized(&value, EXPECTED)));
         };
         match resp {
-            Some(resp) if is_response(resp) => self.on_response(&value, req, resp, source, out),
+            Some(resp) if is_response(resp) => {
+                self.on_response(&value, req, resp, source, &mut out.records)
+            }
             Some(resp) => {
-                self.flush_pending(out);
+                self.flush_pending(&mut out.records);
                 Err(api_error(resp)
                     .or_else(|| api_error(&value))
                     .unwrap_or_else(|| unrecognized(resp, EXPECTED)))
             }
             None => {
-                self.flush_pending(out);
+                self.flush_pending(&mut out.records);
                 if env.wrapped
                     && let Some(e) = api_error(&value)
                 {
@@ -349,7 +355,7 @@ impl FormatParser for Parser {
     }
 
     fn finish(&mut self, out: &mut Out) {
-        self.flush_pending(out);
+        self.flush_pending(&mut out.records);
     }
 }
 

@@ -1,5 +1,5 @@
-//! OpenAI organization usage/costs API pages (reference/log-formats.md §10),
-//! format `openai-usage`.
+//! OpenAI organization usage/costs API pages, format `openai-usage`
+//! (docs/formats.md, openai-usage).
 //!
 //! Lines this parser reads: a page `{object:"page", data:[bucket…]}` (a
 //! document, a JSON array of pages, or JSONL of pages) and a bare bucket
@@ -36,12 +36,16 @@
 use rust_decimal::Decimal;
 use serde_json::Value;
 
-use super::{FormatParser, Out, ParseOptions, Skip, count_field, decimal_value, parse_timestamp};
+use super::{FormatParser, Out, ParseOptions, Skip};
+use crate::ingest::fields::{
+    numbers::{count_field, decimal_value},
+    time::parse_timestamp,
+};
 use crate::record::{CallId, Format, Record, ServiceTier, Source, Usage};
 
 const PROVIDER: &str = "openai";
 
-/// Detection signature (reference/log-formats.md §0.1).
+/// Detection signature (docs/formats.md, detection).
 pub fn detect(v: &Value) -> bool {
     let is_bucket = |b: &Value| b.get("object").and_then(Value::as_str) == Some("bucket");
     match v.get("object").and_then(Value::as_str) {
@@ -274,7 +278,7 @@ impl FormatParser for Parser {
                     }
                 }
                 None => {
-                    return Err(super::unrecognized(
+                    return Err(crate::ingest::fields::errors::unrecognized(
                         &value,
                         "an OpenAI usage/costs page (`object:\"page\"`) or bucket",
                     ));

@@ -7,7 +7,13 @@
 use jiff::Timestamp;
 use serde_json::Value;
 
-use super::{ParseOptions, Skip, attach_text, envelope, fill_from_wrappers, str_from, task_from};
+use super::fields::{
+    envelope::{envelope, fill_from_wrappers},
+    lookup::str_from,
+    task::task_from,
+    text::attach_text,
+};
+use super::{ParseOptions, Skip};
 use crate::record::{Format, Record, ServiceTier, Source, Text, Usage};
 
 /// The response side of one call, as a format extracted it.
