@@ -1,57 +1,16 @@
-//! Command-line surface (clap derive) and the mapping of outcomes to exit
-//! codes: 0 ok, 1 "found a problem" (a budget exceeded), 2 error. A closed
-//! stdout pipe is a normal end, exit 0, like ripgrep.
+//! The flags the commands share (clap derive), how the library's enums are
+//! spelled on the command line (`values`), and a command's [`Outcome`].
+//! The subcommands and their dispatch are in `cmd`; `main.rs` maps outcomes
+//! to exit codes.
 
-use std::io;
 use std::path::PathBuf;
 
-use clap::{Args, Parser, Subcommand};
+use clap::Args;
 
 use crate::bill::UsageMode;
-use crate::cmd;
 use crate::record::Format;
 
 mod values;
-
-const AFTER_HELP: &str = "\
-Examples:
-  tokenmaxx report logs/                       tokens and dollars by model
-  tokenmaxx report logs/ --by day,model --format markdown
-  cat calls.jsonl | tokenmaxx records | jq 'select(.cost_usd != null)'
-  tokenmaxx count prompts/*.md --model gpt-4o --max-tokens 2000
-  tokenmaxx prices claude-sonnet-4-5 --at 2025-10-01
-  tokenmaxx report --source claude-code --by day,project
-  tokenmaxx check eval-runs/ --format markdown  CI gate: exit 1 when a budget or baseline fails
-  tokenmaxx merge shard1.json shard2.json      combine shard reports exactly";
-
-#[derive(Parser, Debug)]
-#[command(name = "tokenmaxx", version, about = "Token economics for LLM API logs: tokens, dollars and verbosity, priced at the rates in effect when each request was made.", after_help = AFTER_HELP)]
-pub struct Cli {
-    #[command(subcommand)]
-    pub command: Command,
-}
-
-#[derive(Subcommand, Debug)]
-pub enum Command {
-    /// Aggregate tokens and cost, grouped with --by.
-    Report(cmd::report::ReportArgs),
-    /// One enriched JSON object per record (streaming JSONL; CSV too).
-    Records(cmd::records::RecordsArgs),
-    /// Count tokens in text files or stdin.
-    Count(cmd::count::CountArgs),
-    /// Show the price book, resolve a model at a date, or validate tables.
-    Prices(cmd::prices::PricesArgs),
-    /// List tokenizers and which model uses which.
-    Tokenizers(cmd::tokenizers::TokenizersArgs),
-    /// Combine `report --format json` outputs of shards into one report, exactly.
-    Merge(cmd::merge::MergeArgs),
-    /// CI gate: check logs against a budget file and a baseline; exit 1 on a failure.
-    Check(cmd::check::CheckArgs),
-    /// Print a shell completion script (bash, zsh, fish, powershell, elvish).
-    Completions(cmd::completions::CompletionsArgs),
-    /// Print the man page (roff).
-    Man(cmd::man::ManArgs),
-}
 
 /// Options shared by the commands that read logs.
 #[derive(Args, Debug, Clone)]
@@ -174,53 +133,4 @@ pub enum Outcome {
     Ok,
     /// A limit was exceeded: exit 1.
     Problem,
-}
-
-/// Parse arguments, run, and return the process exit code.
-pub fn main() -> i32 {
-    let cli = match Cli::try_parse() {
-        Ok(c) => c,
-        Err(e) => {
-            let code = if e.use_stderr() { 2 } else { 0 };
-            let _ = e.print();
-            return code;
-        }
-    };
-    match run(cli) {
-        Ok(Outcome::Ok) => 0,
-        Ok(Outcome::Problem) => 1,
-        Err(e) if is_broken_pipe(&e) => 0,
-        Err(e) => {
-            eprintln!("tokenmaxx: {e:#}");
-            2
-        }
-    }
-}
-
-fn run(cli: Cli) -> anyhow::Result<Outcome> {
-    match cli.command {
-        Command::Report(a) => cmd::report::run(a),
-        Command::Records(a) => cmd::records::run(a),
-        Command::Count(a) => cmd::count::run(a),
-        Command::Prices(a) => cmd::prices::run(a),
-        Command::Tokenizers(a) => cmd::tokenizers::run(a),
-        Command::Merge(a) => cmd::merge::run(a),
-        Command::Check(a) => cmd::check::run(a),
-        Command::Completions(a) => cmd::completions::run(a),
-        Command::Man(a) => cmd::man::run(a),
-    }
-}
-
-fn is_broken_pipe(e: &anyhow::Error) -> bool {
-    e.chain().any(|c| {
-        c.downcast_ref::<io::Error>()
-            .is_some_and(|io| io.kind() == io::ErrorKind::BrokenPipe)
-            || c.downcast_ref::<csv::Error>()
-                .is_some_and(|ce| match ce.kind() {
-                    csv::ErrorKind::Io(io) => io.kind() == io::ErrorKind::BrokenPipe,
-                    _ => false,
-                })
-            || c.downcast_ref::<serde_json::Error>()
-                .is_some_and(|se| se.io_error_kind() == Some(io::ErrorKind::BrokenPipe))
-    })
 }

@@ -9,7 +9,8 @@ use anyhow::Result;
 use clap::{Args, CommandFactory};
 use clap_complete::Shell;
 
-use crate::cli::{Cli, Outcome};
+use super::Cli;
+use crate::cli::Outcome;
 
 #[derive(Args, Debug)]
 #[command(after_help = "Examples:

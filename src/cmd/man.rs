@@ -9,7 +9,8 @@ use std::io::{self, Write};
 use anyhow::{Result, bail};
 use clap::{Args, CommandFactory};
 
-use crate::cli::{Cli, Outcome};
+use super::Cli;
+use crate::cli::Outcome;
 
 #[derive(Args, Debug)]
 #[command(after_help = "Examples:

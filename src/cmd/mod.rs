@@ -1,12 +1,15 @@
-//! One file per subcommand, each opening with its usage and a single `run`.
-//! Shared setup (price book, threads, inputs, time range) lives here.
+//! The subcommands: one file each, opening with its usage and a single
+//! `run`. Here: the top-level parser, the dispatch, and the setup the
+//! log-reading commands share (price book, threads, inputs, time range),
+//! turned from flags into run settings once.
 
 use anyhow::{Context, Result, bail};
+use clap::{Parser, Subcommand};
 use jiff::Timestamp;
 use jiff::tz::TimeZone;
 
 use crate::bill::{Billed, Biller, Measures};
-use crate::cli::{CommonArgs, InputArgs};
+use crate::cli::{CommonArgs, InputArgs, Outcome};
 use crate::ingest::{self, IngestOptions, Input, ParseOptions};
 use crate::price::PriceBook;
 use crate::record::Format;
@@ -21,6 +24,61 @@ pub mod prices;
 pub mod records;
 pub mod report;
 pub mod tokenizers;
+
+const AFTER_HELP: &str = "\
+Examples:
+  tokenmaxx report logs/                       tokens and dollars by model
+  tokenmaxx report logs/ --by day,model --format markdown
+  cat calls.jsonl | tokenmaxx records | jq 'select(.cost_usd != null)'
+  tokenmaxx count prompts/*.md --model gpt-4o --max-tokens 2000
+  tokenmaxx prices claude-sonnet-4-5 --at 2025-10-01
+  tokenmaxx report --source claude-code --by day,project
+  tokenmaxx check eval-runs/ --format markdown  CI gate: exit 1 when a budget or baseline fails
+  tokenmaxx merge shard1.json shard2.json      combine shard reports exactly";
+
+#[derive(Parser, Debug)]
+#[command(name = "tokenmaxx", version, about = "Token economics for LLM API logs: tokens, dollars and verbosity, priced at the rates in effect when each request was made.", after_help = AFTER_HELP)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Aggregate tokens and cost, grouped with --by.
+    Report(report::ReportArgs),
+    /// One enriched JSON object per record (streaming JSONL; CSV too).
+    Records(records::RecordsArgs),
+    /// Count tokens in text files or stdin.
+    Count(count::CountArgs),
+    /// Show the price book, resolve a model at a date, or validate tables.
+    Prices(prices::PricesArgs),
+    /// List tokenizers and which model uses which.
+    Tokenizers(tokenizers::TokenizersArgs),
+    /// Combine `report --format json` outputs of shards into one report, exactly.
+    Merge(merge::MergeArgs),
+    /// CI gate: check logs against a budget file and a baseline; exit 1 on a failure.
+    Check(check::CheckArgs),
+    /// Print a shell completion script (bash, zsh, fish, powershell, elvish).
+    Completions(completions::CompletionsArgs),
+    /// Print the man page (roff).
+    Man(man::ManArgs),
+}
+
+/// Run the command the arguments name.
+pub fn run(cli: Cli) -> anyhow::Result<Outcome> {
+    match cli.command {
+        Command::Report(a) => report::run(a),
+        Command::Records(a) => records::run(a),
+        Command::Count(a) => count::run(a),
+        Command::Prices(a) => prices::run(a),
+        Command::Tokenizers(a) => tokenizers::run(a),
+        Command::Merge(a) => merge::run(a),
+        Command::Check(a) => check::run(a),
+        Command::Completions(a) => completions::run(a),
+        Command::Man(a) => man::run(a),
+    }
+}
 
 /// Embedded tables plus `--pricing` overlays.
 pub fn price_book(common: &CommonArgs) -> Result<PriceBook> {

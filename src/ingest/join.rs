@@ -13,8 +13,8 @@ use std::collections::{HashMap, VecDeque};
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 
+use super::turns::wait_for_turn;
 use crate::record::{Format, Record, Source};
-use crate::run::turns::wait_for_turn;
 
 /// The run-wide book, shared by every file's parser.
 pub type Joins = Arc<Mutex<JoinBook>>;
@@ -24,7 +24,7 @@ pub type Joins = Arc<Mutex<JoinBook>>;
 ///
 /// Files are read in parallel, but which half waits and which repeated id
 /// pairs with which depend on the order halves reach the book. So a reader
-/// that holds a turn (see [`crate::run::turns`]) first waits until every earlier input
+/// that holds a turn (see [`super::turns`]) first waits until every earlier input
 /// has been read completely: the book then sees halves in input order
 /// whatever the thread count, and only files that use it are serialized.
 pub fn lock(opts: &super::ParseOptions) -> std::sync::MutexGuard<'_, JoinBook> {

@@ -21,6 +21,7 @@ pub mod join;
 pub(crate) mod lean;
 mod open;
 mod sources;
+pub mod turns;
 pub mod walk;
 
 pub use format::{ParseOptions, Skip};

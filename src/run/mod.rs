@@ -19,11 +19,10 @@ use crate::record::{CallId, Record, Source};
 
 mod accounting;
 mod filter;
-pub mod turns;
 
+use crate::ingest::turns::Turns;
 pub use accounting::Accounting;
 pub use filter::TimeFilter;
-use turns::Turns;
 
 /// How a run reads and what it keeps, decided before it starts.
 pub struct RunOptions {

@@ -1,7 +1,9 @@
-//! The scheduling primitive of a parallel run: which input the in-order
-//! consumer has reached. Readers use it to bound how far ahead they read,
-//! and a reader whose input must see earlier inputs complete (the join
-//! book of Batch API halves in ingest) waits for its turn.
+//! Input order during a parallel read: which input the in-order consumer
+//! has reached. The runner (`run`) advances it and uses it to bound how far
+//! ahead readers read; a reader whose input must see every earlier input
+//! complete (the join book of Batch API halves, `join`) waits for its turn.
+//! It lives in ingest because ingest is where that wait happens, and the
+//! runner already depends on ingest.
 
 use std::sync::{Arc, Condvar, Mutex};
 
