@@ -205,7 +205,8 @@ fn examples_report_from_embedded_defaults() {
 
 /// An OpenAI-compatible gateway log (OpenRouter, LiteLLM) of a Claude model
 /// whose first line is a bare request: the request alone looks Anthropic
-/// (rule 19 decides by the `claude` model name), but the responses are
+/// (docs/formats.md, anthropic-messages: the `claude` model name decides),
+/// but the responses are
 /// `chat.completion` objects. The file must be read as OpenAI chat, not have
 /// every response skipped as an unrecognized Anthropic record.
 #[test]

@@ -13,7 +13,7 @@ use crate::tokenize::memo::CountCache;
 mod count;
 
 /// `--usage`: where token counts come from.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum UsageMode {
     /// Reported usage when the log has it, else count the text.
     #[default]

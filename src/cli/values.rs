@@ -6,11 +6,13 @@ use clap::ValueEnum;
 use clap::builder::PossibleValue;
 
 use crate::aggregate::Dimension;
+use crate::bill::UsageMode;
 use crate::export::check::CheckFormat;
 use crate::export::count::CountFormat;
 use crate::export::prices::PricesFormat;
 use crate::export::records::RecordsFormat;
 use crate::export::{Metric, ReportFormat};
+use crate::ingest::AgentSource;
 
 /// `ValueEnum` for a fieldless enum: each variant, its name on the command
 /// line, and optionally its help.
@@ -50,6 +52,17 @@ value_enum!(Metric {
     Density => "density": "Response text density: characters per token, compressibility, repeated 3-grams, filler phrases, tokens per distinct line",
     Drift => "drift": "Counted vs reported tokens per model (tokenizes text even when usage is reported)",
     All => "all": "Every family above",
+});
+
+value_enum!(UsageMode {
+    Auto => "auto": "Reported usage when the log has it, else count the text",
+    Reported => "reported": "Only reported usage; records without it are skipped",
+    Counted => "counted": "Always tokenize the text (records without text keep reported usage)",
+});
+
+value_enum!(AgentSource {
+    ClaudeCode => "claude-code": "Claude Code transcripts: `<config>/projects/**.jsonl`",
+    Codex => "codex": "Codex CLI rollouts: `<home>/sessions/**` and `<home>/archived_sessions/**`",
 });
 
 value_enum!(ReportFormat {

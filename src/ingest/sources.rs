@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{Result, bail};
 
 /// A coding agent whose logs live in a known place.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum AgentSource {
     /// Claude Code transcripts: `<config>/projects/**.jsonl`.
     ClaudeCode,
