@@ -1,12 +1,16 @@
 //! Codex CLI rollouts and `codex exec --json` streams through the real
-//! binary. Expected numbers were computed by hand: see
-//! tests/fixtures/codex/README.md.
+//! binary. Expected numbers were computed by hand; the totals are read from
+//! the expected-results table of tests/fixtures/codex/README.md, where
+//! their derivation is.
 
 mod common;
 
 use std::path::PathBuf;
 
-use common::{assert_closes, fixture, records, report, stdout_json, tokenmaxx};
+use common::{
+    Row, assert_closes, fixture, numbers, readme_table_with, reasons, records, report, stdout_json,
+    tokenmaxx,
+};
 use serde_json::{Value, json};
 
 const A: &str = "codex/sessions/2025/10/29/rollout-2025-10-29T09-15-02-0199f1a2-7c3e-7d10-9a44-5b6e7f801a01.jsonl";
@@ -21,111 +25,111 @@ fn buckets(input: u64, cache_read: u64, cw5: u64, output: u64, reasoning: u64) -
            "output": output, "reasoning": reasoning, "total": input + cache_read + cw5 + output})
 }
 
-struct Case {
-    paths: &'static [&'static str],
-    lines: u64,
-    records: u64,
-    usage: [u64; 5],
-    dedup: u64,
-    not_billed: Value,
-    skipped: u64,
+/// The README's expected results: its table with a `Lines` column.
+fn expected() -> Vec<Row> {
+    readme_table_with("codex", "Lines")
+}
+
+/// The row whose first cell is `label`.
+fn row<'a>(rows: &'a [Row], label: &str) -> &'a Row {
+    rows.iter()
+        .find(|r| r["Fixture"] == label)
+        .unwrap_or_else(|| panic!("no `{label}` row in codex/README.md"))
+}
+
+/// The files a row's label names: `A + A′` → [A, A′]; `whole folder` → the folder.
+fn paths_of(label: &str) -> Vec<&'static str> {
+    label
+        .split(" + ")
+        .map(|l| match l.trim().trim_end_matches(" alone") {
+            "A" => A,
+            "A′" => A_ARCHIVED,
+            "B" => B,
+            "C" => C,
+            "D" => D,
+            "X" => X,
+            "whole folder" => "codex",
+            other => panic!("codex/README.md: unknown fixture `{other}`"),
+        })
+        .collect()
+}
+
+/// A row's six bucket columns as a report's `usage` (`same as A`: A's).
+fn usage_of(rows: &[Row], r: &Row) -> Value {
+    if let Some(label) = r["input"].strip_prefix("same as ") {
+        return usage_of(rows, row(rows, label));
+    }
+    let cols = [
+        "input",
+        "cache_read",
+        "cache_write_5m",
+        "cache_write_1h",
+        "output",
+        "reasoning",
+    ];
+    let b = cols.map(|c| numbers(&r[c])[0]);
+    json!({"input": b[0], "cache_read": b[1], "cache_write_5m": b[2], "cache_write_1h": b[3],
+           "output": b[4], "reasoning": b[5], "total": b[0] + b[1] + b[2] + b[3] + b[4]})
+}
+
+/// `(context line 14, …)` as the report's `by_reason` object.
+fn object(by: Vec<(String, u64)>) -> Value {
+    Value::Object(by.into_iter().map(|(k, n)| (k, n.into())).collect())
+}
+
+/// A report's totals and accounting are the row's: usage, records, lines,
+/// and the dedup / not billed / skipped counts (with reasons where given).
+fn assert_row(rep: &Value, rows: &[Row], r: &Row, what: &str) {
+    assert_eq!(rep["totals"]["usage"], usage_of(rows, r), "{what}");
+    assert_eq!(
+        rep["totals"]["records"],
+        numbers(&r["Records"])[0],
+        "{what}"
+    );
+    let a = &rep["accounting"];
+    assert_eq!(a["lines"], numbers(&r["Lines"])[0], "{what}");
+    for (col, total, by) in [
+        (
+            "Dedup",
+            &a["deduplicated"]["records"],
+            &a["deduplicated"]["by_reason"],
+        ),
+        (
+            "Not billed",
+            &a["not_billed"]["lines"],
+            &a["not_billed"]["by_reason"],
+        ),
+        ("Skipped", &a["skipped"], &rep["skipped"]["by_reason"]),
+    ] {
+        let (want, want_by) = reasons(&r[col]);
+        assert_eq!(*total, want, "{what}: {col}");
+        if let Some(want_by) = want_by {
+            assert_eq!(*by, object(want_by), "{what}: {col}");
+        }
+    }
+    assert_closes(rep, what);
 }
 
 #[test]
 fn every_fixture_gives_the_hand_computed_totals() {
-    let cases = [
-        Case {
-            paths: &[A],
-            lines: 21,
-            records: 3,
-            usage: [5336, 17408, 256, 1300, 700],
-            dedup: 0,
-            not_billed: json!({"context line": 14, "repeated token count": 2, "unknown record type": 1}),
-            skipped: 1,
-        },
-        Case {
-            paths: &[A_ARCHIVED],
-            lines: 21,
-            records: 3,
-            usage: [5336, 17408, 256, 1300, 700],
-            dedup: 0,
-            not_billed: json!({"context line": 14, "repeated token count": 2, "unknown record type": 1}),
-            skipped: 1,
-        },
-        Case {
-            paths: &[A, A_ARCHIVED],
-            lines: 42,
-            records: 3,
-            usage: [5336, 17408, 256, 1300, 700],
-            dedup: 3,
-            not_billed: json!({"context line": 28, "repeated token count": 4, "unknown record type": 2}),
-            skipped: 2,
-        },
-        Case {
-            paths: &[B],
-            lines: 14,
-            records: 2,
-            usage: [2128, 3072, 0, 260, 140],
-            dedup: 0,
-            not_billed: json!({"context line": 2, "subagent replay": 10}),
-            skipped: 0,
-        },
-        Case {
-            paths: &[C],
-            lines: 8,
-            records: 2,
-            usage: [1284, 2816, 0, 150, 64],
-            dedup: 0,
-            not_billed: json!({"context line": 6}),
-            skipped: 0,
-        },
-        Case {
-            paths: &[D],
-            lines: 12,
-            records: 2,
-            usage: [2628, 3072, 0, 300, 150],
-            dedup: 0,
-            not_billed: json!({"context line": 4, "subagent replay": 6}),
-            skipped: 0,
-        },
-        Case {
-            paths: &[X],
-            lines: 14,
-            records: 2,
-            usage: [2840, 8960, 0, 330, 0],
-            dedup: 0,
-            not_billed: json!({"context line": 11, "request failed": 1}),
-            skipped: 0,
-        },
-        Case {
-            paths: &["codex"],
-            lines: 90,
-            records: 11,
-            usage: [14216, 35328, 256, 2340, 1054],
-            dedup: 3,
-            not_billed: json!({"context line": 51, "repeated token count": 4, "request failed": 1,
-                               "subagent replay": 16, "unknown record type": 2}),
-            skipped: 2,
-        },
-    ];
-    for c in cases {
-        let what = c.paths.join(" + ");
-        let paths: Vec<PathBuf> = c.paths.iter().map(|p| fixture(p)).collect();
+    let rows = expected();
+    let mut checked = 0;
+    for r in &rows {
+        if r["Fixture"].starts_with('`') {
+            continue; // `--source codex`: source_codex_reads_codex_home…
+        }
+        let files = paths_of(&r["Fixture"]);
+        let what = files.join(" + ");
+        let paths: Vec<PathBuf> = files.iter().map(|p| fixture(p)).collect();
         let rep = report(&["--usage", "reported"], &paths);
-        let [i, cr, cw, o, r] = c.usage;
-        assert_eq!(rep["totals"]["usage"], buckets(i, cr, cw, o, r), "{what}");
-        assert_eq!(rep["totals"]["records"], c.records, "{what}");
-        let a = &rep["accounting"];
-        assert_eq!(a["lines"], c.lines, "{what}");
-        assert_eq!(a["deduplicated"]["records"], c.dedup, "{what}");
-        assert_eq!(a["not_billed"]["by_reason"], c.not_billed, "{what}");
-        assert_eq!(a["skipped"], c.skipped, "{what}");
-        assert_closes(&rep, &what);
+        assert_row(&rep, &rows, r, &what);
         let recs = records(&["--usage", "reported"], &paths);
-        assert_eq!(recs.len() as u64, c.records, "{what}");
+        assert_eq!(recs.len() as u64, numbers(&r["Records"])[0], "{what}");
         assert!(recs.iter().all(|r| r["format"] == "codex"), "{what}");
         assert!(recs.iter().all(|r| r["provider"] == "openai"), "{what}");
+        checked += 1;
     }
+    assert!(checked >= 8, "the README table has {checked} fixture rows");
 }
 
 #[test]
@@ -225,15 +229,11 @@ fn a_session_without_turn_context_stays_unpriced() {
 
 #[test]
 fn an_archived_copy_is_deduplicated_in_either_order() {
+    let rows = expected();
     for order in [[A, A_ARCHIVED], [A_ARCHIVED, A]] {
         let paths: Vec<PathBuf> = order.iter().map(|p| fixture(p)).collect();
         let rep = report(&["--usage", "reported"], &paths);
-        assert_eq!(rep["totals"]["records"], 3);
-        assert_eq!(
-            rep["accounting"]["deduplicated"]["by_reason"],
-            json!({"same Codex turn in another file": 3})
-        );
-        assert_eq!(rep["totals"]["usage"], buckets(5336, 17408, 256, 1300, 700));
+        assert_row(&rep, &rows, row(&rows, "A + A′"), &order.join(" + "));
     }
 }
 
@@ -319,14 +319,12 @@ fn source_codex_reads_codex_home_and_skips_the_archived_copy() {
         .output()
         .unwrap();
     let rep = stdout_json(&out);
-    assert_eq!(rep["totals"]["records"], 9);
-    assert_eq!(rep["accounting"]["lines"], 55);
-    assert_eq!(rep["accounting"]["deduplicated"]["records"], 0);
-    assert_eq!(
-        rep["totals"]["usage"],
-        buckets(11376, 26368, 256, 2010, 1054)
-    );
-    assert_closes(&rep, "--source codex");
+    let rows = expected();
+    let r = rows
+        .iter()
+        .find(|r| r["Fixture"].starts_with("`--source codex`"))
+        .expect("a `--source codex` row in codex/README.md");
+    assert_row(&rep, &rows, r, "--source codex");
 }
 
 #[test]

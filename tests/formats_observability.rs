@@ -1,183 +1,135 @@
 //! OpenTelemetry GenAI spans, Langfuse observations and `llm logs --json`
-//! through the real binary. Expected numbers were computed by hand: see the
-//! README.md in tests/fixtures/otel, tests/fixtures/langfuse and
-//! tests/fixtures/llm-cli.
+//! through the real binary. Expected numbers were computed by hand; the
+//! totals are read from the table of the README.md in tests/fixtures/otel,
+//! tests/fixtures/langfuse and tests/fixtures/llm-cli, where their
+//! derivation is.
 
 mod common;
 
-use common::{assert_closes, buckets, fixture, records, report, stdout_json, tokenmaxx};
+use std::path::PathBuf;
+
+use common::{
+    Row, assert_closes, buckets, cell, code_spans, fixture, numbers, readme_table, reasons,
+    records, report, stdout_json, tokenmaxx,
+};
 use serde_json::{Value, json};
 
-struct Case {
-    fixture: &'static str,
-    format: &'static str,
-    /// Entries the run counts as lines (spans, observations, rows).
-    lines: u64,
-    records: u64,
-    not_billed: Value,
-    deduplicated: u64,
-    skipped: u64,
-    /// input, cache_read, cache_write_5m, cache_write_1h, output, reasoning
-    usage: [u64; 6],
+/// One run per row of the READMEs' tables: the files a row names (the whole
+/// folder if it names none), with `--usage reported` unless the row names
+/// another `--usage`.
+struct Run {
+    what: String,
+    paths: Vec<PathBuf>,
+    args: Vec<String>,
+    row: Row,
 }
 
-fn cases() -> Vec<Case> {
-    vec![
-        Case {
-            fixture: "otel/openai-v2.json",
-            format: "otel",
-            lines: 5,
-            records: 2,
-            not_billed: json!({"non-llm span": 2, "api error": 1}),
-            deduplicated: 0,
-            skipped: 0,
-            usage: [1052, 2048, 0, 0, 165, 20],
-        },
-        Case {
-            fixture: "otel/deprecated-names.jsonl",
-            format: "otel",
-            lines: 6,
-            records: 4,
-            not_billed: json!({"no spans": 1}),
-            deduplicated: 0,
-            skipped: 1,
-            usage: [1916, 9524, 500, 0, 480, 250],
-        },
-        Case {
-            fixture: "otel/agent.json",
-            format: "otel",
-            lines: 6,
-            records: 3,
-            not_billed: json!({"non-llm span": 2, "aggregate span": 1}),
-            deduplicated: 0,
-            skipped: 0,
-            usage: [4200, 1500, 0, 0, 350, 0],
-        },
-        Case {
-            fixture: "otel/agent-split.jsonl",
-            format: "otel",
-            lines: 2,
-            records: 1,
-            not_billed: json!({"aggregate span": 1}),
-            deduplicated: 0,
-            skipped: 0,
-            usage: [1000, 0, 0, 0, 100, 0],
-        },
-        Case {
-            fixture: "otel/vercel.jsonl",
-            format: "otel",
-            lines: 3,
-            records: 2,
-            not_billed: json!({"aggregate span": 1}),
-            deduplicated: 0,
-            skipped: 0,
-            usage: [1200, 0, 0, 0, 80, 0],
-        },
-        Case {
-            fixture: "otel/flat-spans.jsonl",
-            format: "otel",
-            lines: 2,
-            records: 2,
-            not_billed: json!({}),
-            deduplicated: 0,
-            skipped: 0,
-            usage: [700, 0, 0, 0, 37, 0],
-        },
-        Case {
-            fixture: "langfuse/observations.jsonl",
-            format: "langfuse",
-            lines: 9,
-            records: 5,
-            not_billed: json!({"non-llm span": 2, "api error": 1}),
-            deduplicated: 1,
-            skipped: 0,
-            usage: [1125, 6816, 1200, 0, 562, 128],
-        },
-        Case {
-            fixture: "langfuse/page.json",
-            format: "langfuse",
-            lines: 3,
-            records: 2,
-            not_billed: json!({"non-llm span": 1}),
-            deduplicated: 0,
-            skipped: 0,
-            usage: [520, 800, 0, 0, 185, 0],
-        },
-        Case {
-            fixture: "langfuse/trace.json",
-            format: "langfuse",
-            lines: 2,
-            records: 1,
-            not_billed: json!({"non-llm span": 1}),
-            deduplicated: 0,
-            skipped: 0,
-            usage: [12, 0, 1000, 2000, 80, 0],
-        },
-        Case {
-            fixture: "langfuse/export.csv",
-            format: "langfuse",
-            lines: 4,
-            records: 3,
-            not_billed: json!({"non-llm span": 1}),
-            deduplicated: 0,
-            skipped: 0,
-            usage: [239, 0, 0, 0, 54, 0],
-        },
-        Case {
-            fixture: "llm-cli/logs.json",
-            format: "llm-cli",
-            lines: 6,
-            records: 5,
-            not_billed: json!({}),
-            deduplicated: 0,
-            // The null-token row has no reported usage.
-            skipped: 1,
-            usage: [1274, 10664, 500, 2000, 1008, 550],
-        },
-    ]
+fn runs() -> Vec<Run> {
+    let mut runs = Vec::new();
+    for folder in ["otel", "langfuse", "llm-cli"] {
+        for row in readme_table(folder) {
+            let spans = code_spans(&row["Fixture"]);
+            let (opts, files): (Vec<&str>, Vec<&str>) =
+                spans.iter().partition(|s| s.starts_with("--"));
+            let mut args: Vec<String> = opts
+                .iter()
+                .flat_map(|o| o.split_whitespace())
+                .map(String::from)
+                .collect();
+            if !args.iter().any(|a| a == "--usage") {
+                args.extend(["--usage".into(), "reported".into()]);
+            }
+            let paths = if files.is_empty() {
+                vec![fixture(folder)]
+            } else {
+                files
+                    .iter()
+                    .map(|f| fixture(&format!("{folder}/{f}")))
+                    .collect()
+            };
+            let what = if files.is_empty() {
+                folder.to_string()
+            } else {
+                files.join(" + ")
+            };
+            runs.push(Run {
+                what,
+                paths,
+                args,
+                row,
+            });
+        }
+    }
+    assert!(
+        runs.len() >= 14,
+        "the README tables have {} rows",
+        runs.len()
+    );
+    runs
+}
+
+/// `(1 api error, 1 proxy cache hit)` as the report's `by_reason` object.
+fn object(by: Vec<(String, u64)>) -> Value {
+    Value::Object(by.into_iter().map(|(k, n)| (k, n.into())).collect())
 }
 
 #[test]
 fn fixtures_total_as_computed_by_hand() {
-    for c in cases() {
-        let rep = report(&["--usage", "reported"], &[fixture(c.fixture)]);
+    for Run {
+        what,
+        paths,
+        args,
+        row,
+        ..
+    } in runs()
+    {
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let rep = report(&args, &paths);
         let t = &rep["totals"];
-        assert_eq!(buckets(&t["usage"]), c.usage, "{}: usage", c.fixture);
-        assert_eq!(t["records"], c.records, "{}: records", c.fixture);
+        if let Some(b) = cell(&row, "Buckets") {
+            assert_eq!(buckets(&t["usage"]).to_vec(), numbers(b), "{what}: usage");
+        }
+        let n = |col: &str| numbers(cell(&row, col).unwrap())[0];
+        assert_eq!(t["records"], n("Records"), "{what}: records");
         let a = &rep["accounting"];
-        assert_eq!(a["lines"], c.lines, "{}: lines", c.fixture);
-        assert_eq!(
-            a["not_billed"]["by_reason"], c.not_billed,
-            "{}: not billed",
-            c.fixture
-        );
-        assert_eq!(
-            a["deduplicated"]["records"], c.deduplicated,
-            "{}: deduplicated",
-            c.fixture
-        );
-        assert_eq!(a["skipped"], c.skipped, "{}: skipped", c.fixture);
-        assert_closes(&rep, c.fixture);
+        assert_eq!(a["lines"], n("Lines"), "{what}: lines");
+        // `Dedup / n.b. / skipped`: each a count, with its reasons if given.
+        let parts: Vec<&str> = cell(&row, "Dedup").unwrap().split(" / ").collect();
+        assert_eq!(parts.len(), 3, "{what}: dedup / n.b. / skipped");
+        for (part, (col, total, by)) in parts.iter().zip([
+            (
+                "deduplicated",
+                &a["deduplicated"]["records"],
+                &a["deduplicated"]["by_reason"],
+            ),
+            (
+                "not billed",
+                &a["not_billed"]["lines"],
+                &a["not_billed"]["by_reason"],
+            ),
+            ("skipped", &a["skipped"], &rep["skipped"]["by_reason"]),
+        ]) {
+            let (want, want_by) = reasons(part);
+            assert_eq!(*total, want, "{what}: {col}");
+            if let Some(want_by) = want_by {
+                assert_eq!(*by, object(want_by), "{what}: {col}");
+            }
+        }
+        assert_closes(&rep, &what);
     }
 }
 
 #[test]
 fn formats_are_detected() {
-    for c in cases() {
-        let recs = records(&[], &[fixture(c.fixture)]);
-        assert!(!recs.is_empty(), "{}", c.fixture);
+    for Run {
+        what, paths, row, ..
+    } in runs()
+    {
+        let recs = records(&[], &paths);
+        assert!(!recs.is_empty(), "{what}");
         for r in &recs {
-            assert_eq!(r["format"], c.format, "{}", c.fixture);
+            assert_eq!(r["format"], row["Format"].as_str(), "{what}");
         }
-    }
-}
-
-#[test]
-fn whole_folders_add_up() {
-    for (dir, lines) in [("otel", 24), ("langfuse", 18), ("llm-cli", 8)] {
-        let rep = report(&[], &[fixture(dir)]);
-        assert_eq!(rep["accounting"]["lines"], lines, "{dir}");
-        assert_closes(&rep, dir);
     }
 }
 
@@ -467,23 +419,6 @@ fn llm_cli_null_tokens_are_counted_from_text() {
     let local = recs.iter().find(|r| r["model"] == "llama3.2:3b").unwrap();
     assert_eq!(local["usage_source"], "counted");
     assert!(local["counted"]["prompt"].as_u64().unwrap() > 0);
-    let rep = report(&["--usage", "reported"], &[fixture("llm-cli/logs.json")]);
-    assert_eq!(rep["skipped"]["by_reason"], json!({"no reported usage": 1}));
-}
-
-#[test]
-fn llm_cli_overlapping_exports_dedupe() {
-    let rep = report(
-        &[],
-        &[
-            fixture("llm-cli/logs.json"),
-            fixture("llm-cli/logs-overlap.json"),
-        ],
-    );
-    assert_eq!(rep["totals"]["records"], 7);
-    assert_eq!(
-        rep["accounting"]["deduplicated"]["by_reason"],
-        json!({"duplicate response": 1})
-    );
-    assert_closes(&rep, "llm-cli overlap");
+    // With --usage reported it is skipped, `no reported usage`: the
+    // README's `logs.json` row, checked by fixtures_total_as_computed_by_hand.
 }

@@ -19,31 +19,126 @@ pub fn fixture(rel: &str) -> PathBuf {
         .join(rel)
 }
 
+/// One row of a README table: header → cell.
+pub type Row = std::collections::BTreeMap<String, String>;
+
 /// The first Markdown table of a fixture folder's README, one map of
 /// header → cell per row: the folder's hand-computed expectations live
 /// there, beside the fixtures and their derivation, and nowhere else.
-pub fn readme_table(folder: &str) -> Vec<std::collections::BTreeMap<String, String>> {
+pub fn readme_table(folder: &str) -> Vec<Row> {
+    readme_tables(folder)
+        .into_iter()
+        .next()
+        .expect("a table in the README")
+}
+
+/// The first table of a fixture folder's README whose header has `column`
+/// (for READMEs whose expectations are not their first table).
+pub fn readme_table_with(folder: &str, column: &str) -> Vec<Row> {
+    readme_tables(folder)
+        .into_iter()
+        .find(|t| t.first().is_some_and(|r| r.contains_key(column)))
+        .unwrap_or_else(|| panic!("{folder}/README.md: no table with a `{column}` column"))
+}
+
+/// Every Markdown table of a fixture folder's README, in order.
+pub fn readme_tables(folder: &str) -> Vec<Vec<Row>> {
     let text = std::fs::read_to_string(fixture(folder).join("README.md")).unwrap();
-    let rows: Vec<Vec<String>> = text
-        .lines()
-        .skip_while(|l| !l.starts_with('|'))
-        .take_while(|l| l.starts_with('|'))
-        .map(|l| {
-            l.trim()
-                .trim_matches('|')
-                .split('|')
-                .map(|c| c.trim().to_string())
-                .collect()
+    let mut tables = Vec::new();
+    let mut lines = text.lines().peekable();
+    while lines.peek().is_some() {
+        let rows: Vec<Vec<String>> = lines
+            .by_ref()
+            .skip_while(|l| !l.starts_with('|'))
+            .take_while(|l| l.starts_with('|'))
+            .map(|l| {
+                l.trim()
+                    .trim_matches('|')
+                    .split('|')
+                    .map(|c| c.trim().to_string())
+                    .collect()
+            })
+            .collect();
+        let Some((header, body)) = rows.split_first() else {
+            break;
+        };
+        tables.push(
+            body.iter()
+                .filter(|r| {
+                    !r.iter()
+                        .all(|c| c.chars().all(|ch| matches!(ch, '-' | ':')))
+                })
+                .map(|r| header.iter().cloned().zip(r.iter().cloned()).collect())
+                .collect(),
+        );
+    }
+    tables
+}
+
+/// The cell of the first column whose header starts with `prefix`
+/// (`Records` finds `Records (with usage)`), trimmed; `None` if it is
+/// empty: an empty cell is not an expectation.
+pub fn cell<'a>(row: &'a Row, prefix: &str) -> Option<&'a str> {
+    row.iter()
+        .find(|(k, _)| k.starts_with(prefix))
+        .map(|(_, v)| v.trim())
+        .filter(|v| !v.is_empty())
+}
+
+/// The `code` spans of a cell, in order: `` `a.json` + `b.csv` `` → [a.json, b.csv].
+pub fn code_spans(cell: &str) -> Vec<&str> {
+    cell.split('`').skip(1).step_by(2).collect()
+}
+
+/// A count and, where the cell gives them, its reasons in the cell's order:
+/// `2 (1 api error, 1 proxy cache hit)`, `3 (non-llm span 2, api error 1)`,
+/// `1 (api error)` (one reason: all of them), `0` or `—` (none), and `17`
+/// (a total alone: `None`). Backticks around reasons are ignored.
+pub fn reasons(cell: &str) -> (u64, Option<Vec<(String, u64)>>) {
+    let cell = cell.trim();
+    if cell.is_empty() || cell == "—" {
+        return (0, Some(Vec::new()));
+    }
+    let (head, inner) = match cell.split_once('(') {
+        Some((h, rest)) => (h.trim(), Some(rest.trim_end().trim_end_matches(')'))),
+        None => (cell, None),
+    };
+    let total: u64 = head
+        .parse()
+        .unwrap_or_else(|_| panic!("a count in `{cell}`"));
+    let Some(inner) = inner else {
+        return (total, (total == 0).then(Vec::new));
+    };
+    let parts: Vec<&str> = inner.split(',').map(str::trim).collect();
+    let by_reason: Vec<(String, u64)> = parts
+        .iter()
+        .map(|p| {
+            let words: Vec<&str> = p.split_whitespace().collect();
+            let (n, name) = if let Ok(n) = words[0].parse() {
+                (n, words[1..].join(" "))
+            } else if let Some(Ok(n)) = words.last().map(|w| w.parse()) {
+                (n, words[..words.len() - 1].join(" "))
+            } else if parts.len() == 1 {
+                (total, words.join(" "))
+            } else {
+                panic!("a count for `{p}` in `{cell}`")
+            };
+            (name.replace('`', ""), n)
         })
         .collect();
-    let (header, body) = rows.split_first().expect("a table in the README");
-    body.iter()
-        .filter(|r| {
-            !r.iter()
-                .all(|c| c.chars().all(|ch| matches!(ch, '-' | ':')))
-        })
-        .map(|r| header.iter().cloned().zip(r.iter().cloned()).collect())
-        .collect()
+    assert_eq!(
+        by_reason.iter().map(|(_, n)| n).sum::<u64>(),
+        total,
+        "the reasons of `{cell}` add up to its count"
+    );
+    (total, Some(by_reason))
+}
+
+/// The first dollar amount of a cell, without the `$`: `$0.01205 (1
+/// unpriced)` → `0.01205`; a cell without one (`—`, `unknown`) → `None`.
+pub fn dollars(cell: &str) -> Option<&str> {
+    let (_, rest) = cell.split_once('$')?;
+    Some(rest.split_whitespace().next().unwrap_or(""))
 }
 
 /// The numbers in a cell, in order: `3 (3)` → [3, 3]; `(1, 2, 0)` → [1, 2, 0].
