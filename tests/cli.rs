@@ -525,6 +525,82 @@ checked = "2026-11-27"
     assert!(String::from_utf8_lossy(&out.stderr).contains("bad.toml"));
 }
 
+/// Overlays are written by people: plain numbers are exact prices, and an
+/// empty TOKENMAXX_PRICING (a shell's setting turned off) means no overlay.
+#[test]
+fn overlays_take_plain_numbers_and_an_empty_variable_means_none() {
+    let dir = tempfile::tempdir().unwrap();
+    let overlay = write(
+        &dir,
+        "plain.toml",
+        b"[[model]]\nid = \"acme-large\"\nprovider = \"acme\"\n[[model.price]]\nfrom = 2024-01-01\ninput = 1.0\noutput = 2.0\n",
+    );
+    let line = chat_line("acme-large", JAN_1_2025, 1000, 0, 1000, "a");
+    let recs = jsonl(
+        &tokenmaxx()
+            .args(["records", "--pricing"])
+            .arg(&overlay)
+            .write_stdin(line.clone())
+            .output()
+            .unwrap(),
+    );
+    // 1000 × $1/M + 1000 × $2/M, exactly.
+    assert_eq!(recs[0]["cost_usd"], "0.003");
+    for empty in ["", ":"] {
+        let out = tokenmaxx()
+            .arg("records")
+            .env("TOKENMAXX_PRICING", empty)
+            .write_stdin(line.clone())
+            .output()
+            .unwrap();
+        let recs = jsonl(&out);
+        assert_eq!(recs[0]["priced"], false, "TOKENMAXX_PRICING={empty:?}");
+    }
+    let negative = write(
+        &dir,
+        "negative.toml",
+        b"[[model]]\nid = \"acme-large\"\nprovider = \"acme\"\n[[model.price]]\nfrom = 2024-01-01\ninput = -1\noutput = 2\n",
+    );
+    let out = tokenmaxx()
+        .args(["prices", "--pricing"])
+        .arg(&negative)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("negative.toml: model `acme-large` row 1: `input` is negative (-1)"),
+        "{err}"
+    );
+}
+
+#[test]
+fn an_unknown_model_gets_close_names() {
+    let out = tokenmaxx().args(["prices", "gpt-4oo"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("unknown model `gpt-4oo`"), "{err}");
+    assert!(
+        err.contains("did you mean") && err.contains("gpt-4o"),
+        "{err}"
+    );
+    let out = tokenmaxx()
+        .args(["prices", "claude-sonet-4-5"])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("did you mean") && err.contains("claude-sonnet-4-5"),
+        "{err}"
+    );
+    // Nothing close: no guess.
+    let out = tokenmaxx()
+        .args(["prices", "zzzzzzzzzzzz"])
+        .output()
+        .unwrap();
+    assert!(!String::from_utf8_lossy(&out.stderr).contains("did you mean"));
+}
+
 #[test]
 fn counted_usage_tokenizes_on_request_only() {
     let line = r#"{"created":1735689600,"model":"gpt-4o-2024-08-06","messages":[{"role":"system","content":"You are a helpful, pattern-following assistant that translates corporate jargon into plain English."},{"role":"user","content":"This late pivot means we don't have time to boil the ocean for the client deliverable."}]}"#;

@@ -64,12 +64,8 @@ pub struct InputArgs {
 #[derive(Args, Debug, Clone)]
 pub struct CommonArgs {
     /// Price table overlays (TOML), applied over the embedded tables in order.
-    #[arg(
-        long = "pricing",
-        value_name = "FILE",
-        env = "TOKENMAXX_PRICING",
-        value_delimiter = ':'
-    )]
+    /// Without the flag, TOKENMAXX_PRICING lists overlays (a.toml:b.toml; empty: none).
+    #[arg(long = "pricing", value_name = "FILE", value_delimiter = ':')]
     pub pricing: Vec<PathBuf>,
     /// Worker threads (default: all cores). Output is identical for any value.
     #[arg(long, value_name = "N")]

@@ -80,9 +80,25 @@ pub fn run(cli: Cli) -> anyhow::Result<Outcome> {
     }
 }
 
-/// Embedded tables plus `--pricing` overlays.
+/// Embedded tables plus overlays.
 pub fn price_book(common: &CommonArgs) -> Result<PriceBook> {
-    PriceBook::load(&common.pricing)
+    PriceBook::load(&overlays(common))
+}
+
+/// `--pricing` files; without any, those `TOKENMAXX_PRICING` lists
+/// (separated like `PATH`). An empty variable, or empty entries, name no
+/// overlay: `TOKENMAXX_PRICING= tokenmaxx …` turns a shell's setting off.
+fn overlays(common: &CommonArgs) -> Vec<std::path::PathBuf> {
+    if !common.pricing.is_empty() {
+        return common.pricing.clone();
+    }
+    std::env::var_os("TOKENMAXX_PRICING")
+        .map(|v| {
+            std::env::split_paths(&v)
+                .filter(|p| !p.as_os_str().is_empty())
+                .collect()
+        })
+        .unwrap_or_default()
 }
 
 /// Size the worker pool once per process.

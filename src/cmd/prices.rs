@@ -98,8 +98,14 @@ fn resolve(
         }),
     };
     let Some(entry) = book.find(model) else {
+        let close = book.suggest(model, 3);
+        let hint = match close.as_slice() {
+            [] => String::new(),
+            [one] => format!("; did you mean {one}?"),
+            many => format!("; did you mean one of {}?", many.join(", ")),
+        };
         bail!(
-            "unknown model `{model}`: not in the price book (add it with --pricing FILE; `tokenmaxx prices` lists known models)"
+            "unknown model `{model}`: not in the price book{hint} (add it with --pricing FILE; `tokenmaxx prices` lists known models)"
         );
     };
     export::prices::resolved(book, entry, model, at, at_ts, format, out)

@@ -2,8 +2,6 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use rust_decimal::Decimal;
-
 use super::resolve::normalize;
 use super::table::{KNOWN_TOKENIZERS, ModelEntry, PriceRow, parse_date};
 
@@ -41,14 +39,7 @@ pub fn check(models: &[ModelEntry]) -> Vec<String> {
         }
         for (i, w) in m.rows.windows(2).enumerate() {
             let (a, b) = (&w[0], &w[1]);
-            if b.from == a.from {
-                out.push(format!(
-                    "{ctx}: rows {} and {} both start on {} (overlapping rows)",
-                    i + 1,
-                    i + 2,
-                    a.from
-                ));
-            } else if b.from < a.from {
+            if b.from < a.from {
                 out.push(format!(
                     "{ctx}: row {} (from {}) comes after row {} (from {}): rows must be in date order",
                     i + 2,
@@ -98,38 +89,14 @@ pub fn check(models: &[ModelEntry]) -> Vec<String> {
 }
 
 fn check_row(ctx: &str, row: &PriceRow, out: &mut Vec<String>) {
-    let mut fields: Vec<(&str, Option<Decimal>)> = vec![
-        ("input", Some(row.input)),
-        ("output", Some(row.output)),
-        ("cache_read", row.cache_read),
-        ("cache_write_5m", row.cache_write_5m),
-        ("cache_write_1h", row.cache_write_1h),
-        ("web_search_per_1k", row.web_search_per_1k),
-        ("batch", row.batch),
-        ("flex", row.flex),
-        ("priority", row.priority),
-    ];
-    if let Some(t) = &row.long_context {
-        if t.above == 0 {
-            out.push(format!(
-                "{ctx}: `long_context.above` is 0 (the tier would apply to every request)"
-            ));
-        }
-        fields.extend([
-            ("long_context.input", t.input),
-            ("long_context.output", t.output),
-            ("long_context.cache_read", t.cache_read),
-            ("long_context.cache_write_5m", t.cache_write_5m),
-            ("long_context.cache_write_1h", t.cache_write_1h),
-        ]);
-    }
-    for (name, v) in fields {
-        if let Some(v) = v
-            && v.is_sign_negative()
-            && !v.is_zero()
-        {
-            out.push(format!("{ctx}: `{name}` is negative ({v})"));
-        }
+    // Negative prices and rows of one day are refused when a table is
+    // loaded (`table::parse_table`), so they cannot reach here.
+    if let Some(t) = &row.long_context
+        && t.above == 0
+    {
+        out.push(format!(
+            "{ctx}: `long_context.above` is 0 (the tier would apply to every request)"
+        ));
     }
     if row.source.is_empty() {
         out.push(format!("{ctx}: missing `source` (provenance URL)"));

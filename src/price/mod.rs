@@ -141,6 +141,11 @@ impl PriceBook {
     }
 
     /// Validate every table. Empty = OK.
+    /// Known names close to `model`, closest first (at most `n`).
+    pub fn suggest(&self, model: &str, n: usize) -> Vec<&str> {
+        resolve::suggest(&self.models, model, n)
+    }
+
     pub fn check(&self) -> Vec<String> {
         check::check(&self.models)
     }

@@ -180,9 +180,56 @@ pub fn resolve<'a>(
     }
 }
 
+/// Names close to `query` (by edit distance of their normalized forms),
+/// closest first, at most `n`: for "did you mean" when a model is unknown.
+pub fn suggest<'m>(models: &'m [ModelEntry], query: &str, n: usize) -> Vec<&'m str> {
+    let q = normalize(query);
+    if q.is_empty() {
+        return Vec::new();
+    }
+    // Far enough to catch a typo or a missing suffix, near enough that
+    // unrelated names are not offered.
+    let limit = (q.chars().count() / 3).max(2);
+    let mut scored: Vec<(usize, &str)> = models
+        .iter()
+        .flat_map(|m| std::iter::once(&m.id).chain(&m.names))
+        .filter_map(|name| {
+            let d = edit_distance(&q, &normalize(name));
+            (d <= limit).then_some((d, name.as_str()))
+        })
+        .collect();
+    scored.sort();
+    scored.dedup_by(|a, b| a.1 == b.1);
+    scored.into_iter().take(n).map(|(_, name)| name).collect()
+}
+
+/// Levenshtein distance over characters.
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    let mut cur = vec![0; b.len() + 1];
+    for (i, ca) in a.chars().enumerate() {
+        cur[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let sub = prev[j] + usize::from(ca != *cb);
+            cur[j + 1] = sub.min(prev[j + 1] + 1).min(cur[j] + 1);
+        }
+        std::mem::swap(&mut prev, &mut cur);
+    }
+    prev[b.len()]
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn edit_distances() {
+        assert_eq!(edit_distance("gpt-4o", "gpt-4o"), 0);
+        assert_eq!(edit_distance("gpt-4oo", "gpt-4o"), 1);
+        assert_eq!(edit_distance("claude-sonet-4-5", "claude-sonnet-4-5"), 1);
+        assert_eq!(edit_distance("", "abc"), 3);
+    }
 
     #[test]
     fn normalization_cases() {

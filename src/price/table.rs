@@ -184,6 +184,9 @@ struct RawTier {
 /// Parse one price table. `origin` prefixes every error and is stored in
 /// each entry.
 pub fn parse_table(origin: &str, text: &str) -> Result<Vec<ModelEntry>> {
+    if let Ok(doc) = text.parse::<toml::Table>() {
+        unknown_fields(origin, &doc)?;
+    }
     let raw: RawFile = toml::from_str(text).map_err(|e| {
         anyhow!(
             "{origin}: not a valid price table: {}",
@@ -202,6 +205,82 @@ pub fn parse_table(origin: &str, text: &str) -> Result<Vec<ModelEntry>> {
     Ok(out)
 }
 
+const FILE_KEYS: &[&str] = &["schema", "model"];
+const MODEL_KEYS: &[&str] = &[
+    "id",
+    "provider",
+    "names",
+    "tokenizer",
+    "tokenizer_exact",
+    "context_window",
+    "price",
+];
+const ROW_KEYS: &[&str] = &[
+    "from",
+    "input",
+    "output",
+    "cache_read",
+    "cache_write_5m",
+    "cache_write_1h",
+    "web_search_per_1k",
+    "batch",
+    "flex",
+    "priority",
+    "long_context",
+    "source",
+    "checked",
+    "note",
+];
+const TIER_KEYS: &[&str] = &[
+    "above",
+    "input",
+    "output",
+    "cache_read",
+    "cache_write_5m",
+    "cache_write_1h",
+];
+
+/// A misspelled field would otherwise be a price silently not applied: say
+/// which model and row it is in, and what the fields are.
+fn unknown_fields(origin: &str, doc: &toml::Table) -> Result<()> {
+    fn first_unknown<'t>(t: &'t toml::Table, known: &[&str]) -> Option<&'t str> {
+        t.keys().map(String::as_str).find(|k| !known.contains(k))
+    }
+    let refuse = |at: String, key: &str, known: &[&str]| -> Result<()> {
+        bail!(
+            "{origin}: {at}unknown field `{key}` (fields here: {})",
+            known.join(", ")
+        )
+    };
+    if let Some(k) = first_unknown(doc, FILE_KEYS) {
+        return refuse(String::new(), k, FILE_KEYS);
+    }
+    let models = doc.get("model").and_then(toml::Value::as_array);
+    for (i, m) in models.into_iter().flatten().enumerate() {
+        let Some(m) = m.as_table() else { continue };
+        let name = match m.get("id").and_then(toml::Value::as_str) {
+            Some(id) => format!("model `{id}`"),
+            None => format!("model #{}", i + 1),
+        };
+        if let Some(k) = first_unknown(m, MODEL_KEYS) {
+            return refuse(format!("{name}: "), k, MODEL_KEYS);
+        }
+        let rows = m.get("price").and_then(toml::Value::as_array);
+        for (j, r) in rows.into_iter().flatten().enumerate() {
+            let Some(r) = r.as_table() else { continue };
+            if let Some(k) = first_unknown(r, ROW_KEYS) {
+                return refuse(format!("{name} row {}: ", j + 1), k, ROW_KEYS);
+            }
+            if let Some(t) = r.get("long_context").and_then(toml::Value::as_table)
+                && let Some(k) = first_unknown(t, TIER_KEYS)
+            {
+                return refuse(format!("{name} row {} long_context: ", j + 1), k, TIER_KEYS);
+            }
+        }
+    }
+    Ok(())
+}
+
 fn convert_model(origin: &str, n: usize, m: RawModel) -> Result<ModelEntry> {
     let id = match m.id.as_deref().map(str::trim) {
         Some(id) if !id.is_empty() => id.to_string(),
@@ -212,9 +291,19 @@ fn convert_model(origin: &str, n: usize, m: RawModel) -> Result<ModelEntry> {
         Some(p) if !p.is_empty() => p.to_string(),
         _ => bail!("{ctx}: missing `provider`"),
     };
-    let mut rows = Vec::with_capacity(m.price.len());
+    let mut rows: Vec<PriceRow> = Vec::with_capacity(m.price.len());
     for (i, r) in m.price.into_iter().enumerate() {
-        rows.push(convert_row(&format!("{ctx} row {}", i + 1), r)?);
+        let row = convert_row(&format!("{ctx} row {}", i + 1), r)?;
+        // Two rows from the same day leave the price of that day undecided.
+        if let Some(j) = rows.iter().position(|o| o.from == row.from) {
+            bail!(
+                "{ctx}: rows {} and {} both start on {}: which price applies that day is undecided",
+                j + 1,
+                i + 1,
+                row.from
+            );
+        }
+        rows.push(row);
     }
     Ok(ModelEntry {
         id,
@@ -286,21 +375,27 @@ fn convert_row(ctx: &str, r: RawRow) -> Result<PriceRow> {
     })
 }
 
-/// A price: a decimal string (`"2.50"`) or a TOML integer. TOML floats are
-/// refused because they are binary and inexact.
+/// A price: a decimal string (`"2.50"`), a TOML integer, or a TOML float
+/// read through its shortest text (`2.5` is exactly 2.5, `0.1` exactly 0.1,
+/// never the nearest binary fraction). Negative prices are refused: a
+/// table that says a token earns money is a typo, and would under-bill.
 fn decimal(ctx: &str, field: &str, v: &toml::Value) -> Result<Decimal> {
-    match v {
+    let d = match v {
         toml::Value::String(s) => Decimal::from_str_exact(s.trim())
-            .map_err(|_| anyhow!("{ctx}: `{field}` is not a decimal: {s:?}")),
-        toml::Value::Integer(i) => Ok(Decimal::from(*i)),
-        toml::Value::Float(f) => bail!(
-            "{ctx}: `{field}` must be a decimal string, e.g. `{field} = \"{f}\"` (TOML floats are inexact)"
-        ),
+            .map_err(|_| anyhow!("{ctx}: `{field}` is not a decimal: {s:?}"))?,
+        toml::Value::Integer(i) => Decimal::from(*i),
+        toml::Value::Float(f) if f.is_finite() => Decimal::from_str_exact(&f.to_string())
+            .map_err(|_| anyhow!("{ctx}: `{field}` = {f} has more digits than a price can hold"))?,
+        toml::Value::Float(f) => bail!("{ctx}: `{field}` is not a number: {f}"),
         other => bail!(
-            "{ctx}: `{field}` must be a decimal string like \"2.50\", found {}",
+            "{ctx}: `{field}` must be a number or a decimal string like \"2.50\", found {}",
             other.type_str()
         ),
+    };
+    if d.is_sign_negative() && !d.is_zero() {
+        bail!("{ctx}: `{field}` is negative ({d}): a price cannot be below zero");
     }
+    Ok(d)
 }
 
 fn date(ctx: &str, field: &str, v: &toml::Value) -> Result<Date> {
@@ -347,19 +442,26 @@ mod tests {
     }
 
     #[test]
-    fn floats_unknown_fields_and_bad_dates_are_refused() {
-        let e = err(&format!(
-            "{HEAD}[[model.price]]\nfrom = \"2024-01-01\"\ninput = 2.5\noutput = \"2\"\n"
-        ));
-        assert!(
-            e.contains("model `foo` row 1: `input` must be a decimal string"),
-            "{e}"
-        );
+    fn unknown_fields_and_bad_dates_are_refused() {
         let e = err(&format!(
             "{HEAD}[[model.price]]\nfrom = \"2024-01-01\"\ninput = \"1\"\noutput = \"2\"\ncache_reed = \"1\"\n"
         ));
         assert!(
-            e.starts_with("x.toml: not a valid price table") && e.contains("cache_reed"),
+            e.starts_with(
+                "x.toml: model `foo` row 1: unknown field `cache_reed` (fields here: from, input,"
+            ),
+            "{e}"
+        );
+        let e = err(&format!("{HEAD}colour = \"red\"\n"));
+        assert!(
+            e.starts_with("x.toml: model `foo`: unknown field `colour`"),
+            "{e}"
+        );
+        let e = err(&format!(
+            "{HEAD}[[model.price]]\nfrom = \"2024-01-01\"\ninput = \"1\"\noutput = \"2\"\n[model.price.long_context]\nabove = 1\nimput = \"2\"\n"
+        ));
+        assert!(
+            e.starts_with("x.toml: model `foo` row 1 long_context: unknown field `imput`"),
             "{e}"
         );
         let e = err(&format!(
@@ -372,6 +474,53 @@ mod tests {
         assert!(e.contains("row 1: missing `from`"), "{e}");
         let e = err("[[model]]\nprovider = \"p\"\n");
         assert_eq!(e, "x.toml: model #1: missing `id`");
+    }
+
+    /// Overlays are written by people: `input = 2.0` must mean exactly 2,
+    /// and `0.1` exactly 0.1, not the binary fraction nearest to it.
+    #[test]
+    fn plain_numbers_are_exact_prices() {
+        let text = format!(
+            "{HEAD}[[model.price]]\nfrom = \"2024-01-01\"\ninput = 2.0\noutput = 0.1\ncache_read = 2.5e-6\n"
+        );
+        let m = parse_table("x.toml", &text).unwrap();
+        let r = &m[0].rows[0];
+        assert_eq!(r.input, Decimal::from(2));
+        assert_eq!(r.output.to_string(), "0.1");
+        assert_eq!(r.cache_read.unwrap().to_string(), "0.0000025");
+        let e = err(&format!(
+            "{HEAD}[[model.price]]\nfrom = \"2024-01-01\"\ninput = nan\noutput = 1\n"
+        ));
+        assert!(e.contains("`input` is not a number"), "{e}");
+    }
+
+    /// A negative price or two rows from one day would misprice silently:
+    /// refused when the table is loaded, with file, model, row and field.
+    #[test]
+    fn negative_prices_and_rows_of_one_day_are_refused() {
+        let e = err(&format!(
+            "{HEAD}[[model.price]]\nfrom = \"2024-01-01\"\ninput = -1.0\noutput = 1\n"
+        ));
+        assert_eq!(
+            e,
+            "x.toml: model `foo` row 1: `input` is negative (-1): a price cannot be below zero"
+        );
+        let e = err(&format!(
+            "{HEAD}[[model.price]]\nfrom = \"2024-01-01\"\ninput = 1\noutput = 1\n[model.price.long_context]\nabove = 5\ncache_read = \"-0.5\"\n"
+        ));
+        assert!(
+            e.contains("row 1: `long_context.cache_read` is negative (-0.5)"),
+            "{e}"
+        );
+        let e = err(&format!(
+            "{HEAD}[[model.price]]\nfrom = \"2024-01-01\"\ninput = 1\noutput = 1\n\
+             [[model.price]]\nfrom = \"2024-06-01\"\ninput = 2\noutput = 2\n\
+             [[model.price]]\nfrom = 2024-01-01\ninput = 3\noutput = 3\n"
+        ));
+        assert_eq!(
+            e,
+            "x.toml: model `foo`: rows 1 and 3 both start on 2024-01-01: which price applies that day is undecided"
+        );
     }
 
     #[test]
