@@ -35,7 +35,9 @@ fn openai_batch_output_joins_its_input_across_files() {
         json!({"input": 176, "cache_read": 1024, "cache_write_5m": 0, "cache_write_1h": 0,
             "output": 50, "reasoning": 0, "total": 1250})
     );
-    assert_eq!(s["cost_usd"], "0.000632");
+    // Batch halves input and output; the 1,024 cached tokens keep the
+    // standard cached rate (0.50/M), as OpenAI bills gpt-4.1 batches.
+    assert_eq!(s["cost_usd"], "0.000888");
     // Output without input: billed from its usage alone.
     assert_eq!(t["ticket-0004"]["cost_usd"], "0.0000024");
     // Input without output: an estimate from its text.

@@ -7,8 +7,10 @@ use anyhow::Result;
 use comfy_table::CellAlignment;
 use rust_decimal::Decimal;
 
-use crate::price::{ModelEntry, PriceBook, PriceRow};
-use crate::schema::prices::{LongContextDoc, ModelDoc, PriceBookDoc, PriceRowDoc, ResolvedDoc};
+use crate::price::{Buckets, ModelEntry, PriceBook, PriceRow, TierPrices};
+use crate::schema::prices::{
+    BucketsDoc, LongContextDoc, ModelDoc, PriceBookDoc, PriceRowDoc, ResolvedDoc, TierPricesDoc,
+};
 use crate::schema::{Dec, SCHEMA_VERSION};
 
 /// `--format` for `prices`.
@@ -106,6 +108,9 @@ fn row_doc(r: &PriceRow) -> PriceRowDoc<'_> {
         batch: d(r.batch),
         flex: d(r.flex),
         priority: d(r.priority),
+        batch_prices: r.batch_prices.as_ref().map(tier_doc),
+        flex_prices: r.flex_prices.as_ref().map(tier_doc),
+        priority_prices: r.priority_prices.as_ref().map(tier_doc),
         long_context: r.long_context.as_ref().map(|t| LongContextDoc {
             above: t.above,
             input: d(t.input),
@@ -117,6 +122,24 @@ fn row_doc(r: &PriceRow) -> PriceRowDoc<'_> {
         source: &r.source,
         checked: &r.checked,
         note: r.note.as_deref(),
+    }
+}
+
+fn buckets_doc(b: &Buckets) -> BucketsDoc {
+    let d = |v: Option<Decimal>| v.map(Dec);
+    BucketsDoc {
+        input: d(b.input),
+        cache_read: d(b.cache_read),
+        cache_write_5m: d(b.cache_write_5m),
+        cache_write_1h: d(b.cache_write_1h),
+        output: d(b.output),
+    }
+}
+
+fn tier_doc(t: &TierPrices) -> TierPricesDoc {
+    TierPricesDoc {
+        base: buckets_doc(&t.base),
+        long_context: t.long_context.as_ref().map(buckets_doc),
     }
 }
 
@@ -138,12 +161,20 @@ fn row_cells(r: &PriceRow) -> Vec<String> {
         format!("> {}: in {} / out {}", t.above, opt(t.input), opt(t.output))
     });
     let mult: Vec<String> = [
-        ("batch", r.batch),
-        ("flex", r.flex),
-        ("priority", r.priority),
+        ("batch", r.batch, &r.batch_prices),
+        ("flex", r.flex, &r.flex_prices),
+        ("priority", r.priority, &r.priority_prices),
     ]
     .iter()
-    .filter_map(|(n, m)| m.map(|m| format!("{n} ×{}", m.normalize())))
+    .filter_map(|(n, m, own)| match (m, own) {
+        (_, Some(p)) => Some(format!(
+            "{n}: in {} / out {}",
+            opt(p.base.input.or(Some(r.input))),
+            opt(p.base.output.or(Some(r.output)))
+        )),
+        (Some(m), None) => Some(format!("{n} ×{}", m.normalize())),
+        (None, None) => None,
+    })
     .collect();
     vec![
         r.from.to_string(),

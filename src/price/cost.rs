@@ -65,19 +65,32 @@ impl Resolved<'_> {
     ) -> Result<Cost, Unpriced> {
         let row = self.row;
         let id = &self.model.id;
-        let mult = match tier {
-            ServiceTier::Standard => Some(Decimal::ONE),
-            ServiceTier::Batch => row.batch,
-            ServiceTier::Flex => row.flex,
-            ServiceTier::Priority => row.priority,
-        }
-        .ok_or_else(|| Unpriced::new(format!("no {} price for `{id}`", tier.as_str())))?;
-
-        let rates = row.effective_rates(match long_context {
+        let (mult, own) = match tier {
+            ServiceTier::Standard => (Some(Decimal::ONE), None),
+            ServiceTier::Batch => (row.batch, row.batch_prices.as_ref()),
+            ServiceTier::Flex => (row.flex, row.flex_prices.as_ref()),
+            ServiceTier::Priority => (row.priority, row.priority_prices.as_ref()),
+        };
+        let mut rates = row.effective_rates(match long_context {
             None => usage.total_input(),
             Some(true) => u64::MAX,
             Some(false) => 0,
         });
+        // A tier's own prices replace the standard ones bucket by bucket; a
+        // multiplier scales every bucket; neither leaves the tier unpriced.
+        let mult = match (own, mult) {
+            (Some(prices), _) => {
+                prices.apply(&mut rates);
+                Decimal::ONE
+            }
+            (None, Some(m)) => m,
+            (None, None) => {
+                return Err(Unpriced::new(format!(
+                    "no {} price for `{id}`",
+                    tier.as_str()
+                )));
+            }
+        };
         let overflow = || Unpriced::new(format!("cost overflows for `{id}`"));
         let million = Decimal::from(1_000_000u32);
         let tokens_cost = |tokens: u64, rate: Decimal| -> Result<Decimal, Unpriced> {

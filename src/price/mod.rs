@@ -23,7 +23,7 @@ use jiff::Timestamp;
 
 pub use cost::Cost;
 pub use resolve::{normalize, strip_date_suffix, utc_date};
-pub use table::{KNOWN_TOKENIZERS, LongContext, ModelEntry, PriceRow, Rates};
+pub use table::{Buckets, KNOWN_TOKENIZERS, LongContext, ModelEntry, PriceRow, Rates, TierPrices};
 
 /// The embedded tables: (origin, text).
 const EMBEDDED: [(&str, &str); 3] = [

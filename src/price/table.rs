@@ -45,8 +45,12 @@ pub struct ModelEntry {
 }
 
 /// Prices in effect from a UTC date on. All prices are USD per 1M tokens,
-/// except `web_search_per_1k` (USD per 1000 requests); `batch`, `flex` and
-/// `priority` are multipliers applied to every token bucket.
+/// except `web_search_per_1k` (USD per 1000 requests). A service tier
+/// (batch, flex, priority) is priced either by a multiplier applied to every
+/// bucket (`batch = "0.5"`) or by its own prices (`[model.price.batch]`),
+/// where a bucket left out keeps the standard price: providers discount
+/// some buckets and not others (OpenAI's and Google's batch prices halve
+/// input and output while cached input keeps the standard rate).
 #[derive(Clone, Debug, PartialEq)]
 pub struct PriceRow {
     pub from: Date,
@@ -59,6 +63,10 @@ pub struct PriceRow {
     pub batch: Option<Decimal>,
     pub flex: Option<Decimal>,
     pub priority: Option<Decimal>,
+    /// Own prices of the batch tier (instead of the `batch` multiplier).
+    pub batch_prices: Option<TierPrices>,
+    pub flex_prices: Option<TierPrices>,
+    pub priority_prices: Option<TierPrices>,
     pub long_context: Option<LongContext>,
     pub source: String,
     pub checked: String,
@@ -76,6 +84,50 @@ pub struct LongContext {
     pub cache_read: Option<Decimal>,
     pub cache_write_5m: Option<Decimal>,
     pub cache_write_1h: Option<Decimal>,
+}
+
+/// Prices of one bucket set; `None` keeps the standard price.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Buckets {
+    pub input: Option<Decimal>,
+    pub output: Option<Decimal>,
+    pub cache_read: Option<Decimal>,
+    pub cache_write_5m: Option<Decimal>,
+    pub cache_write_1h: Option<Decimal>,
+}
+
+/// A service tier's own prices: for requests below the long-context
+/// threshold, and (required when the row has a long-context tier) above it.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct TierPrices {
+    pub base: Buckets,
+    pub long_context: Option<Buckets>,
+}
+
+impl TierPrices {
+    /// Standard `rates` with this tier's prices put in; buckets the tier does
+    /// not price keep the standard rate.
+    pub fn apply(&self, rates: &mut Rates) {
+        let b = if rates.long_context {
+            match &self.long_context {
+                Some(b) => b,
+                // Refused when the table is loaded; nothing to put in.
+                None => return,
+            }
+        } else {
+            &self.base
+        };
+        let set = |rate: &mut Decimal, v: Option<Decimal>| {
+            if let Some(v) = v {
+                *rate = v;
+            }
+        };
+        set(&mut rates.input, b.input);
+        set(&mut rates.output, b.output);
+        set(&mut rates.cache_read, b.cache_read);
+        set(&mut rates.cache_write_5m, b.cache_write_5m);
+        set(&mut rates.cache_write_1h, b.cache_write_1h);
+    }
 }
 
 /// Effective USD-per-1M-token rates for one request, after the long-context
@@ -240,6 +292,15 @@ const TIER_KEYS: &[&str] = &[
     "cache_write_1h",
 ];
 
+const SERVICE_TIER_KEYS: &[&str] = &[
+    "input",
+    "output",
+    "cache_read",
+    "cache_write_5m",
+    "cache_write_1h",
+    "long_context",
+];
+
 /// A misspelled field would otherwise be a price silently not applied: say
 /// which model and row it is in, and what the fields are.
 fn unknown_fields(origin: &str, doc: &toml::Table) -> Result<()> {
@@ -275,6 +336,24 @@ fn unknown_fields(origin: &str, doc: &toml::Table) -> Result<()> {
                 && let Some(k) = first_unknown(t, TIER_KEYS)
             {
                 return refuse(format!("{name} row {} long_context: ", j + 1), k, TIER_KEYS);
+            }
+            for tier in ["batch", "flex", "priority"] {
+                let Some(t) = r.get(tier).and_then(toml::Value::as_table) else {
+                    continue;
+                };
+                if let Some(k) = first_unknown(t, SERVICE_TIER_KEYS) {
+                    return refuse(
+                        format!("{name} row {} {tier}: ", j + 1),
+                        k,
+                        SERVICE_TIER_KEYS,
+                    );
+                }
+                if let Some(lc) = t.get("long_context").and_then(toml::Value::as_table)
+                    && let Some(k) = first_unknown(lc, &SERVICE_TIER_KEYS[..5])
+                {
+                    let at = format!("{name} row {} {tier}.long_context: ", j + 1);
+                    return refuse(at, k, &SERVICE_TIER_KEYS[..5]);
+                }
             }
         }
     }
@@ -365,14 +444,73 @@ fn convert_row(ctx: &str, r: RawRow) -> Result<PriceRow> {
         cache_write_5m: opt("cache_write_5m", &r.cache_write_5m)?,
         cache_write_1h: opt("cache_write_1h", &r.cache_write_1h)?,
         web_search_per_1k: opt("web_search_per_1k", &r.web_search_per_1k)?,
-        batch: opt("batch", &r.batch)?,
-        flex: opt("flex", &r.flex)?,
-        priority: opt("priority", &r.priority)?,
+        batch: multiplier(&r.batch)
+            .map(|v| decimal(ctx, "batch", v))
+            .transpose()?,
+        flex: multiplier(&r.flex)
+            .map(|v| decimal(ctx, "flex", v))
+            .transpose()?,
+        priority: multiplier(&r.priority)
+            .map(|v| decimal(ctx, "priority", v))
+            .transpose()?,
+        batch_prices: tier_prices(ctx, "batch", &r.batch, long_context.is_some())?,
+        flex_prices: tier_prices(ctx, "flex", &r.flex, long_context.is_some())?,
+        priority_prices: tier_prices(ctx, "priority", &r.priority, long_context.is_some())?,
         long_context,
         source: r.source.map(|s| s.trim().to_string()).unwrap_or_default(),
         checked,
         note: r.note,
     })
+}
+
+/// A service tier given as a multiplier (`batch = "0.5"`), not a table.
+fn multiplier(v: &Option<toml::Value>) -> Option<&toml::Value> {
+    v.as_ref().filter(|v| !v.is_table())
+}
+
+/// A service tier given as its own prices (`[model.price.batch]`).
+fn tier_prices(
+    ctx: &str,
+    tier: &str,
+    v: &Option<toml::Value>,
+    row_has_long_context: bool,
+) -> Result<Option<TierPrices>> {
+    let Some(t) = v.as_ref().and_then(toml::Value::as_table) else {
+        return Ok(None);
+    };
+    let buckets = |t: &toml::Table, at: &str| -> Result<Buckets> {
+        let get = |k: &str| {
+            t.get(k)
+                .map(|v| decimal(ctx, &format!("{at}.{k}"), v))
+                .transpose()
+        };
+        Ok(Buckets {
+            input: get("input")?,
+            output: get("output")?,
+            cache_read: get("cache_read")?,
+            cache_write_5m: get("cache_write_5m")?,
+            cache_write_1h: get("cache_write_1h")?,
+        })
+    };
+    let long_context = match t.get("long_context") {
+        None => None,
+        Some(toml::Value::Table(lc)) => Some(buckets(lc, &format!("{tier}.long_context"))?),
+        Some(other) => bail!(
+            "{ctx}: `{tier}.long_context` must be a table of prices, found {}",
+            other.type_str()
+        ),
+    };
+    if row_has_long_context && long_context.is_none() {
+        // Below-threshold tier prices must not price a long request.
+        bail!(
+            "{ctx}: the row has a long-context tier, so `[model.price.{tier}]` needs \
+             `[model.price.{tier}.long_context]` prices too"
+        );
+    }
+    Ok(Some(TierPrices {
+        base: buckets(t, tier)?,
+        long_context,
+    }))
 }
 
 /// A price: a decimal string (`"2.50"`), a TOML integer, or a TOML float
@@ -521,6 +659,43 @@ mod tests {
             e,
             "x.toml: model `foo`: rows 1 and 3 both start on 2024-01-01: which price applies that day is undecided"
         );
+    }
+
+    /// A service tier priced bucket by bucket: what it leaves out keeps the
+    /// standard price; above a long-context threshold it must say its
+    /// prices too, or a long request would get the short-request discount.
+    #[test]
+    fn service_tier_prices_tables() {
+        let text = format!(
+            "{HEAD}[[model.price]]\nfrom = \"2024-01-01\"\ninput = 2\noutput = 8\ncache_read = \"0.5\"\n[model.price.batch]\ninput = 1\noutput = 4\n"
+        );
+        let m = parse_table("x.toml", &text).unwrap();
+        let r = &m[0].rows[0];
+        assert_eq!(r.batch, None);
+        let t = r.batch_prices.as_ref().unwrap();
+        let mut rates = r.effective_rates(10);
+        t.apply(&mut rates);
+        assert_eq!(rates.input, Decimal::from(1));
+        assert_eq!(rates.output, Decimal::from(4));
+        assert_eq!(rates.cache_read.to_string(), "0.5");
+        let e = err(&format!(
+            "{HEAD}[[model.price]]\nfrom = \"2024-01-01\"\ninput = 2\noutput = 8\n[model.price.long_context]\nabove = 10\ninput = 4\n[model.price.batch]\ninput = 1\n"
+        ));
+        assert!(
+            e.contains("row 1: the row has a long-context tier, so `[model.price.batch]` needs"),
+            "{e}"
+        );
+        let e = err(&format!(
+            "{HEAD}[[model.price]]\nfrom = \"2024-01-01\"\ninput = 2\noutput = 8\n[model.price.flex]\nimput = 1\n"
+        ));
+        assert!(
+            e.starts_with("x.toml: model `foo` row 1 flex: unknown field `imput`"),
+            "{e}"
+        );
+        let e = err(&format!(
+            "{HEAD}[[model.price]]\nfrom = \"2024-01-01\"\ninput = 2\noutput = 8\n[model.price.priority]\noutput = -3\n"
+        ));
+        assert!(e.contains("`priority.output` is negative"), "{e}");
     }
 
     #[test]

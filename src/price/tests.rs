@@ -185,6 +185,68 @@ fn service_tiers() {
     assert_eq!(c.total, d("0.75")); // 250k × 6.00 × 0.5
 }
 
+/// OpenAI's Batch price table lists input and output at half price and no
+/// cached-input rate, so cached input keeps the standard cached rate for
+/// models before GPT-5; Google's Batch tab says the same of context caching.
+/// Anthropic (cache discounts stack with batch) and GPT-5 (a published
+/// batch cached rate of half) keep the plain multiplier.
+#[test]
+fn batch_keeps_the_standard_cached_rate_where_providers_say_so() {
+    let at = "2025-11-01T00:00:00Z";
+    let c = cost_of(
+        "gpt-4o-mini",
+        at,
+        usage(1_000_000, 1_000_000, 0, 0, 1_000_000),
+        ServiceTier::Batch,
+    )
+    .unwrap();
+    assert_eq!(c.bucket("input"), d("0.075")); // 0.15 / 2
+    assert_eq!(c.bucket("cache_read"), d("0.075")); // standard cached rate
+    assert_eq!(c.bucket("output"), d("0.30")); // 0.60 / 2
+    assert_eq!(c.total, d("0.45"));
+    // Above Gemini 2.5 Pro's 200k threshold: the tier's batch prices, and
+    // the tier's standard cached rate.
+    let c = cost_of(
+        "gemini-2.5-pro",
+        at,
+        usage(150_000, 100_000, 0, 0, 10_000),
+        ServiceTier::Batch,
+    )
+    .unwrap();
+    assert!(c.long_context);
+    assert_eq!(c.bucket("input"), d("0.1875")); // 150k × 1.25
+    assert_eq!(c.bucket("cache_read"), d("0.025")); // 100k × 0.25
+    assert_eq!(c.bucket("output"), d("0.075")); // 10k × 7.50
+    assert_eq!(c.total, d("0.2875"));
+    let c = cost_of(
+        "gemini-2.5-pro",
+        at,
+        usage(100_000, 50_000, 0, 0, 10_000),
+        ServiceTier::Batch,
+    )
+    .unwrap();
+    assert_eq!(c.total, d("0.11875")); // 100k × 0.625 + 50k × 0.125 + 10k × 5.00
+    // GPT-5 publishes a batch cached rate of half the standard one.
+    let c = cost_of(
+        "gpt-5",
+        at,
+        usage(0, 1_000_000, 0, 0, 0),
+        ServiceTier::Batch,
+    )
+    .unwrap();
+    assert_eq!(c.total, d("0.0625"));
+    // Anthropic: cache reads are discounted by batch too (below its 200k
+    // long-context threshold).
+    let c = cost_of(
+        "claude-sonnet-4-5",
+        at,
+        usage(0, 100_000, 0, 0, 0),
+        ServiceTier::Batch,
+    )
+    .unwrap();
+    assert_eq!(c.total, d("0.015")); // 100k × 0.30 × 0.5
+}
+
 #[test]
 fn web_search_requests() {
     let r = book()

@@ -52,6 +52,10 @@ pub struct PriceRowDoc<'a> {
     pub batch: Option<Dec>,
     pub flex: Option<Dec>,
     pub priority: Option<Dec>,
+    /// The batch tier's own prices, where it has them instead of `batch`.
+    pub batch_prices: Option<TierPricesDoc>,
+    pub flex_prices: Option<TierPricesDoc>,
+    pub priority_prices: Option<TierPricesDoc>,
     pub long_context: Option<LongContextDoc>,
     pub source: &'a str,
     pub checked: &'a str,
@@ -62,6 +66,25 @@ pub struct PriceRowDoc<'a> {
 #[derive(Serialize)]
 pub struct LongContextDoc {
     pub above: u64,
+    pub input: Option<Dec>,
+    pub cache_read: Option<Dec>,
+    pub cache_write_5m: Option<Dec>,
+    pub cache_write_1h: Option<Dec>,
+    pub output: Option<Dec>,
+}
+
+/// A service tier's own prices; a bucket that is null keeps the standard
+/// price.
+#[derive(Serialize)]
+pub struct TierPricesDoc {
+    #[serde(flatten)]
+    pub base: BucketsDoc,
+    /// Prices above the row's long-context threshold.
+    pub long_context: Option<BucketsDoc>,
+}
+
+#[derive(Serialize)]
+pub struct BucketsDoc {
     pub input: Option<Dec>,
     pub cache_read: Option<Dec>,
     pub cache_write_5m: Option<Dec>,
