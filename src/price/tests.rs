@@ -172,8 +172,8 @@ fn service_tiers() {
     assert_eq!(prio.total, d("22.5")); // 2.50 + 20.00
     let e = cost_of("o1", at, u, ServiceTier::Flex).unwrap_err();
     assert_eq!(e.reason, "no flex price for `o1`");
-    let e = cost_of("gpt-5-mini", at, u, ServiceTier::Priority).unwrap_err();
-    assert_eq!(e.reason, "no priority price for `gpt-5-mini`");
+    let e = cost_of("gpt-5-nano", at, u, ServiceTier::Priority).unwrap_err();
+    assert_eq!(e.reason, "no priority price for `gpt-5-nano`");
     // Batch applies to cache buckets and to a long-context tier too.
     let c = cost_of(
         "claude-sonnet-4-5",
@@ -258,13 +258,45 @@ fn web_search_requests() {
     assert_eq!(c.bucket("web_search"), d("0.03"));
     assert_eq!(c.breakdown.last().unwrap().0, "web_search");
     assert_eq!(c.total, d("0.03003"));
+    // Anthropic bills the web search tool at $10 per 1,000 searches on
+    // every model that offers it, not only Sonnet 4.5.
+    for (model, at) in [
+        ("claude-opus-4-5", "2025-12-01T00:00:00Z"),
+        ("claude-haiku-4-5-20251001", "2025-12-01T00:00:00Z"),
+        ("claude-sonnet-4", "2025-09-01T00:00:00Z"),
+        ("claude-3-7-sonnet-20250219", "2025-06-01T00:00:00Z"),
+        ("claude-3-5-haiku", "2025-06-01T00:00:00Z"),
+    ] {
+        let r = book().resolve(model, ts(at)).unwrap();
+        let c = r
+            .cost(&Usage::default(), ServiceTier::Standard, 2)
+            .unwrap_or_else(|e| panic!("{model}: {e}"));
+        assert_eq!(c.total, d("0.02"), "{model}"); // 2 × $10 / 1000
+    }
+    // A model with no web-search price leaves the record unpriced.
     let r = book()
-        .resolve("claude-opus-4-5", ts("2025-12-01T00:00:00Z"))
+        .resolve("gpt-4o-mini", ts("2025-12-01T00:00:00Z"))
         .unwrap();
     let e = r
         .cost(&Usage::default(), ServiceTier::Standard, 1)
         .unwrap_err();
-    assert_eq!(e.reason, "no web search price for `claude-opus-4-5`");
+    assert_eq!(e.reason, "no web search price for `gpt-4o-mini`");
+}
+
+/// gpt-5-mini's priority tier is 1.8x (0.45 / 0.045 / 3.60 per 1M), not
+/// gpt-5's 2x; its flex tier and gpt-5-nano's are half price.
+#[test]
+fn gpt5_mini_and_nano_flex_and_priority() {
+    let at = "2025-10-01T00:00:00Z";
+    let u = usage(1_000_000, 1_000_000, 0, 0, 1_000_000);
+    let p = cost_of("gpt-5-mini", at, u, ServiceTier::Priority).unwrap();
+    assert_eq!(p.total, d("4.095")); // 0.45 + 0.045 + 3.60
+    let f = cost_of("gpt-5-mini", at, u, ServiceTier::Flex).unwrap();
+    assert_eq!(f.total, d("1.1375")); // 0.125 + 0.0125 + 1.00
+    let f = cost_of("gpt-5-nano", at, u, ServiceTier::Flex).unwrap();
+    assert_eq!(f.total, d("0.2275")); // 0.025 + 0.0025 + 0.20
+    let e = cost_of("gpt-5-nano", at, u, ServiceTier::Priority).unwrap_err();
+    assert_eq!(e.reason, "no priority price for `gpt-5-nano`");
 }
 
 #[test]
