@@ -283,6 +283,9 @@ pub struct Record {
     pub usage: Option<Usage>,
     /// Server-side tool requests billed per call (web search).
     pub web_search_requests: u64,
+    /// Audio tokens inside `usage` (input and output). Providers price audio
+    /// apart from text; a record with audio is never priced as text.
+    pub audio_tokens: u64,
     pub text: Option<Text>,
     /// A cost the log itself carries, shown beside ours, never substituted.
     pub reported_cost_usd: Option<Decimal>,
@@ -341,6 +344,7 @@ impl Record {
             service_tier: ServiceTier::Standard,
             usage: None,
             web_search_requests: 0,
+            audio_tokens: 0,
             text: None,
             reported_cost_usd: None,
             project: None,

@@ -79,6 +79,7 @@ pub fn record_doc(b: &Billed) -> RecordDoc<'_> {
         undated,
         long_context,
         web_search_requests: r.web_search_requests,
+        audio_tokens: r.audio_tokens,
         reported_cost_usd: r.reported_cost_usd.map(Dec),
     }
 }

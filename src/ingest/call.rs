@@ -25,6 +25,9 @@ pub struct Reply {
     pub tier: Option<String>,
     pub usage: Option<Usage>,
     pub web_search: u64,
+    /// Audio tokens inside `usage` (input and output), priced apart from
+    /// text by providers.
+    pub audio: u64,
     pub text: String,
 }
 
@@ -93,6 +96,7 @@ impl Shape {
             rec.timestamp = reply.timestamp;
             rec.usage = reply.usage;
             rec.web_search_requests = reply.web_search;
+            rec.audio_tokens = reply.audio;
             if let Some(t) = reply.tier {
                 rec.service_tier = ServiceTier::from_logged(&t);
                 body_tier = Some(rec.service_tier);

@@ -49,22 +49,31 @@ impl Resolved<'_> {
         tier: ServiceTier,
         web_search_requests: u64,
     ) -> Result<Cost, Unpriced> {
-        self.cost_in_context(usage, tier, web_search_requests, None)
+        self.cost_in_context(usage, tier, web_search_requests, None, 0)
     }
 
     /// [`Resolved::cost`] with the long-context decision given by the log
     /// (`Some`) instead of judged from `usage` (`None`): a usage-export
     /// bucket sums many requests, so its total input says nothing about
-    /// any one request's size.
+    /// any one request's size. `audio_tokens` are the audio tokens inside
+    /// `usage`: providers price audio several times above text, and no
+    /// price row holds audio rates yet, so a request with audio is unpriced
+    /// rather than billed as text.
     pub fn cost_in_context(
         &self,
         usage: &Usage,
         tier: ServiceTier,
         web_search_requests: u64,
         long_context: Option<bool>,
+        audio_tokens: u64,
     ) -> Result<Cost, Unpriced> {
         let row = self.row;
         let id = &self.model.id;
+        if audio_tokens > 0 {
+            return Err(Unpriced::new(format!(
+                "no audio price for `{id}` ({audio_tokens} audio tokens; billed as text they would be under-billed)"
+            )));
+        }
         let (mult, own) = match tier {
             ServiceTier::Standard => (Some(Decimal::ONE), None),
             ServiceTier::Batch => (row.batch, row.batch_prices.as_ref()),

@@ -30,6 +30,8 @@ pub struct RecordDoc<'a> {
     pub undated: bool,
     pub long_context: bool,
     pub web_search_requests: u64,
+    /// Audio tokens inside `usage` (input and output).
+    pub audio_tokens: u64,
     pub reported_cost_usd: Option<Dec>,
 }
 

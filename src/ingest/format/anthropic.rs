@@ -315,6 +315,7 @@ impl Parsed {
             tier: self.tier,
             usage: self.usage.usage(),
             web_search: self.usage.web_search.unwrap_or(0),
+            audio: 0,
             text: self.text,
         }
     }

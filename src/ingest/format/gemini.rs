@@ -106,6 +106,24 @@ fn count2(u: &Value, camel: &str, snake: &str) -> Result<Option<u64>, Skip> {
     }
 }
 
+/// Tokens of one modality across the prompt and candidate details
+/// (`[{"modality": "AUDIO", "tokenCount": 120}, …]`).
+fn modality_tokens(u: &Value, modality: &str) -> Result<u64, Skip> {
+    let mut n: u64 = 0;
+    for (camel, snake) in [
+        ("promptTokensDetails", "prompt_tokens_details"),
+        ("candidatesTokensDetails", "candidates_tokens_details"),
+    ] {
+        let details = get2(u, camel, snake).and_then(Value::as_array);
+        for d in details.into_iter().flatten() {
+            if d.get("modality").and_then(Value::as_str) == Some(modality) {
+                n = n.saturating_add(count2(d, "tokenCount", "token_count")?.unwrap_or(0));
+            }
+        }
+    }
+    Ok(n)
+}
+
 #[derive(Clone, Copy, Debug, Default)]
 struct GUsage {
     prompt: u64,
@@ -113,6 +131,9 @@ struct GUsage {
     cached: u64,
     thoughts: u64,
     tool_prompt: u64,
+    /// Tokens of the AUDIO modality in the prompt and the candidates
+    /// (`promptTokensDetails`, `candidatesTokensDetails`).
+    audio: u64,
 }
 
 impl GUsage {
@@ -125,6 +146,7 @@ impl GUsage {
             thoughts: count2(u, "thoughtsTokenCount", "thoughts_token_count")?.unwrap_or(0),
             tool_prompt: count2(u, "toolUsePromptTokenCount", "tool_use_prompt_token_count")?
                 .unwrap_or(0),
+            audio: modality_tokens(u, "AUDIO")?,
         })
     }
 
@@ -134,6 +156,7 @@ impl GUsage {
         self.cached = self.cached.max(o.cached);
         self.thoughts = self.thoughts.max(o.thoughts);
         self.tool_prompt = self.tool_prompt.max(o.tool_prompt);
+        self.audio = self.audio.max(o.audio);
     }
 
     fn usage(&self) -> Usage {
@@ -273,6 +296,7 @@ impl Chunk {
             tier: None,
             usage: self.usage.map(|u| u.usage()),
             web_search: 0,
+            audio: self.usage.map_or(0, |u| u.audio),
             text: self.text,
         }
     }

@@ -228,8 +228,24 @@ pub(crate) fn request_text(req: &Value, text: &mut Text) {
     }
 }
 
+/// Audio tokens a chat usage reports (input and output details), which its
+/// prompt and completion counts include.
+fn audio_of(u: Option<&Value>) -> Result<u64, Skip> {
+    let Some(u) = u.filter(|u| u.is_object()) else {
+        return Ok(0);
+    };
+    let mut n: u64 = 0;
+    for details in ["prompt_tokens_details", "completion_tokens_details"] {
+        if let Some(d) = u.get(details) {
+            n = n.saturating_add(count0(d, "audio_tokens")?);
+        }
+    }
+    Ok(n)
+}
+
 pub(crate) fn parse_reply(body: &Value) -> Result<Reply, Skip> {
     let usage = usage_of(body.get("usage"))?;
+    let audio = audio_of(body.get("usage"))?;
     let mut text = String::new();
     for c in body
         .get("choices")
@@ -249,6 +265,7 @@ pub(crate) fn parse_reply(body: &Value) -> Result<Reply, Skip> {
         tier: str_of(body, "service_tier"),
         usage,
         web_search: 0,
+        audio,
         text,
     })
 }
@@ -274,6 +291,7 @@ struct Stream {
     tier: Option<String>,
     choices: BTreeMap<u64, ChoiceAcc>,
     usage: Option<Usage>,
+    audio: u64,
 }
 
 impl Stream {
@@ -401,6 +419,7 @@ impl Parser {
             tier: st.tier,
             usage: st.usage,
             web_search: 0,
+            audio: st.audio,
         };
         let chunk_body = envelope(&st.first).response.unwrap_or(&st.first);
         let req = st.request.as_ref().map(|h| (&h.line, h.body()));
@@ -447,6 +466,7 @@ impl Parser {
                 tier: None,
                 choices: BTreeMap::new(),
                 usage: None,
+                audio: 0,
             };
             self.streams.insert(id.clone(), st);
         }
@@ -458,6 +478,7 @@ impl Parser {
             return Ok(());
         };
         st.usage = Some(u);
+        st.audio = audio_of(chunk.get("usage"))?;
         let choices_empty = chunk
             .get("choices")
             .and_then(Value::as_array)

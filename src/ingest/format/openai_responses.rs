@@ -254,8 +254,20 @@ pub(crate) fn parse_reply(body: &Value) -> Result<Reply, Skip> {
         tier: str_of(body, "service_tier"),
         usage,
         web_search,
+        audio: audio_of(body.get("usage"))?,
         text,
     })
+}
+
+/// Audio tokens in the usage details, where a response reports them.
+fn audio_of(u: Option<&Value>) -> Result<u64, Skip> {
+    let mut n: u64 = 0;
+    for details in ["input_tokens_details", "output_tokens_details"] {
+        if let Some(d) = u.and_then(|u| u.get(details)) {
+            n = n.saturating_add(count0(d, "audio_tokens")?);
+        }
+    }
+    Ok(n)
 }
 
 pub struct Parser {
