@@ -556,6 +556,17 @@ fn overlays_take_plain_numbers_and_an_empty_variable_means_none() {
         let recs = jsonl(&out);
         assert_eq!(recs[0]["priced"], false, "TOKENMAXX_PRICING={empty:?}");
     }
+    // A flag value is one path, even with a colon in it.
+    let colon = write(&dir, "a:b.toml", &std::fs::read(&overlay).unwrap());
+    let recs = jsonl(
+        &tokenmaxx()
+            .args(["records", "--pricing"])
+            .arg(&colon)
+            .write_stdin(line.clone())
+            .output()
+            .unwrap(),
+    );
+    assert_eq!(recs[0]["cost_usd"], "0.003");
     let negative = write(
         &dir,
         "negative.toml",

@@ -65,7 +65,7 @@ pub struct InputArgs {
 pub struct CommonArgs {
     /// Price table overlays (TOML), applied over the embedded tables in order.
     /// Without the flag, TOKENMAXX_PRICING lists overlays (a.toml:b.toml; empty: none).
-    #[arg(long = "pricing", value_name = "FILE", value_delimiter = ':')]
+    #[arg(long = "pricing", value_name = "FILE")]
     pub pricing: Vec<PathBuf>,
     /// Worker threads (default: all cores). Output is identical for any value.
     #[arg(long, value_name = "N")]
