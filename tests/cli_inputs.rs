@@ -196,3 +196,48 @@ fn report_by_project_groups_mapped_projects() {
         .collect();
     assert_eq!(keys, ["(none)", "a", "b"]);
 }
+
+/// A first read that is all whitespace is not an empty input: a file that
+/// opens with more blank lines than one read buffer holds, and a pipe whose
+/// first chunk is blank lines, are still read, with true line numbers.
+#[test]
+fn leading_blank_lines_never_hide_the_records() {
+    use std::io::Write;
+    let line = common::chat_line("gpt-4o-mini", 1735689600, 100, 0, 10, "t");
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("blank-first.jsonl");
+    let mut body = "\n".repeat(262_144).into_bytes();
+    body.extend_from_slice(line.as_bytes());
+    body.push(b'\n');
+    std::fs::write(&path, &body).unwrap();
+    for strict in [false, true] {
+        let mut cmd = tokenmaxx();
+        cmd.arg("records").arg(&path);
+        if strict {
+            cmd.arg("--strict");
+        }
+        let recs = common::jsonl(&cmd.output().unwrap());
+        assert_eq!(recs.len(), 1, "strict={strict}");
+        assert_eq!(recs[0]["source"]["line"], 262_145);
+    }
+    // Blank lines first, the record only after a pause.
+    let mut child = common::spawn(&["records"], false);
+    let mut stdin = child.stdin.take().unwrap();
+    stdin.write_all(b"\n\n").unwrap();
+    stdin.flush().unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    writeln!(stdin, "{line}").unwrap();
+    drop(stdin);
+    let out = child.wait_with_output().unwrap();
+    let recs = common::jsonl(&out);
+    assert_eq!(recs.len(), 1);
+    assert_eq!(recs[0]["source"]["line"], 3);
+    // Blank lines before a CSV or a JSON document are skipped the same way.
+    let csv = dir.path().join("blank-first.csv");
+    let mut body = " \n".repeat(100_000).into_bytes();
+    body.extend_from_slice(b"{\"model\":\"gpt-4o-mini\",\"input_tokens\":5,\"output_tokens\":1}\n");
+    std::fs::write(&csv, &body).unwrap();
+    let recs = common::jsonl(&tokenmaxx().arg("records").arg(&csv).output().unwrap());
+    assert_eq!(recs.len(), 1);
+    assert_eq!(recs[0]["source"]["line"], 100_001);
+}

@@ -60,13 +60,13 @@ pub fn read(
     }
     match first {
         None => Ok(()),
-        Some(b'[') => read_array(r, &mut fp, sink),
-        Some(b'{') => read_jsonl_or_document(r, &mut fp, sink),
-        Some(_) => {
+        Some((b'[', _)) => read_array(r, &mut fp, sink),
+        Some((b'{', blank)) => read_jsonl_or_document(r, blank, &mut fp, sink),
+        Some((_, blank)) => {
             if looks_like_csv_header(&mut r)? {
-                read_csv(r, &mut fp, sink)
+                read_csv(r, blank, &mut fp, sink)
             } else {
-                read_jsonl(r, 0, &mut fp, sink)
+                read_jsonl(r, blank, &mut fp, sink)
             }
         }
     }
@@ -79,12 +79,26 @@ fn skip_bom(r: &mut Reader) -> io::Result<()> {
     Ok(())
 }
 
-/// First byte that is not whitespace, without consuming anything but
-/// leading blank lines' worth of the buffer (kept for line numbering: we
-/// only peek here).
-fn first_significant_byte(r: &mut Reader) -> io::Result<Option<u8>> {
-    let buf = r.fill_buf()?;
-    Ok(buf.iter().copied().find(|b| !b.is_ascii_whitespace()))
+/// First byte that is not whitespace, and how many whole blank lines came
+/// before it (consumed, so that the next read sees the content; callers
+/// number lines from there). `None` only at the end of the input: a first
+/// read that is all whitespace (a file opening with many blank lines, a pipe
+/// whose first chunk is blank lines) is not an empty input.
+fn first_significant_byte(r: &mut Reader) -> io::Result<Option<(u8, u64)>> {
+    let mut blank_lines = 0u64;
+    loop {
+        let buf = r.fill_buf()?;
+        if buf.is_empty() {
+            return Ok(None);
+        }
+        if let Some(b) = buf.iter().copied().find(|b| !b.is_ascii_whitespace()) {
+            return Ok(Some((b, blank_lines)));
+        }
+        // All whitespace: drop it, counting the lines it ends.
+        let n = buf.len();
+        blank_lines += memchr::memchr_iter(b'\n', buf).count() as u64;
+        r.consume(n);
+    }
 }
 
 /// Binary input: a NUL byte, or many control bytes, in the first block.
@@ -490,10 +504,11 @@ fn parse_line(line: Line, lean: Option<&'static Lean>) -> Option<Result<LeanLine
 /// retried as JSONL so one bad first line cannot hide a whole file.
 fn read_jsonl_or_document(
     mut r: Reader,
+    blank_lines: u64,
     fp: &mut FileParser<'_>,
     sink: &mut dyn FnMut(Vec<Event>) -> Result<()>,
 ) -> Result<()> {
-    let mut leading_blank = 0u64;
+    let mut leading_blank = blank_lines;
     let first = loop {
         let line = match read_line(&mut r) {
             Ok(l) => l,
@@ -653,6 +668,7 @@ fn read_array(
 /// formats read like JSON (numbers as strings are accepted everywhere).
 fn read_csv(
     r: Reader,
+    lines_before: u64,
     fp: &mut FileParser<'_>,
     sink: &mut dyn FnMut(Vec<Event>) -> Result<()>,
 ) -> Result<()> {
@@ -665,7 +681,7 @@ fn read_csv(
         Err(e) => {
             let mut events = Vec::new();
             fp.skip(
-                1,
+                lines_before + 1,
                 Skip::new("malformed csv", format!("unreadable CSV header: {e}")),
                 &mut events,
             );
@@ -678,14 +694,14 @@ fn read_csv(
         match rdr.read_byte_record(&mut row) {
             Ok(false) => break,
             Ok(true) => {
-                let line = row.position().map_or(0, |p| p.line());
+                let line = lines_before + row.position().map_or(0, |p| p.line());
                 match row_to_value(&headers, &row) {
                     Ok(v) => fp.push(v, line, &mut events),
                     Err(skip) => fp.skip(line, skip, &mut events),
                 }
             }
             Err(e) => {
-                let line = e.position().map_or(0, |p| p.line());
+                let line = lines_before + e.position().map_or(0, |p| p.line());
                 let fatal = e.is_io_error();
                 fp.skip(
                     line,
