@@ -241,3 +241,53 @@ fn leading_blank_lines_never_hide_the_records() {
     assert_eq!(recs.len(), 1);
     assert_eq!(recs[0]["source"]["line"], 100_001);
 }
+
+/// A JSON array cut short, or with a trailing comma, keeps every element
+/// read before the damage: each is a record, and the damage is one skipped
+/// line that says where.
+#[test]
+fn a_cut_json_array_keeps_the_elements_before_the_cut() {
+    let el = |i: u64| {
+        format!(
+            r#"{{"model":"gpt-4o-mini","input_tokens":{},"output_tokens":1,"timestamp":"2025-03-01T00:00:00Z"}}"#,
+            i + 1
+        )
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let cases: Vec<(&str, String, usize)> = vec![
+        (
+            "cut.json",
+            format!("[{},{},{}", el(0), el(1), &el(2)[..20]),
+            2,
+        ),
+        ("comma.json", format!("[{},]", el(0)), 1),
+        (
+            "long.json",
+            {
+                let all: Vec<String> = (0..3000).map(el).collect();
+                let s = format!("[{}]", all.join(","));
+                s[..s.len() - 40].to_string()
+            },
+            2999,
+        ),
+    ];
+    for (name, body, want) in cases {
+        let path = dir.path().join(name);
+        std::fs::write(&path, body).unwrap();
+        let out = tokenmaxx()
+            .args(["report", "--format", "json"])
+            .arg(&path)
+            .output()
+            .unwrap();
+        let rep = common::stdout_json(&out);
+        assert_eq!(rep["totals"]["records"], want as u64, "{name}");
+        assert_eq!(rep["skipped"]["lines"], 1, "{name}");
+        assert_eq!(rep["skipped"]["by_reason"]["malformed json"], 1, "{name}");
+        common::assert_closes(&rep, name);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            err.contains(&format!("after element {want}")),
+            "{name}: {err}"
+        );
+    }
+}

@@ -612,7 +612,19 @@ fn read_array(
         }
         fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
             let mut events = Vec::new();
-            while let Some(v) = seq.next_element::<Value>()? {
+            loop {
+                let v = match seq.next_element::<Value>() {
+                    Ok(Some(v)) => v,
+                    Ok(None) => break,
+                    Err(e) => {
+                        // The elements read before a cut or a stray comma are
+                        // records: hand them on before the error is reported.
+                        if let Err(se) = (self.sink)(std::mem::take(&mut events)) {
+                            self.sink_error = Some(se);
+                        }
+                        return Err(e);
+                    }
+                };
                 self.index += 1;
                 self.fp.push(v, self.index, &mut events);
                 if events.len() >= BATCH_LINES
