@@ -291,3 +291,46 @@ fn a_cut_json_array_keeps_the_elements_before_the_cut() {
         );
     }
 }
+
+/// One NUL byte near the start of a log damages one line, not the file:
+/// the line is skipped and named, the other lines are records. A file that
+/// is mostly control bytes is still reported once as binary.
+#[test]
+fn a_nul_byte_skips_its_line_not_the_file() {
+    let line = |i: u64| common::chat_line("gpt-4o-mini", 1735689600, 100 + i, 0, 10, "t");
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("nul.jsonl");
+    let mut body = format!("{}\n", line(0)).into_bytes();
+    let mut bad = line(1).into_bytes();
+    bad[30] = 0;
+    body.extend_from_slice(&bad);
+    body.push(b'\n');
+    body.extend_from_slice(format!("{}\n", line(2)).as_bytes());
+    std::fs::write(&path, &body).unwrap();
+    let out = tokenmaxx()
+        .args(["report", "--format", "json"])
+        .arg(&path)
+        .output()
+        .unwrap();
+    let rep = common::stdout_json(&out);
+    assert_eq!(rep["totals"]["records"], 2);
+    assert_eq!(rep["skipped"]["lines"], 1);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("nul.jsonl:2:"), "{err}");
+    assert!(!err.contains("binary"), "{err}");
+    // UTF-16 text: every other byte NUL. Binary, reported once.
+    let utf16: Vec<u8> = line(0)
+        .encode_utf16()
+        .flat_map(|u| u.to_le_bytes())
+        .collect();
+    let path = dir.path().join("utf16.jsonl");
+    std::fs::write(&path, &utf16).unwrap();
+    let out = tokenmaxx()
+        .args(["report", "--format", "json"])
+        .arg(&path)
+        .output()
+        .unwrap();
+    let rep = common::stdout_json(&out);
+    assert_eq!(rep["totals"]["records"], 0);
+    assert_eq!(rep["skipped"]["by_reason"]["binary data"], 1);
+}

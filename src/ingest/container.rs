@@ -101,16 +101,15 @@ fn first_significant_byte(r: &mut Reader) -> io::Result<Option<(u8, u64)>> {
     }
 }
 
-/// Binary input: a NUL byte, or many control bytes, in the first block.
-/// Reported once for the file instead of once per "line" of noise. Text in
-/// a wrong encoding (Latin-1) is not binary: its lines are reported one by
-/// one as invalid UTF-8.
+/// Binary input: control bytes (NUL included) make up more than a tenth of
+/// the first block. Reported once for the file instead of once per "line"
+/// of noise. A log with one damaged line (a stray NUL) is not binary: that
+/// line is skipped and reported like any malformed line, and the rest is
+/// read. Text in a wrong encoding (Latin-1) is not binary either: its lines
+/// are reported one by one as invalid UTF-8.
 fn looks_binary(r: &mut Reader) -> io::Result<bool> {
     let buf = r.fill_buf()?;
     let head = &buf[..buf.len().min(8192)];
-    if head.contains(&0) {
-        return Ok(true);
-    }
     let control = head
         .iter()
         .filter(|&&b| (b < 0x20 && !matches!(b, b'\t' | b'\n' | b'\r' | 0x0c)) || b == 0x7f)
