@@ -360,3 +360,46 @@ fn a_baseline_saved_by_an_earlier_release_still_reads() {
     assert_eq!(task["baseline"], Value::Null);
     assert_eq!(task["note"], "not in the baseline");
 }
+
+/// Baselines are written whole: several `check --update-baseline` at once
+/// (parallel CI jobs sharing a workspace) leave one complete report, never
+/// a mix of two, and no temporary files.
+#[test]
+fn concurrent_baseline_updates_leave_a_whole_file() {
+    let dir = tempfile::tempdir().unwrap();
+    fs::copy(
+        check_dir().join("baseline.toml"),
+        dir.path().join("tokenmaxx.toml"),
+    )
+    .unwrap();
+    for _ in 0..3 {
+        let children: Vec<_> = (0..6)
+            .map(|i| {
+                let runs = if i % 2 == 0 { "runs" } else { "runs-before" };
+                std::process::Command::new(assert_cmd::cargo::cargo_bin("tokenmaxx"))
+                    .current_dir(dir.path())
+                    .env_remove("GITHUB_ACTIONS")
+                    .env_remove("TOKENMAXX_PRICING")
+                    .args(["check", "--update-baseline"])
+                    .arg(check_dir().join(runs))
+                    .stdout(std::process::Stdio::null())
+                    .stderr(std::process::Stdio::null())
+                    .spawn()
+                    .unwrap()
+            })
+            .collect();
+        for mut c in children {
+            assert!(c.wait().unwrap().success());
+        }
+        let text = fs::read_to_string(dir.path().join("baseline.json")).unwrap();
+        let v: Value = serde_json::from_str(&text).expect("a whole report");
+        assert_eq!(v["schema_version"], 1);
+    }
+    let names: Vec<String> = fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    let mut names = names;
+    names.sort();
+    assert_eq!(names, ["baseline.json", "tokenmaxx.toml"]);
+}

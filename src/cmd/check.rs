@@ -185,7 +185,8 @@ fn write_baseline(path: &std::path::Path, agg: &Aggregate, acc: &Accounting) -> 
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
         fs::create_dir_all(dir).with_context(|| format!("{}: cannot create", dir.display()))?;
     }
-    fs::write(path, buf).with_context(|| format!("{}: cannot write the baseline", path.display()))
+    super::write_atomically(path, &buf)
+        .with_context(|| format!("{}: cannot write the baseline", path.display()))
 }
 
 fn prompt_checks(budget: &Budget, args: &CheckArgs, out: &mut Vec<CheckResult>) -> Result<()> {

@@ -101,6 +101,38 @@ fn overlays(common: &CommonArgs) -> Vec<std::path::PathBuf> {
         .unwrap_or_default()
 }
 
+/// Write a file whole or not at all: the bytes go to a temporary file in
+/// the same directory, which then replaces `path` in one rename. A reader
+/// (or a second `check --update-baseline` running at the same time) sees
+/// the old file or the new one, never a mix or a truncated one.
+pub(crate) fn write_atomically(path: &std::path::Path, bytes: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static NEXT: AtomicU64 = AtomicU64::new(0);
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => std::path::Path::new("."),
+    };
+    let name = path
+        .file_name()
+        .map_or_else(|| "tokenmaxx".into(), |n| n.to_string_lossy().into_owned());
+    let tmp = dir.join(format!(
+        ".{name}.{}.{}.tmp",
+        std::process::id(),
+        NEXT.fetch_add(1, Ordering::Relaxed)
+    ));
+    let result = (|| {
+        let mut f = std::fs::File::create(&tmp)?;
+        f.write_all(bytes)?;
+        f.sync_all()?;
+        std::fs::rename(&tmp, path)
+    })();
+    if result.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    result
+}
+
 /// Size the worker pool once per process.
 pub fn init_threads(common: &CommonArgs) -> Result<()> {
     if let Some(n) = common.threads {
@@ -220,5 +252,28 @@ impl LogRun {
     /// input order (see [`crate::run::run`]).
     pub fn run(&self, sink: &mut dyn FnMut(Option<Billed>) -> Result<()>) -> Result<Accounting> {
         crate::run::run(&self.inputs, &self.biller, &self.opts, sink)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn atomic_writes_replace_the_file_whole_and_leave_nothing_behind() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("baseline.json");
+        write_atomically(&p, b"first version, longer than the second").unwrap();
+        write_atomically(&p, b"second").unwrap();
+        assert_eq!(std::fs::read(&p).unwrap(), b"second");
+        let names: Vec<_> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert_eq!(names, ["baseline.json"]);
+        // A directory that does not exist: an error, and no file appears.
+        let missing = dir.path().join("nope/baseline.json");
+        assert!(write_atomically(&missing, b"x").is_err());
+        assert!(!missing.exists());
     }
 }
