@@ -345,20 +345,61 @@ fn a_baseline_saved_by_an_earlier_release_still_reads() {
         .output()
         .unwrap();
     fs::remove_dir_all(&dir).unwrap();
+    // A metric the old baseline lacks cannot be compared: that check fails
+    // (a gate must not pass on nothing), and says how to fix it.
     assert_eq!(
         out.status.code(),
-        Some(0),
+        Some(1),
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
     let rep = json_of(&out);
-    assert_eq!(
-        check_named(&rep, "total_cost_usd", "all")["baseline"],
-        "0.12241744"
-    );
+    let total = check_named(&rep, "total_cost_usd", "all");
+    assert_eq!(total["baseline"], "0.12241744");
+    assert_eq!(total["passed"], true);
     let task = check_named(&rep, "cost_per_task_mean_usd", "all");
     assert_eq!(task["baseline"], Value::Null);
-    assert_eq!(task["note"], "not in the baseline");
+    assert_eq!(task["passed"], false);
+    assert_eq!(
+        task["note"],
+        "not in the baseline (save a new one with --update-baseline)"
+    );
+}
+
+/// A budget under which no check runs (an empty metric list, a baseline
+/// section with nothing to compare) fails: a gate that passes on nothing
+/// would hide a broken pipeline. Writing a new baseline is not a failure.
+#[test]
+fn a_budget_that_runs_no_check_fails() {
+    let dir = tempfile::tempdir().unwrap();
+    fs::copy(
+        check_dir().join("report-v0.1.json"),
+        dir.path().join("old.json"),
+    )
+    .unwrap();
+    fs::write(
+        dir.path().join("tokenmaxx.toml"),
+        "[baseline]\npath = \"old.json\"\nmetrics = []\n",
+    )
+    .unwrap();
+    let out = tokenmaxx()
+        .current_dir(dir.path())
+        .env_remove("GITHUB_ACTIONS")
+        .arg("check")
+        .arg(check_dir().join("runs"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("no checks ran"), "{text}");
+    let out = tokenmaxx()
+        .current_dir(dir.path())
+        .env_remove("GITHUB_ACTIONS")
+        .args(["check", "--update-baseline"])
+        .arg(check_dir().join("runs"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
 }
 
 /// Baselines are written whole: several `check --update-baseline` at once

@@ -487,7 +487,12 @@ pub fn baseline_checks(b: &Baseline, now: &Stats, base: &Stats, out: &mut Vec<Ch
         };
         let (passed, note) = match (value, was) {
             (None, _) => (false, Some(unmeasurable(m, now))),
-            (Some(_), None) => (true, Some("not in the baseline".into())),
+            // Nothing to compare with is not a pass: a gate must not pass
+            // on nothing (an old baseline lacks figures added since).
+            (Some(_), None) => (
+                false,
+                Some("not in the baseline (save a new one with --update-baseline)".into()),
+            ),
             (Some(v), Some(w)) if w.is_zero() => match m.better {
                 Better::Lower => (v.is_zero(), Some("baseline is 0".into())),
                 Better::Higher => (true, None),

@@ -158,11 +158,16 @@ fn write_table(checks: &[CheckResult], notes: &[String], out: &mut dyn Write) ->
 
 fn markdown(checks: &[CheckResult], notes: &[String]) -> String {
     let failed = checks.iter().any(|c| !c.passed);
-    let mut s = format!(
-        "### {} tokenmaxx check: {}\n\n",
-        if failed { "❌" } else { "✅" },
-        summary(checks)
-    );
+    let mark = if failed {
+        "❌"
+    } else if checks.is_empty() {
+        // Nothing was checked: not a pass (exit 1, unless a baseline was
+        // being written).
+        "⚠️"
+    } else {
+        "✅"
+    };
+    let mut s = format!("### {mark} tokenmaxx check: {}\n\n", summary(checks));
     s.push_str(&format!("| {} |\n", titles().join(" | ")));
     s.push_str("| :--- | :--- | ---: | ---: | ---: | ---: | :---: |\n");
     for c in checks {
