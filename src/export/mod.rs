@@ -24,8 +24,6 @@ pub(crate) mod table;
 
 pub use sections::{Metric, ReportOptions};
 
-pub use crate::schema::SCHEMA_VERSION;
-
 /// `--format` for `report`.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum ReportFormat {

@@ -236,10 +236,14 @@ struct RawTier {
 /// Parse one price table. `origin` prefixes every error and is stored in
 /// each entry.
 pub fn parse_table(origin: &str, text: &str) -> Result<Vec<ModelEntry>> {
-    if let Ok(doc) = text.parse::<toml::Table>() {
-        unknown_fields(origin, &doc)?;
-    }
     let raw: RawFile = toml::from_str(text).map_err(|e| {
+        // Only a table that fails is read a second time, to name the model
+        // and row of an unknown field (TOML's own error gives a line).
+        if let Ok(doc) = text.parse::<toml::Table>()
+            && let Err(named) = unknown_fields(origin, &doc)
+        {
+            return named;
+        }
         anyhow!(
             "{origin}: not a valid price table: {}",
             e.to_string().trim_end()
@@ -292,13 +296,13 @@ const TIER_KEYS: &[&str] = &[
     "cache_write_1h",
 ];
 
-const SERVICE_TIER_KEYS: &[&str] = &[
+/// The buckets a service tier's own prices may give.
+const BUCKET_KEYS: &[&str] = &[
     "input",
     "output",
     "cache_read",
     "cache_write_5m",
     "cache_write_1h",
-    "long_context",
 ];
 
 /// A misspelled field would otherwise be a price silently not applied: say
@@ -336,24 +340,6 @@ fn unknown_fields(origin: &str, doc: &toml::Table) -> Result<()> {
                 && let Some(k) = first_unknown(t, TIER_KEYS)
             {
                 return refuse(format!("{name} row {} long_context: ", j + 1), k, TIER_KEYS);
-            }
-            for tier in ["batch", "flex", "priority"] {
-                let Some(t) = r.get(tier).and_then(toml::Value::as_table) else {
-                    continue;
-                };
-                if let Some(k) = first_unknown(t, SERVICE_TIER_KEYS) {
-                    return refuse(
-                        format!("{name} row {} {tier}: ", j + 1),
-                        k,
-                        SERVICE_TIER_KEYS,
-                    );
-                }
-                if let Some(lc) = t.get("long_context").and_then(toml::Value::as_table)
-                    && let Some(k) = first_unknown(lc, &SERVICE_TIER_KEYS[..5])
-                {
-                    let at = format!("{name} row {} {tier}.long_context: ", j + 1);
-                    return refuse(at, k, &SERVICE_TIER_KEYS[..5]);
-                }
             }
         }
     }
@@ -478,6 +464,28 @@ fn tier_prices(
     let Some(t) = v.as_ref().and_then(toml::Value::as_table) else {
         return Ok(None);
     };
+    // These tables are read key by key (the typed parse keeps them as TOML
+    // values), so a misspelled bucket is refused here.
+    let refuse_unknown = |t: &toml::Table, at: &str, extra: &[&str]| -> Result<()> {
+        match t
+            .keys()
+            .find(|k| !BUCKET_KEYS.contains(&k.as_str()) && !extra.contains(&k.as_str()))
+        {
+            None => Ok(()),
+            Some(k) => {
+                let mut known = BUCKET_KEYS.to_vec();
+                known.extend_from_slice(extra);
+                bail!(
+                    "{ctx} {at}: unknown field `{k}` (fields here: {})",
+                    known.join(", ")
+                )
+            }
+        }
+    };
+    refuse_unknown(t, tier, &["long_context"])?;
+    if let Some(lc) = t.get("long_context").and_then(toml::Value::as_table) {
+        refuse_unknown(lc, &format!("{tier}.long_context"), &[])?;
+    }
     let buckets = |t: &toml::Table, at: &str| -> Result<Buckets> {
         let get = |k: &str| {
             t.get(k)
@@ -696,6 +704,36 @@ mod tests {
             "{HEAD}[[model.price]]\nfrom = \"2024-01-01\"\ninput = 2\noutput = 8\n[model.price.priority]\noutput = -3\n"
         ));
         assert!(e.contains("`priority.output` is negative"), "{e}");
+    }
+
+    /// The field lists that name an unknown field must be the fields the
+    /// typed parse accepts: a table using every listed field parses.
+    #[test]
+    fn the_named_field_lists_match_the_accepted_fields() {
+        let line = |k: &str| match k {
+            "id" | "provider" | "tokenizer" | "source" | "checked" | "note" => {
+                format!("{k} = \"o200k_base\"\n")
+            }
+            "names" => format!("{k} = [\"x\"]\n"),
+            "tokenizer_exact" => format!("{k} = true\n"),
+            "context_window" | "above" => format!("{k} = 10\n"),
+            "from" => format!("{k} = \"2024-01-01\"\n"),
+            _ => format!("{k} = \"1\"\n"),
+        };
+        let mut text = String::from("schema = 1\n[[model]]\n");
+        for k in MODEL_KEYS.iter().filter(|k| **k != "price") {
+            text.push_str(&line(k));
+        }
+        text.push_str("[[model.price]]\n");
+        for k in ROW_KEYS.iter().filter(|k| **k != "long_context") {
+            text.push_str(&line(k));
+        }
+        text.push_str("[model.price.long_context]\n");
+        for k in TIER_KEYS {
+            text.push_str(&line(k));
+        }
+        assert!(FILE_KEYS.contains(&"schema") && FILE_KEYS.contains(&"model"));
+        parse_table("x.toml", &text).unwrap();
     }
 
     #[test]

@@ -39,12 +39,6 @@ impl Dec {
     }
 }
 
-impl From<Decimal> for Dec {
-    fn from(d: Decimal) -> Dec {
-        Dec(d)
-    }
-}
-
 impl Serialize for Dec {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         s.collect_str(&self.0.normalize())
