@@ -234,8 +234,15 @@ pub fn github(checks: &[CheckResult], notes: &[String]) -> Result<()> {
     let stderr = io::stderr();
     let mut e = stderr.lock();
     for c in checks.iter().filter(|c| !c.passed) {
-        let [name, scope, value, limit, base, delta, _] =
-            <[String; 7]>::try_from(cells(c)).expect("the check table has 7 columns");
+        // The annotation reads the same cells as the table, by title.
+        let cell = |title: &str| {
+            COLUMNS
+                .iter()
+                .find(|col| col.title == title)
+                .map_or_else(String::new, |col| (col.cell)(c))
+        };
+        let (name, scope, value) = (cell("Check"), cell("Scope"), cell("Value"));
+        let (limit, base, delta) = (cell("Limit"), cell("Baseline"), cell("Δ"));
         let mut msg = format!("{name} ({scope}) = {value}");
         if limit != "-" {
             msg.push_str(&format!(", limit {limit}"));
