@@ -139,6 +139,8 @@ fn report_fields_are_documented() {
         "examples",
         "tests/fixtures/metrics",
         "tests/fixtures/check/runs",
+        // A record with no model: the unpriced fields.
+        "tests/fixtures/usage-exports/anthropic-usage.json",
         "--format",
         "json",
         "--by",

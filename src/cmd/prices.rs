@@ -2,6 +2,7 @@
 //!
 //! Usage: tokenmaxx prices [MODEL] [--at DATE] [--format table|json] [--pricing FILE]…
 //!        tokenmaxx prices check [--pricing FILE]…
+//!        tokenmaxx prices import --from genai-prices|litellm FILE|URL [--out DIR]
 
 use std::io::{self, BufWriter, Write};
 
@@ -41,11 +42,18 @@ pub enum PricesAction {
         #[command(flatten)]
         common: CommonArgs,
     },
+    /// Convert a public price data set (genai-prices, LiteLLM) into price tables.
+    Import(import::ImportArgs),
 }
 
+#[path = "prices_import.rs"]
+mod import;
+
 pub fn run(args: PricesArgs) -> Result<Outcome> {
-    if let Some(PricesAction::Check { common }) = &args.action {
-        return check(common);
+    match args.action {
+        Some(PricesAction::Check { common }) => return check(&common),
+        Some(PricesAction::Import(a)) => return import::run(a),
+        None => {}
     }
     let book = super::price_book(&args.common)?;
     let mut out = BufWriter::new(io::stdout().lock());

@@ -2,7 +2,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use super::resolve::normalize;
+use super::resolve::name_key;
 use super::table::{KNOWN_TOKENIZERS, ModelEntry, PriceRow, parse_date};
 
 /// Every problem found, one sentence each, prefixed with the table origin
@@ -58,7 +58,7 @@ pub fn check(models: &[ModelEntry]) -> Vec<String> {
     let mut claims: BTreeMap<String, Vec<usize>> = BTreeMap::new();
     for (i, m) in models.iter().enumerate() {
         for name in std::iter::once(&m.id).chain(&m.names) {
-            let key = normalize(name);
+            let key = name_key(name);
             if key.is_empty() {
                 out.push(format!(
                     "{}: model `{}`: name {name:?} is empty after normalization",

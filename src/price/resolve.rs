@@ -105,33 +105,89 @@ pub fn strip_date_suffix(s: &str) -> Option<&str> {
     None
 }
 
-/// Normalized name → index into the model list. Later models win, so an
-/// overlay's names beat the embedded tables (`check` reports the clash).
-pub fn build_index(models: &[ModelEntry]) -> HashMap<String, usize> {
-    let mut index = HashMap::default();
+/// A table name that says which region or cloud partition served the
+/// request (a Bedrock inference profile `us.anthropic.…`, a Bedrock region
+/// path `bedrock/us-gov-west-1/…`): such routes are priced apart (Bedrock's
+/// geographic profiles cost about 10 % more than the global one), so the name
+/// matches only itself, before normalization would strip the region. The key
+/// is the lowercased name, `@` as `-`, and any leading `bedrock/` or
+/// `bedrock_converse/` router prefix removed unless a region path follows.
+pub fn channel_key(name: &str) -> Option<String> {
+    let lower = name.trim().to_lowercase().replace('@', "-");
+    let mut s: &str = &lower;
+    for p in ["bedrock_converse/", "bedrock/"] {
+        if let Some(rest) = s.strip_prefix(p) {
+            if rest.contains('/') {
+                // `bedrock/<region>/<model>`: the region is the channel.
+                return Some(format!("bedrock/{rest}"));
+            }
+            s = rest;
+        }
+    }
+    let (head, rest) = s.split_once('.')?;
+    (BEDROCK_REGIONS.contains(&&s[..head.len() + 1]) && !rest.is_empty()).then(|| s.to_string())
+}
+
+/// The key a table name is indexed under: its channel key (marked, so it
+/// never equals a normalized name) or its normalized form.
+pub fn name_key(name: &str) -> String {
+    channel_key(name).map_or_else(|| normalize(name), |k| format!("@{k}"))
+}
+
+/// The name index: channel names (see [`channel_key`]) and normalized names.
+#[derive(Clone, Debug, Default)]
+pub struct Index {
+    channel: HashMap<String, usize>,
+    normal: HashMap<String, usize>,
+}
+
+impl Index {
+    /// Which model owns `name` as the table spells it.
+    pub fn owner(&self, name: &str) -> Option<usize> {
+        match channel_key(name) {
+            Some(k) => self.channel.get(&k).copied(),
+            None => self.normal.get(&normalize(name)).copied(),
+        }
+    }
+}
+
+/// Name → index into the model list. Later models win, so an overlay's names
+/// beat the embedded tables (`check` reports the clash), and the curated
+/// tables beat the imported ones loaded before them.
+pub fn build_index(models: &[ModelEntry]) -> Index {
+    let mut index = Index::default();
     for (i, m) in models.iter().enumerate() {
         for name in std::iter::once(&m.id).chain(&m.names) {
-            let key = normalize(name);
-            if !key.is_empty() {
-                index.insert(key, i);
+            match channel_key(name) {
+                Some(k) => {
+                    index.channel.insert(k, i);
+                }
+                None => {
+                    let key = normalize(name);
+                    if !key.is_empty() {
+                        index.normal.insert(key, i);
+                    }
+                }
             }
         }
     }
     index
 }
 
-pub fn find<'a>(
-    models: &'a [ModelEntry],
-    index: &HashMap<String, usize>,
-    model: &str,
-) -> Option<&'a ModelEntry> {
+pub fn find<'a>(models: &'a [ModelEntry], index: &Index, model: &str) -> Option<&'a ModelEntry> {
+    if let Some(k) = channel_key(model)
+        && let Some(&i) = index.channel.get(&k)
+    {
+        return Some(&models[i]);
+    }
     let n = normalize(model);
     if n.is_empty() {
         return None;
     }
-    index
+    let normal = &index.normal;
+    normal
         .get(&n)
-        .or_else(|| strip_date_suffix(&n).and_then(|s| index.get(s)))
+        .or_else(|| strip_date_suffix(&n).and_then(|s| normal.get(s)))
         .map(|&i| &models[i])
 }
 

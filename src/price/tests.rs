@@ -350,7 +350,10 @@ fn dated_changes_in_anthropic_and_google_tables() {
 
 #[test]
 fn name_matching() {
-    let id = |name: &str| book().find(name).map(|m| m.id.as_str());
+    // The curated tables alone: the imported ones price many of the names
+    // below, which would hide what the matching rules do.
+    let curated = PriceBook::curated().unwrap();
+    let id = |name: &str| curated.find(name).map(|m| m.id.as_str());
     let cases = [
         (
             "anthropic.claude-3-5-sonnet-20240620-v1:0",
@@ -565,7 +568,8 @@ fn overlays_replace_and_add() {
     )
     .unwrap();
     let b = PriceBook::load(&[first.clone(), second.clone()]).unwrap();
-    assert_eq!(b.models().len(), book().models().len() + 1);
+    assert!(b.models().iter().any(|m| m.id == "private-1"));
+    assert_eq!(b.models().iter().filter(|m| m.id == "o3").count(), 1);
     let r = b.resolve("o3", ts("2025-07-01T00:00:00Z")).unwrap();
     assert_eq!(r.model.rows.len(), 1);
     assert_eq!(r.row.input, d("1"));
