@@ -3,6 +3,7 @@
 //! Usage: tokenmaxx prices [MODEL] [--at DATE] [--format table|json] [--pricing FILE]…
 //!        tokenmaxx prices check [--pricing FILE]…
 //!        tokenmaxx prices import --from genai-prices|litellm FILE|URL [--out DIR]
+//!        tokenmaxx prices diff BOOK_A BOOK_B [--rulings FILE]
 
 use std::io::{self, BufWriter, Write};
 
@@ -44,8 +45,12 @@ pub enum PricesAction {
     },
     /// Convert a public price data set (genai-prices, LiteLLM) into price tables.
     Import(import::ImportArgs),
+    /// List every price two books disagree on; exit 1 if one is not ruled on.
+    Diff(diff::DiffArgs),
 }
 
+#[path = "prices_diff.rs"]
+mod diff;
 #[path = "prices_import.rs"]
 mod import;
 
@@ -53,6 +58,7 @@ pub fn run(args: PricesArgs) -> Result<Outcome> {
     match args.action {
         Some(PricesAction::Check { common }) => return check(&common),
         Some(PricesAction::Import(a)) => return import::run(a),
+        Some(PricesAction::Diff(a)) => return diff::run(a),
         None => {}
     }
     let book = super::price_book(&args.common)?;

@@ -2,7 +2,7 @@
 
 use rust_decimal::Decimal;
 
-use super::{Resolved, Unpriced};
+use super::{PriceRow, Rates, Resolved, Unpriced};
 use crate::record::{ServiceTier, Usage};
 
 /// Exact cost of one request.
@@ -32,6 +32,31 @@ impl Cost {
             .iter()
             .find(|(b, _)| *b == name)
             .map_or(Decimal::ZERO, |(_, v)| *v)
+    }
+}
+
+impl PriceRow {
+    /// The rates of a request with `total_input` input tokens at `tier`,
+    /// and the multiplier still to apply to them (1 when the tier has its
+    /// own prices). A tier's own prices replace the standard ones bucket by
+    /// bucket; a multiplier scales every bucket; neither leaves the tier
+    /// unpriced (None).
+    pub fn tier_rates(&self, tier: ServiceTier, total_input: u64) -> Option<(Rates, Decimal)> {
+        let (mult, own) = match tier {
+            ServiceTier::Standard => (Some(Decimal::ONE), None),
+            ServiceTier::Batch => (self.batch, self.batch_prices.as_ref()),
+            ServiceTier::Flex => (self.flex, self.flex_prices.as_ref()),
+            ServiceTier::Priority => (self.priority, self.priority_prices.as_ref()),
+        };
+        let mut rates = self.effective_rates(total_input);
+        match (own, mult) {
+            (Some(prices), _) => {
+                prices.apply(&mut rates);
+                Some((rates, Decimal::ONE))
+            }
+            (None, Some(m)) => Some((rates, m)),
+            (None, None) => None,
+        }
     }
 }
 
@@ -74,31 +99,16 @@ impl Resolved<'_> {
                 "no audio price for `{id}` ({audio_tokens} audio tokens; billed as text they would be under-billed)"
             )));
         }
-        let (mult, own) = match tier {
-            ServiceTier::Standard => (Some(Decimal::ONE), None),
-            ServiceTier::Batch => (row.batch, row.batch_prices.as_ref()),
-            ServiceTier::Flex => (row.flex, row.flex_prices.as_ref()),
-            ServiceTier::Priority => (row.priority, row.priority_prices.as_ref()),
-        };
-        let mut rates = row.effective_rates(match long_context {
+        let total_input = match long_context {
             None => usage.total_input(),
             Some(true) => u64::MAX,
             Some(false) => 0,
-        });
-        // A tier's own prices replace the standard ones bucket by bucket; a
-        // multiplier scales every bucket; neither leaves the tier unpriced.
-        let mult = match (own, mult) {
-            (Some(prices), _) => {
-                prices.apply(&mut rates);
-                Decimal::ONE
-            }
-            (None, Some(m)) => m,
-            (None, None) => {
-                return Err(Unpriced::new(format!(
-                    "no {} price for `{id}`",
-                    tier.as_str()
-                )));
-            }
+        };
+        let Some((rates, mult)) = row.tier_rates(tier, total_input) else {
+            return Err(Unpriced::new(format!(
+                "no {} price for `{id}`",
+                tier.as_str()
+            )));
         };
         let overflow = || Unpriced::new(format!("cost overflows for `{id}`"));
         let million = Decimal::from(1_000_000u32);

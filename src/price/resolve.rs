@@ -6,133 +6,9 @@ use jiff::Timestamp;
 use jiff::civil::Date;
 use jiff::tz::TimeZone;
 
+pub use super::names::{channel_key, name_key, normalize, strip_date_suffix};
 use super::table::{ModelEntry, PriceRow};
 use super::{Resolved, Unpriced};
-
-/// Provider/router prefixes stripped (repeatedly) before matching.
-const PREFIXES: &[&str] = &[
-    "openai/",
-    "anthropic/",
-    "anthropic.",
-    "bedrock/",
-    "bedrock_converse/",
-    "vertex_ai/",
-    "vertex_ai_beta/",
-    "gemini/",
-    "google/",
-    "models/",
-    "azure/",
-];
-
-/// Bedrock cross-region inference profile prefixes (`us.anthropic.…`).
-const BEDROCK_REGIONS: &[&str] = &[
-    "us.", "us-gov.", "eu.", "apac.", "jp.", "au.", "ca.", "global.",
-];
-
-/// Normalize a logged model name for matching (see `pricing/README.md`):
-/// lowercase, trim, strip provider prefixes, Bedrock `-vN:M` suffixes, and
-/// turn Vertex `@` into `-`.
-pub fn normalize(name: &str) -> String {
-    let lower = name.trim().to_lowercase();
-    let mut s: &str = &lower;
-    loop {
-        let before = s.len();
-        if let Some(rest) = s.strip_prefix("openrouter/") {
-            // openrouter/<vendor>/<model>
-            s = rest.split_once('/').map_or(rest, |(_, m)| m);
-        }
-        for p in PREFIXES {
-            if let Some(rest) = s.strip_prefix(p) {
-                s = rest;
-            }
-        }
-        for r in BEDROCK_REGIONS {
-            if let Some(rest) = s.strip_prefix(r)
-                && let Some(rest) = rest.strip_prefix("anthropic.")
-            {
-                s = rest;
-            }
-        }
-        if s.len() == before {
-            break;
-        }
-    }
-    let mut out = s.trim().replace('@', "-");
-    if let Some(base) = strip_bedrock_version(&out) {
-        out.truncate(base);
-    }
-    out
-}
-
-/// Length of `s` without a trailing Bedrock version `-v<digits>:<digits>`.
-fn strip_bedrock_version(s: &str) -> Option<usize> {
-    let (head, tail) = s.rsplit_once("-v")?;
-    let (major, minor) = tail.split_once(':')?;
-    let digits = |x: &str| !x.is_empty() && x.bytes().all(|b| b.is_ascii_digit());
-    (digits(major) && digits(minor) && !head.is_empty()).then_some(head.len())
-}
-
-/// Strip one dated-snapshot suffix: `-YYYY-MM-DD`, `-YYYYMMDD` or `-latest`.
-/// Preview suffixes (`-preview-04-17`) are deliberately kept: previews are
-/// priced differently from the GA model.
-pub fn strip_date_suffix(s: &str) -> Option<&str> {
-    if let Some(base) = s.strip_suffix("-latest") {
-        return (!base.is_empty()).then_some(base);
-    }
-    let b = s.as_bytes();
-    let is_digits = |r: &[u8]| r.iter().all(u8::is_ascii_digit);
-    // -YYYY-MM-DD
-    if b.len() > 11 {
-        let t = &b[b.len() - 11..];
-        if t[0] == b'-'
-            && t[5] == b'-'
-            && t[8] == b'-'
-            && is_digits(&t[1..5])
-            && is_digits(&t[6..8])
-            && is_digits(&t[9..11])
-            && t[1..3] == *b"20"
-        {
-            return Some(&s[..s.len() - 11]);
-        }
-    }
-    // -YYYYMMDD
-    if b.len() > 9 {
-        let t = &b[b.len() - 9..];
-        if t[0] == b'-' && is_digits(&t[1..]) && t[1..3] == *b"20" {
-            return Some(&s[..s.len() - 9]);
-        }
-    }
-    None
-}
-
-/// A table name that says which region or cloud partition served the
-/// request (a Bedrock inference profile `us.anthropic.…`, a Bedrock region
-/// path `bedrock/us-gov-west-1/…`): such routes are priced apart (Bedrock's
-/// geographic profiles cost about 10 % more than the global one), so the name
-/// matches only itself, before normalization would strip the region. The key
-/// is the lowercased name, `@` as `-`, and any leading `bedrock/` or
-/// `bedrock_converse/` router prefix removed unless a region path follows.
-pub fn channel_key(name: &str) -> Option<String> {
-    let lower = name.trim().to_lowercase().replace('@', "-");
-    let mut s: &str = &lower;
-    for p in ["bedrock_converse/", "bedrock/"] {
-        if let Some(rest) = s.strip_prefix(p) {
-            if rest.contains('/') {
-                // `bedrock/<region>/<model>`: the region is the channel.
-                return Some(format!("bedrock/{rest}"));
-            }
-            s = rest;
-        }
-    }
-    let (head, rest) = s.split_once('.')?;
-    (BEDROCK_REGIONS.contains(&&s[..head.len() + 1]) && !rest.is_empty()).then(|| s.to_string())
-}
-
-/// The key a table name is indexed under: its channel key (marked, so it
-/// never equals a normalized name) or its normalized form.
-pub fn name_key(name: &str) -> String {
-    channel_key(name).map_or_else(|| normalize(name), |k| format!("@{k}"))
-}
 
 /// The name index: channel names (see [`channel_key`]) and normalized names.
 #[derive(Clone, Debug, Default)]
@@ -142,53 +18,34 @@ pub struct Index {
 }
 
 impl Index {
-    /// Which model owns `name` as the table spells it.
-    pub fn owner(&self, name: &str) -> Option<usize> {
-        match channel_key(name) {
-            Some(k) => self.channel.get(&k).copied(),
-            None => self.normal.get(&normalize(name)).copied(),
-        }
+    pub fn channel(&self, key: &str) -> Option<usize> {
+        self.channel.get(key).copied()
+    }
+
+    pub fn normal(&self, key: &str) -> Option<usize> {
+        self.normal.get(key).copied()
     }
 }
 
-/// Name → index into the model list. Later models win, so an overlay's names
-/// beat the embedded tables (`check` reports the clash), and the curated
-/// tables beat the imported ones loaded before them.
-pub fn build_index(models: &[ModelEntry]) -> Index {
+/// Name → slot. Later entries win, so an overlay's names beat the embedded
+/// tables (`check` reports the clash), and the curated tables beat the
+/// imported ones indexed before them.
+pub fn build_index<'a>(names: impl Iterator<Item = (usize, &'a str)>) -> Index {
     let mut index = Index::default();
-    for (i, m) in models.iter().enumerate() {
-        for name in std::iter::once(&m.id).chain(&m.names) {
-            match channel_key(name) {
-                Some(k) => {
-                    index.channel.insert(k, i);
-                }
-                None => {
-                    let key = normalize(name);
-                    if !key.is_empty() {
-                        index.normal.insert(key, i);
-                    }
+    for (slot, name) in names {
+        match channel_key(name) {
+            Some(k) => {
+                index.channel.insert(k, slot);
+            }
+            None => {
+                let key = normalize(name);
+                if !key.is_empty() {
+                    index.normal.insert(key, slot);
                 }
             }
         }
     }
     index
-}
-
-pub fn find<'a>(models: &'a [ModelEntry], index: &Index, model: &str) -> Option<&'a ModelEntry> {
-    if let Some(k) = channel_key(model)
-        && let Some(&i) = index.channel.get(&k)
-    {
-        return Some(&models[i]);
-    }
-    let n = normalize(model);
-    if n.is_empty() {
-        return None;
-    }
-    let normal = &index.normal;
-    normal
-        .get(&n)
-        .or_else(|| strip_date_suffix(&n).and_then(|s| normal.get(s)))
-        .map(|&i| &models[i])
 }
 
 /// The UTC calendar date of a timestamp.
