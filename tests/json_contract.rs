@@ -209,6 +209,35 @@ fn prices_fields_are_documented() {
     assert_contract("prices-model", &written(&docs));
 }
 
+#[test]
+fn prices_diff_fields_are_documented() {
+    // An overlay whose o3 disagrees with the curated one, and a ruling on
+    // one field: every field is written.
+    let dir = tempfile::tempdir().unwrap();
+    let table = dir.path().join("t.toml");
+    std::fs::write(
+        &table,
+        "[[model]]\nid = \"x\"\nprovider = \"openai\"\nnames = [\"o3\"]\n[[model.price]]\nfrom = \"2025-07-01\"\n\
+         input = \"3\"\noutput = \"8\"\nsource = \"s\"\nchecked = \"2026-12-03\"\n",
+    )
+    .unwrap();
+    let rulings = dir.path().join("r.toml");
+    std::fs::write(
+        &rulings,
+        "[[ruling]]\nmodel = \"x\"\nfield = \"input\"\nkeep = \"x\"\nwhy = \"w\"\n",
+    )
+    .unwrap();
+    let out = tokenmaxx()
+        .args(["prices", "diff"])
+        .arg(&table)
+        .args(["curated", "--format", "json", "--rulings"])
+        .arg(&rulings)
+        .output()
+        .unwrap();
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_contract("prices-diff", &written(&[v]));
+}
+
 /// The comparison itself must be able to fail.
 #[test]
 fn an_undocumented_or_stale_field_is_caught() {

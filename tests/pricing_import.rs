@@ -417,3 +417,72 @@ fn the_broad_book_prices_what_real_logs_name() {
     let recs = common::jsonl(&out);
     assert_eq!(recs[0]["cost_usd"], "1.125");
 }
+
+/// `prices diff` lists each disagreement with both values and sources, exits
+/// 1 until every one is ruled on, and 0 after.
+#[test]
+fn prices_diff_exit_codes_and_rulings() {
+    let dir = tempfile::tempdir().unwrap();
+    // Same names as the curated o3, a different cached rate before the cut.
+    let table = dir.path().join("mine.toml");
+    std::fs::write(
+        &table,
+        "[[model]]\nid = \"my-o3\"\nprovider = \"openai\"\nnames = [\"o3\"]\n\
+         [[model.price]]\nfrom = \"2025-04-16\"\ninput = \"10.00\"\ncache_read = \"0.50\"\noutput = \"40.00\"\n\
+         source = \"https://example.com/o3\"\nchecked = \"2026-12-03\"\n",
+    )
+    .unwrap();
+    let diff = |extra: &[&str]| {
+        tokenmaxx()
+            .args(["prices", "diff"])
+            .arg(&table)
+            .arg("curated")
+            .args(extra)
+            .output()
+            .unwrap()
+    };
+    let out = diff(&[]);
+    assert_eq!(out.status.code(), Some(1));
+    let text = String::from_utf8_lossy(&out.stdout);
+    // Curated o3: 2.50 cached until the 2025-06-10 cut, then 0.50; after
+    // the cut the input (2.00) and output (8.00) differ too.
+    assert!(text.contains("2025-04-16  cache_read"), "{text}");
+    assert!(text.contains("0.50 | 2.50"), "{text}");
+    assert!(text.contains("2025-06-10  input"), "{text}");
+    assert!(text.contains("https://example.com/o3 |"), "{text}");
+    assert!(text.contains("not ruled"), "{text}");
+
+    let json = diff(&["--format", "json"]);
+    let v: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
+    assert_eq!(v["unruled"], 3);
+
+    let rulings = dir.path().join("rulings.toml");
+    std::fs::write(
+        &rulings,
+        "[[ruling]]\nmodel = \"my-o3\"\nfield = \"*\"\nkeep = \"mine\"\nwhy = \"test: a private contract price\"\n",
+    )
+    .unwrap();
+    let out = diff(&["--rulings", rulings.to_str().unwrap()]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+
+    // A ruling without its reasons is refused.
+    std::fs::write(
+        &rulings,
+        "[[ruling]]\nmodel = \"my-o3\"\nfield = \"*\"\nkeep = \"mine\"\nwhy = \"\"\n",
+    )
+    .unwrap();
+    let out = diff(&["--rulings", rulings.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+
+    // A book that agrees with itself.
+    let out = tokenmaxx()
+        .args(["prices", "diff", "curated", "curated"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+}

@@ -42,7 +42,8 @@ pub struct DiffArgs {
 #[derive(Deserialize, Debug)]
 #[serde(deny_unknown_fields)]
 struct Ruling {
-    /// A model id of either book, or the name the diff shows.
+    /// A model id of either book, or the name the diff shows; a trailing
+    /// `*` matches any id with that prefix.
     model: String,
     /// A field as the diff names it; a prefix such as `batch` covers its
     /// buckets; `*` every field.
@@ -63,10 +64,19 @@ struct Rulings {
 }
 
 impl Ruling {
+    /// Whether the ruling's `model` names this id or name.
+    fn names(&self, m: &str) -> bool {
+        let (want, m) = (self.model.to_ascii_lowercase(), m.to_ascii_lowercase());
+        match want.strip_suffix('*') {
+            Some(prefix) => m.starts_with(prefix),
+            None => m == want,
+        }
+    }
+
     fn covers(&self, d: &Disagreement) -> bool {
         let model = [&d.name, &d.a_model, &d.b_model]
             .iter()
-            .any(|m| m.eq_ignore_ascii_case(&self.model));
+            .any(|m| self.names(m));
         let field = self.field == "*"
             || d.field == self.field
             || d.field.starts_with(&format!("{}.", self.field));
@@ -195,9 +205,17 @@ pub fn run(args: DiffArgs) -> Result<Outcome> {
         }
     }
     out.flush()?;
+    // One rulings file serves several pairs of books: a ruling is stale
+    // only if it is about a model these books hold and covers nothing.
+    let about = |r: &Ruling| {
+        a.models()
+            .iter()
+            .chain(b.models())
+            .any(|m| r.names(&m.id) || m.names.iter().any(|n| r.names(n)))
+    };
     let unused: Vec<&Ruling> = rulings
         .iter()
-        .filter(|r| !found.iter().any(|d| r.covers(d)))
+        .filter(|r| about(r) && !found.iter().any(|d| r.covers(d)))
         .collect();
     for r in &unused {
         eprintln!(

@@ -129,7 +129,10 @@ pub fn channel_key(name: &str) -> Option<String> {
         }
     }
     let (head, rest) = s.split_once('.')?;
-    (BEDROCK_REGIONS.contains(&&s[..head.len() + 1]) && !rest.is_empty()).then(|| s.to_string())
+    let region = &s[..head.len() + 1];
+    // The global profile costs the list price: it is the model itself.
+    (region != "global." && BEDROCK_REGIONS.contains(&region) && !rest.is_empty())
+        .then(|| s.to_string())
 }
 
 /// The key a table name is indexed under: its channel key (marked, so it
