@@ -57,12 +57,13 @@ pub fn resolved(
             " (approximation)"
         }
     )?;
+    writeln!(out, "Table: {}", origin_text(&entry.origin))?;
     match &resolved {
         Ok(r) => writeln!(
             out,
             "In effect {}: row from {}{}",
             at.unwrap_or("now"),
-            r.row.from,
+            from_text(r.row.from),
             if r.undated { " (latest)" } else { "" }
         )?,
         Err(u) => writeln!(out, "Unpriced {}: {}", at.unwrap_or("now"), u.reason)?,
@@ -85,7 +86,7 @@ pub fn resolved(
     writeln!(out, "{t}")?;
     for r in &entry.rows {
         if let Some(n) = &r.note {
-            writeln!(out, "{}: {n}", r.from)?;
+            writeln!(out, "{}: {n}", from_text(r.from))?;
         }
     }
     Ok(())
@@ -177,7 +178,7 @@ fn row_cells(r: &PriceRow) -> Vec<String> {
     })
     .collect();
     vec![
-        r.from.to_string(),
+        from_text(r.from),
         r.input.normalize().to_string(),
         opt(r.cache_read),
         opt(r.cache_write_5m),
@@ -237,4 +238,28 @@ pub fn list(book: &PriceBook, format: PricesFormat, out: &mut dyn Write) -> Resu
         "USD per 1M tokens; latest row per model. `tokenmaxx prices MODEL` shows the history and sources."
     )?;
     Ok(())
+}
+
+/// Where a model's prices come from, as a reader needs it.
+fn origin_text(origin: &str) -> String {
+    match origin {
+        o if o.ends_with("generated/genai-prices.toml") => {
+            format!("{o} (imported from genai-prices; curated tables take precedence)")
+        }
+        o if o.ends_with("generated/litellm.toml") => {
+            format!("{o} (imported from LiteLLM; curated tables and genai-prices take precedence)")
+        }
+        o if o.starts_with("embedded:") => format!("{o} (curated)"),
+        o => format!("{o} (overlay)"),
+    }
+}
+
+/// A row's start date; imported rows the source gives no date use the
+/// first day of year 1 (pricing/README.md, "Imported tables").
+fn from_text(d: jiff::civil::Date) -> String {
+    if d == crate::price::import::undated() {
+        "(no date)".into()
+    } else {
+        d.to_string()
+    }
 }

@@ -29,6 +29,8 @@ struct Model {
     #[serde(rename = "match")]
     matches: Option<Box<RawValue>>,
     context_window: Option<u64>,
+    name: Option<String>,
+    description: Option<String>,
     price_comments: Option<String>,
     prices: Box<RawValue>,
 }
@@ -256,8 +258,10 @@ fn price_row(
     let mut note = format!("Imported from genai-prices ({}).", opts.label);
     let output = match base.get("output") {
         Some(&o) => o,
-        None if m.id.contains("embed") => {
-            note.push_str(" No output price: an embedding model, which returns no output tokens.");
+        None if input_only(item, m) => {
+            note.push_str(
+                " No output price: an embedding or reranking model, which returns no output tokens.",
+            );
             Decimal::ZERO
         }
         None => {
@@ -332,6 +336,21 @@ fn long_context(
         cache_write_5m: at("cache_write_5m"),
         cache_write_1h: at("cache_write_1h"),
     })
+}
+
+/// Embedding and reranking models bill input only: the data set gives
+/// them no output price, and they return no output tokens.
+fn input_only(item: &str, m: &Model) -> bool {
+    let text = format!(
+        "{item} {} {}",
+        m.name.as_deref().unwrap_or(""),
+        m.description.as_deref().unwrap_or("")
+    )
+    .to_lowercase();
+    ["embed", "rerank", "/bge-"]
+        .iter()
+        .any(|w| text.contains(w))
+        || item.starts_with("voyageai/")
 }
 
 fn is_zero(text: &str) -> bool {
