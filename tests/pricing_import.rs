@@ -486,3 +486,29 @@ fn prices_diff_exit_codes_and_rulings() {
         .unwrap();
     assert_eq!(out.status.code(), Some(0));
 }
+
+/// o4-mini's priority price is 2.00 / 0.50 / 8.00 against 1.10 / 0.275 /
+/// 4.40 standard: 2.00 / 1.10 has no exact decimal multiplier, so the tier
+/// carries its own prices (pricing/openai.toml, citing LiteLLM 1.110.2 and
+/// OpenAI's Priority tab). 1,000,000 prompt tokens of which 200,000 cached,
+/// 100,000 output:
+///   priority: 0.8 × 2.00 + 0.2 × 0.50 + 0.1 × 8.00 = 1.60 + 0.10 + 0.80 = $2.50
+///   flex:     0.8 × 0.55 + 0.2 × 0.138 + 0.1 × 2.20 = 0.44 + 0.0276 + 0.22 = $0.6876
+#[test]
+fn service_tiers_with_their_own_prices() {
+    let line = |tier: &str| {
+        chat_line("o4-mini-2025-04-16", 1_760_000_000, 1_000_000, 200_000, 100_000, "u")
+            .replacen("\"object\"", &format!("\"service_tier\":\"{tier}\",\"object\""), 1)
+    };
+    let out = tokenmaxx()
+        .args(["records", "--input-format", "openai-chat", "-"])
+        .write_stdin(format!("{}\n{}\n", line("priority"), line("flex")))
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let recs = common::jsonl(&out);
+    assert_eq!(recs[0]["service_tier"], "priority");
+    assert_eq!(recs[0]["cost_usd"], "2.5");
+    assert_eq!(recs[1]["service_tier"], "flex");
+    assert_eq!(recs[1]["cost_usd"], "0.6876");
+}
