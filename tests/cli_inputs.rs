@@ -334,3 +334,92 @@ fn a_nul_byte_skips_its_line_not_the_file() {
     assert_eq!(rep["totals"]["records"], 0);
     assert_eq!(rep["skipped"]["by_reason"]["binary data"], 1);
 }
+
+/// Records of a report over `paths`, and its stderr.
+fn records_of(paths: &[&Path], extra: &[&str]) -> (u64, String) {
+    let out = tokenmaxx()
+        .args(["report", "--format", "json"])
+        .args(extra)
+        .args(paths)
+        .timeout(std::time::Duration::from_secs(20))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v = stdout_json(&out);
+    (
+        v["totals"]["records"].as_u64().unwrap(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[cfg(unix)]
+#[test]
+fn a_directory_symlink_loop_is_walked_once() {
+    let root = temp("symlink-loop");
+    write(
+        &root.join("a/x.jsonl"),
+        &(chat_line("gpt-4o", 1735689600, 100, 0, 10, "u") + "\n"),
+    );
+    std::os::unix::fs::symlink(root.join("a"), root.join("a/loop")).unwrap();
+    let (n, err) = records_of(&[&root], &[]);
+    assert_eq!(n, 1, "{err}");
+    assert!(err.contains("a symlink loop or a repeated path"), "{err}");
+    // --quiet keeps the warning out; the count is the same.
+    let (n, err) = records_of(&[&root], &["--quiet"]);
+    assert_eq!(n, 1);
+    assert!(!err.contains("warning"), "{err}");
+}
+
+#[cfg(unix)]
+#[test]
+fn a_file_reached_twice_is_read_once() {
+    let root = temp("same-file");
+    let file = root.join("logs/x.jsonl");
+    write(
+        &file,
+        &(chat_line("gpt-4o", 1735689600, 100, 0, 10, "u") + "\n"),
+    );
+    // A file symlink beside it, inside the walked directory.
+    std::os::unix::fs::symlink(&file, root.join("logs/y.jsonl")).unwrap();
+    let logs = root.join("logs");
+    // The directory, the file inside it, and the same path twice.
+    let (n, err) = records_of(&[&logs, &file, &file], &[]);
+    assert_eq!(n, 1, "{err}");
+    assert_eq!(err.matches("the same file as").count(), 3, "{err}");
+
+    // `count` counts each file once too.
+    let out = tokenmaxx()
+        .args(["count", "--format", "json"])
+        .arg(&logs)
+        .arg(&file)
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let v = stdout_json(&out);
+    assert_eq!(v["files"].as_array().map(Vec::len), Some(1), "{v}");
+}
+
+#[cfg(unix)]
+#[test]
+fn a_fifo_in_a_walked_directory_is_skipped_not_waited_on() {
+    let root = temp("fifo");
+    write(
+        &root.join("x.jsonl"),
+        &(chat_line("gpt-4o", 1735689600, 100, 0, 10, "u") + "\n"),
+    );
+    let fifo = root.join("pipe.jsonl");
+    let made = std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap();
+    assert!(made.success());
+    // Nobody writes to the FIFO: reading it would block forever (the
+    // helper's 20 s timeout fails the test).
+    let (n, err) = records_of(&[&root], &[]);
+    assert_eq!(n, 1);
+    assert!(err.contains("pipe.jsonl: not a regular file"), "{err}");
+}

@@ -284,13 +284,12 @@ fn otel_text_is_counted_when_asked() {
 fn otel_project_is_the_service_and_spans_dedupe() {
     let rep = report(&["--by", "project"], &[fixture("otel/openai-v2.json")]);
     assert_eq!(rep["groups"][0]["key"]["project"], "help-desk");
-    let twice = report(
-        &[],
-        &[
-            fixture("otel/openai-v2.json"),
-            fixture("otel/openai-v2.json"),
-        ],
-    );
+    // The same export saved twice (a copy, not the same file twice: a file
+    // is read once however often it is named).
+    let dir = tempfile::tempdir().unwrap();
+    let copy = dir.path().join("openai-v2-copy.json");
+    std::fs::copy(fixture("otel/openai-v2.json"), &copy).unwrap();
+    let twice = report(&[], &[fixture("otel/openai-v2.json"), copy]);
     assert_eq!(twice["totals"]["records"], 2);
     assert_eq!(
         twice["accounting"]["deduplicated"]["by_reason"],

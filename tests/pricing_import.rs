@@ -497,15 +497,30 @@ fn prices_diff_exit_codes_and_rulings() {
 #[test]
 fn service_tiers_with_their_own_prices() {
     let line = |tier: &str| {
-        chat_line("o4-mini-2025-04-16", 1_760_000_000, 1_000_000, 200_000, 100_000, "u")
-            .replacen("\"object\"", &format!("\"service_tier\":\"{tier}\",\"object\""), 1)
+        chat_line(
+            "o4-mini-2025-04-16",
+            1_760_000_000,
+            1_000_000,
+            200_000,
+            100_000,
+            "u",
+        )
+        .replacen(
+            "\"object\"",
+            &format!("\"service_tier\":\"{tier}\",\"object\""),
+            1,
+        )
     };
     let out = tokenmaxx()
         .args(["records", "--input-format", "openai-chat", "-"])
         .write_stdin(format!("{}\n{}\n", line("priority"), line("flex")))
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let recs = common::jsonl(&out);
     assert_eq!(recs[0]["service_tier"], "priority");
     assert_eq!(recs[0]["cost_usd"], "2.5");

@@ -15,7 +15,7 @@ use clap::Args;
 use crate::cli::{CommonArgs, Outcome};
 use crate::export::{self, count::CountFormat};
 use crate::fmt::thousands;
-use crate::ingest::walk::{Walk, walk};
+use crate::ingest::walk::{Seen, Walk, walk};
 use crate::tokenize::{TokenizerChoice, tokenizer_for};
 
 #[derive(Args, Debug)]
@@ -129,17 +129,26 @@ fn collect(paths: &[PathBuf]) -> Result<Vec<Option<PathBuf>>> {
         return Ok(vec![None]);
     }
     let mut out = Vec::new();
+    let mut seen = Seen::default();
     for p in paths {
         if p.as_os_str() == "-" {
             out.push(None);
         } else if p.is_dir() {
             let mut found = Vec::new();
-            walk(p, Walk::EveryFile, &mut found)
+            walk(p, Walk::EveryFile, &mut seen, &mut found)
                 .with_context(|| format!("{}: cannot list directory", p.display()))?;
             out.extend(found.into_iter().map(Some));
         } else {
-            out.push(Some(p.clone()));
+            match std::fs::metadata(p) {
+                Ok(meta) if meta.is_file() && !seen.first_file(p, &meta) => {}
+                _ => out.push(Some(p.clone())),
+            }
         }
+    }
+    // Every file is counted once: a file reached twice, a symlink loop or a
+    // FIFO in a folder would otherwise double a total or block the run.
+    for note in &seen.notes {
+        eprintln!("tokenmaxx: warning: {note}");
     }
     Ok(out)
 }

@@ -217,7 +217,13 @@ impl LogRun {
         let tz = time_zone(&args.tz)?;
         let filter = time_filter(args, &tz)?;
         let book = price_book(&args.common)?;
-        let inputs = ingest::collect_inputs_with(&args.paths, &args.source)?;
+        let mut seen = ingest::Seen::default();
+        let inputs = ingest::collect_inputs_with(&args.paths, &args.source, &mut seen)?;
+        if !args.common.quiet {
+            for note in &seen.notes {
+                eprintln!("tokenmaxx: warning: {note}");
+            }
+        }
         let biller = Biller::new(book, args.usage, measures);
         let opts = RunOptions {
             ingest: IngestOptions {

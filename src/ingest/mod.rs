@@ -26,6 +26,7 @@ pub mod walk;
 
 pub use format::{ParseOptions, Skip};
 pub use sources::AgentSource;
+pub use walk::Seen;
 use walk::{Walk, walk};
 
 /// One thing to read.
@@ -74,8 +75,9 @@ pub struct IngestOptions {
 /// Expand command-line paths into inputs: `-` is stdin, directories are
 /// walked recursively in sorted order (hidden entries skipped), no paths
 /// means stdin when it is not a terminal. Within a directory, files come
-/// before subdirectories (see [`walk::Walk::Logs`]).
-pub fn collect_inputs(paths: &[PathBuf]) -> Result<Vec<Input>> {
+/// before subdirectories (see [`walk::Walk::Logs`]). Each file is read once
+/// however often it is reached; what is left out is in `seen.notes`.
+pub fn collect_inputs(paths: &[PathBuf], seen: &mut Seen) -> Result<Vec<Input>> {
     if paths.is_empty() {
         if io::stdin().is_terminal() {
             bail!("no input: give log files or directories, or pipe records on stdin");
@@ -91,10 +93,11 @@ pub fn collect_inputs(paths: &[PathBuf]) -> Result<Vec<Input>> {
         let meta = fs::metadata(p).with_context(|| format!("{}: cannot read", p.display()))?;
         if meta.is_dir() {
             let mut found = Vec::new();
-            walk(p, Walk::Logs, &mut found)
+            walk(p, Walk::Logs, seen, &mut found)
                 .with_context(|| format!("{}: cannot list directory", p.display()))?;
             out.extend(found.into_iter().map(Input::File));
-        } else {
+        } else if !meta.is_file() || seen.first_file(p, &meta) {
+            // A FIFO or device named on its own is read as a stream.
             out.push(Input::File(p.clone()));
         }
     }
@@ -103,17 +106,21 @@ pub fn collect_inputs(paths: &[PathBuf]) -> Result<Vec<Input>> {
 
 /// [`collect_inputs`] plus the default log directories of `sources`
 /// (`--source claude-code`). With sources and no paths, stdin is not read.
-pub fn collect_inputs_with(paths: &[PathBuf], sources: &[AgentSource]) -> Result<Vec<Input>> {
+pub fn collect_inputs_with(
+    paths: &[PathBuf],
+    sources: &[AgentSource],
+    seen: &mut Seen,
+) -> Result<Vec<Input>> {
     let mut out = if paths.is_empty() && !sources.is_empty() {
         Vec::new()
     } else {
-        collect_inputs(paths)?
+        collect_inputs(paths, seen)?
     };
     for &s in sources {
         let roots = sources::roots(s)?;
         for root in &roots {
             let mut found = Vec::new();
-            walk(root, Walk::Logs, &mut found)
+            walk(root, Walk::Logs, seen, &mut found)
                 .with_context(|| format!("{}: cannot list directory", root.display()))?;
             out.extend(
                 found

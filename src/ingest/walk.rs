@@ -1,7 +1,14 @@
 //! The directory walker: recursive, sorted, hidden entries skipped, so a
 //! run reads the same files in the same order on every machine. Log runs
 //! and `count` differ only in which files they keep and how entries sort.
+//!
+//! Each real directory is walked once and each file read once (by device
+//! and inode), whatever the symlinks and repeated paths: a symlink loop or
+//! a file reached twice must not count its records twice. Only regular
+//! files are taken from a walk: a FIFO in a log folder would block the run
+//! forever. What is left out is said in `Seen::notes`.
 
+use std::collections::HashMap;
 use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
@@ -21,8 +28,77 @@ pub enum Walk {
 /// the command line are read whatever their name.
 const LOG_EXTENSIONS: &[&str] = &["jsonl", "ndjson", "json", "csv", "log", "gz", "zst", "zstd"];
 
-/// Append the files under `dir` to `out`.
-pub fn walk(dir: &Path, how: Walk, out: &mut Vec<PathBuf>) -> io::Result<()> {
+/// What one collection of inputs has already taken, and what it left out.
+#[derive(Debug, Default)]
+pub struct Seen {
+    dirs: HashMap<FileId, PathBuf>,
+    files: HashMap<FileId, PathBuf>,
+    /// One sentence per input left out (for a warning).
+    pub notes: Vec<String>,
+}
+
+/// (device, inode): the file itself, however it is reached.
+type FileId = (u64, u64);
+
+#[cfg(unix)]
+fn file_id(meta: &fs::Metadata) -> Option<FileId> {
+    use std::os::unix::fs::MetadataExt;
+    Some((meta.dev(), meta.ino()))
+}
+
+#[cfg(not(unix))]
+fn file_id(_meta: &fs::Metadata) -> Option<FileId> {
+    None
+}
+
+impl Seen {
+    /// True the first time a regular file is met; a repeat is noted.
+    pub fn first_file(&mut self, path: &Path, meta: &fs::Metadata) -> bool {
+        let Some(id) = file_id(meta) else {
+            return true;
+        };
+        match self.files.get(&id) {
+            Some(first) => {
+                self.notes.push(format!(
+                    "{}: the same file as {} (read once)",
+                    path.display(),
+                    first.display()
+                ));
+                false
+            }
+            None => {
+                self.files.insert(id, path.to_path_buf());
+                true
+            }
+        }
+    }
+
+    fn first_dir(&mut self, dir: &Path) -> io::Result<bool> {
+        let Some(id) = file_id(&fs::metadata(dir)?) else {
+            return Ok(true);
+        };
+        match self.dirs.get(&id) {
+            Some(first) => {
+                self.notes.push(format!(
+                    "{}: the same directory as {} (a symlink loop or a repeated path; walked once)",
+                    dir.display(),
+                    first.display()
+                ));
+                Ok(false)
+            }
+            None => {
+                self.dirs.insert(id, dir.to_path_buf());
+                Ok(true)
+            }
+        }
+    }
+}
+
+/// Append the files under `dir` to `out`, each once (see the module doc).
+pub fn walk(dir: &Path, how: Walk, seen: &mut Seen, out: &mut Vec<PathBuf>) -> io::Result<()> {
+    if !seen.first_dir(dir)? {
+        return Ok(());
+    }
     let mut entries: Vec<_> = fs::read_dir(dir)?.collect::<Result<_, _>>()?;
     match how {
         Walk::Logs => entries.sort_by_cached_key(rank),
@@ -35,9 +111,22 @@ pub fn walk(dir: &Path, how: Walk, out: &mut Vec<PathBuf>) -> io::Result<()> {
         }
         let path = e.path();
         if is_dir(&e)? {
-            walk(&path, how, out)?;
+            walk(&path, how, seen, out)?;
         } else if how == Walk::EveryFile || has_log_extension(&path) {
-            out.push(path);
+            match fs::metadata(&path) {
+                Ok(meta) if meta.is_file() => {
+                    if seen.first_file(&path, &meta) {
+                        out.push(path);
+                    }
+                }
+                Ok(_) => seen.notes.push(format!(
+                    "{}: not a regular file (a FIFO, socket or device), skipped; name it alone to read it as a stream",
+                    path.display()
+                )),
+                Err(err) => seen
+                    .notes
+                    .push(format!("{}: cannot read ({err}), skipped", path.display())),
+            }
         }
     }
     Ok(())
