@@ -265,6 +265,20 @@ pub struct Text {
     pub chat_framing: bool,
 }
 
+/// Audio tokens a usage reports, inside its input and output counts
+/// (OpenAI's `audio_tokens` details, Gemini's AUDIO modality).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct AudioTokens {
+    pub input: u64,
+    pub output: u64,
+}
+
+impl AudioTokens {
+    pub fn total(self) -> u64 {
+        self.input.saturating_add(self.output)
+    }
+}
+
 /// A single billed API call, normalized.
 #[derive(Clone, Debug)]
 pub struct Record {
@@ -283,9 +297,9 @@ pub struct Record {
     pub usage: Option<Usage>,
     /// Server-side tool requests billed per call (web search).
     pub web_search_requests: u64,
-    /// Audio tokens inside `usage` (input and output). Providers price audio
-    /// apart from text; a record with audio is never priced as text.
-    pub audio_tokens: u64,
+    /// Audio tokens inside `usage`. Providers price audio apart from text;
+    /// a record with audio is never priced as text.
+    pub audio: AudioTokens,
     pub text: Option<Text>,
     /// A cost the log itself carries, shown beside ours, never substituted.
     pub reported_cost_usd: Option<Decimal>,
@@ -344,7 +358,7 @@ impl Record {
             service_tier: ServiceTier::Standard,
             usage: None,
             web_search_requests: 0,
-            audio_tokens: 0,
+            audio: AudioTokens::default(),
             text: None,
             reported_cost_usd: None,
             project: None,

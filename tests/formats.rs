@@ -239,36 +239,48 @@ fn request_first_file_is_detected_by_its_responses() {
 }
 
 /// Audio is priced several times above text (Gemini 2.0 Flash: 0.70 vs 0.10
-/// per 1M input). A response that reports audio tokens is unpriced, with the
-/// reason, until its model has audio prices: never billed as text.
+/// per 1M input, pricing/google.toml). Audio tokens are billed at the
+/// model's audio rate; a response whose model has no audio rate is
+/// unpriced, with the reason: never billed as text.
 /// Shapes from the providers' documentation: Gemini `promptTokensDetails`
 /// by modality, OpenAI `prompt/completion_tokens_details.audio_tokens`.
 #[test]
-fn audio_tokens_are_never_priced_as_text() {
+fn audio_tokens_are_priced_at_audio_rates_never_as_text() {
     let gemini = r#"{"candidates":[{"content":{"parts":[{"text":"The speaker says hello."}],"role":"model"},"finishReason":"STOP"}],"usageMetadata":{"promptTokenCount":710,"candidatesTokenCount":6,"totalTokenCount":716,"promptTokensDetails":[{"modality":"TEXT","tokenCount":10},{"modality":"AUDIO","tokenCount":700}],"candidatesTokensDetails":[{"modality":"TEXT","tokenCount":6}]},"modelVersion":"gemini-2.0-flash","createTime":"2025-06-01T10:00:00Z"}"#;
     let openai = r#"{"id":"chatcmpl-a1","object":"chat.completion","created":1748772000,"model":"gpt-4o-2024-08-06","choices":[{"index":0,"message":{"role":"assistant","content":null,"audio":{"id":"audio_1","data":"","expires_at":1748775600,"transcript":"Hello there."}},"finish_reason":"stop"}],"usage":{"prompt_tokens":17,"completion_tokens":98,"total_tokens":115,"prompt_tokens_details":{"cached_tokens":0,"audio_tokens":0},"completion_tokens_details":{"reasoning_tokens":0,"audio_tokens":82}}}"#;
     let text_only = r#"{"candidates":[{"content":{"parts":[{"text":"Hi."}],"role":"model"},"finishReason":"STOP"}],"usageMetadata":{"promptTokenCount":10,"candidatesTokenCount":2,"totalTokenCount":12,"promptTokensDetails":[{"modality":"TEXT","tokenCount":10}]},"modelVersion":"gemini-2.0-flash","createTime":"2025-06-01T10:00:00Z"}"#;
-    for (body, model, audio) in [
-        (gemini, "gemini-2.0-flash", 700),
-        (openai, "gpt-4o-2024-08-06", 82),
-    ] {
-        let recs = jsonl(
-            &tokenmaxx()
-                .args(["records", "--quiet"])
-                .write_stdin(format!("{body}\n"))
-                .output()
-                .unwrap(),
-        );
-        assert_eq!(recs.len(), 1, "{model}");
-        let r = &recs[0];
-        assert_eq!(r["audio_tokens"], audio, "{model}");
-        assert_eq!(r["priced"], false, "{model}");
-        let reason = r["unpriced_reason"].as_str().unwrap();
-        assert!(
-            reason.starts_with(&format!("no audio price for `{model}`")),
-            "{reason}"
-        );
-    }
+    // 10 text × 0.10 + 700 audio × 0.70 + 6 output × 0.40 per 1M
+    // = 0.000001 + 0.00049 + 0.0000024 = $0.0004934.
+    let recs = jsonl(
+        &tokenmaxx()
+            .args(["records", "--quiet"])
+            .write_stdin(format!("{gemini}\n"))
+            .output()
+            .unwrap(),
+    );
+    assert_eq!(recs[0]["audio_input_tokens"], 700);
+    assert_eq!(recs[0]["priced"], true, "{}", recs[0]);
+    assert_eq!(recs[0]["cost_usd"], "0.0004934");
+    assert_eq!(recs[0]["cost_breakdown"]["input"], "0.000491");
+    // gpt-4o-2024-08-06 has no audio rate in the book: 82 output audio
+    // tokens leave the record unpriced.
+    let recs = jsonl(
+        &tokenmaxx()
+            .args(["records", "--quiet"])
+            .write_stdin(format!("{openai}\n"))
+            .output()
+            .unwrap(),
+    );
+    assert_eq!(recs.len(), 1);
+    let r = &recs[0];
+    assert_eq!(r["audio_tokens"], 82);
+    assert_eq!(r["audio_output_tokens"], 82);
+    assert_eq!(r["priced"], false);
+    let reason = r["unpriced_reason"].as_str().unwrap();
+    assert!(
+        reason.starts_with("no audio price for `gpt-4o-2024-08-06` (82 output audio tokens"),
+        "{reason}"
+    );
     let recs = jsonl(
         &tokenmaxx()
             .args(["records", "--quiet"])

@@ -204,7 +204,7 @@ impl Biller {
                         record.service_tier,
                         record.web_search_requests,
                         record.long_context,
-                        record.audio_tokens,
+                        record.audio,
                     ) {
                         Err(u) => Pricing::Unpriced { reason: u.reason },
                         Ok(cost) => Pricing::Priced {

@@ -106,6 +106,8 @@ fn row_doc(r: &PriceRow) -> PriceRowDoc<'_> {
         cache_write_1h: d(r.cache_write_1h),
         output: Dec(r.output),
         web_search_per_1k: d(r.web_search_per_1k),
+        input_audio: d(r.input_audio),
+        output_audio: d(r.output_audio),
         batch: d(r.batch),
         flex: d(r.flex),
         priority: d(r.priority),

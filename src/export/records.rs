@@ -79,7 +79,9 @@ pub fn record_doc(b: &Billed) -> RecordDoc<'_> {
         undated,
         long_context,
         web_search_requests: r.web_search_requests,
-        audio_tokens: r.audio_tokens,
+        audio_tokens: r.audio.total(),
+        audio_input_tokens: r.audio.input,
+        audio_output_tokens: r.audio.output,
         reported_cost_usd: r.reported_cost_usd.map(Dec),
     }
 }

@@ -14,7 +14,7 @@ use super::fields::{
     text::attach_text,
 };
 use super::{ParseOptions, Skip};
-use crate::record::{Format, Record, ServiceTier, Source, Text, Usage};
+use crate::record::{AudioTokens, Format, Record, ServiceTier, Source, Text, Usage};
 
 /// The response side of one call, as a format extracted it.
 #[derive(Debug, Default)]
@@ -25,9 +25,8 @@ pub struct Reply {
     pub tier: Option<String>,
     pub usage: Option<Usage>,
     pub web_search: u64,
-    /// Audio tokens inside `usage` (input and output), priced apart from
-    /// text by providers.
-    pub audio: u64,
+    /// Audio tokens inside `usage`, priced apart from text by providers.
+    pub audio: AudioTokens,
     pub text: String,
 }
 
@@ -96,7 +95,7 @@ impl Shape {
             rec.timestamp = reply.timestamp;
             rec.usage = reply.usage;
             rec.web_search_requests = reply.web_search;
-            rec.audio_tokens = reply.audio;
+            rec.audio = reply.audio;
             if let Some(t) = reply.tier {
                 rec.service_tier = ServiceTier::from_logged(&t);
                 body_tier = Some(rec.service_tier);

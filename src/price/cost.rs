@@ -3,6 +3,7 @@
 use rust_decimal::Decimal;
 
 use super::{PriceRow, Rates, Resolved, Unpriced};
+use crate::record::AudioTokens;
 use crate::record::{ServiceTier, Usage};
 
 /// Exact cost of one request.
@@ -60,6 +61,17 @@ impl PriceRow {
     }
 }
 
+/// Whether a service tier is priced by its own table (which holds no
+/// audio rates) rather than by a multiplier.
+fn tier_has_own_prices(row: &PriceRow, tier: ServiceTier) -> bool {
+    match tier {
+        ServiceTier::Standard => false,
+        ServiceTier::Batch => row.batch_prices.is_some(),
+        ServiceTier::Flex => row.flex_prices.is_some(),
+        ServiceTier::Priority => row.priority_prices.is_some(),
+    }
+}
+
 impl Resolved<'_> {
     /// Price `usage` served at `tier`, plus `web_search_requests` billed per
     /// 1000 requests.
@@ -74,29 +86,53 @@ impl Resolved<'_> {
         tier: ServiceTier,
         web_search_requests: u64,
     ) -> Result<Cost, Unpriced> {
-        self.cost_in_context(usage, tier, web_search_requests, None, 0)
+        self.cost_in_context(
+            usage,
+            tier,
+            web_search_requests,
+            None,
+            AudioTokens::default(),
+        )
     }
 
     /// [`Resolved::cost`] with the long-context decision given by the log
     /// (`Some`) instead of judged from `usage` (`None`): a usage-export
     /// bucket sums many requests, so its total input says nothing about
-    /// any one request's size. `audio_tokens` are the audio tokens inside
-    /// `usage`: providers price audio several times above text, and no
-    /// price row holds audio rates yet, so a request with audio is unpriced
-    /// rather than billed as text.
+    /// any one request's size. `audio` are the audio tokens inside `usage`:
+    /// providers price audio apart from text (often several times above
+    /// it), so they are billed at the row's audio rates, and a request
+    /// whose audio has no rate is unpriced rather than billed as text.
     pub fn cost_in_context(
         &self,
         usage: &Usage,
         tier: ServiceTier,
         web_search_requests: u64,
         long_context: Option<bool>,
-        audio_tokens: u64,
+        audio: AudioTokens,
     ) -> Result<Cost, Unpriced> {
         let row = self.row;
         let id = &self.model.id;
-        if audio_tokens > 0 {
+        let audio_rate = |tokens: u64, rate: Option<Decimal>, side: &str| match rate {
+            _ if tokens == 0 => Ok(Decimal::ZERO),
+            Some(r) => Ok(r),
+            None => Err(Unpriced::new(format!(
+                "no audio price for `{id}` ({tokens} {side} audio tokens; billed as text they would be under-billed)"
+            ))),
+        };
+        let input_audio = audio_rate(audio.input, row.input_audio, "input")?;
+        let output_audio = audio_rate(audio.output, row.output_audio, "output")?;
+        // Audio is inside the input and output counts. Cached audio has no
+        // rate here: audio beyond the uncached input cannot be priced.
+        if audio.input > usage.input || audio.output > usage.output {
             return Err(Unpriced::new(format!(
-                "no audio price for `{id}` ({audio_tokens} audio tokens; billed as text they would be under-billed)"
+                "no price for cached audio tokens of `{id}` ({} audio input tokens, {} uncached input)",
+                audio.input, usage.input
+            )));
+        }
+        if audio.total() > 0 && tier != ServiceTier::Standard && tier_has_own_prices(row, tier) {
+            return Err(Unpriced::new(format!(
+                "no {} audio price for `{id}`",
+                tier.as_str()
             )));
         }
         let total_input = match long_context {
@@ -122,15 +158,44 @@ impl Resolved<'_> {
         };
 
         let mut breakdown = Vec::with_capacity(6);
-        for (name, tokens, rate) in [
-            ("input", usage.input, rates.input),
-            ("cache_read", usage.cache_read, rates.cache_read),
-            ("cache_write_5m", usage.cache_write_5m, rates.cache_write_5m),
-            ("cache_write_1h", usage.cache_write_1h, rates.cache_write_1h),
-            ("output", usage.output, rates.output),
+        for (name, tokens, rate, audio_tokens, audio_rate) in [
+            ("input", usage.input, rates.input, audio.input, input_audio),
+            (
+                "cache_read",
+                usage.cache_read,
+                rates.cache_read,
+                0,
+                Decimal::ZERO,
+            ),
+            (
+                "cache_write_5m",
+                usage.cache_write_5m,
+                rates.cache_write_5m,
+                0,
+                Decimal::ZERO,
+            ),
+            (
+                "cache_write_1h",
+                usage.cache_write_1h,
+                rates.cache_write_1h,
+                0,
+                Decimal::ZERO,
+            ),
+            (
+                "output",
+                usage.output,
+                rates.output,
+                audio.output,
+                output_audio,
+            ),
         ] {
             if tokens > 0 {
-                breakdown.push((name, tokens_cost(tokens, rate)?));
+                // The bucket's audio tokens at the audio rate, the rest at
+                // the text rate; one bucket either way.
+                let v = tokens_cost(tokens - audio_tokens, rate)?
+                    .checked_add(tokens_cost(audio_tokens, audio_rate)?)
+                    .ok_or_else(overflow)?;
+                breakdown.push((name, v.normalize()));
             }
         }
         if web_search_requests > 0 {

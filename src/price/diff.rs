@@ -7,7 +7,7 @@
 //! bucket (a missing cache price is the input price, as billed), standard
 //! and long-context, and each service tier both books price. A long-context
 //! tier one book has and the other lacks is a disagreement; a price only one
-//! book has (web search, a tier) is coverage, not a disagreement.
+//! book has (web search, audio, a tier) is coverage, not a disagreement.
 
 use std::collections::BTreeSet;
 
@@ -146,10 +146,20 @@ fn compare_rows(a: &PriceRow, b: &PriceRow, push: &mut impl FnMut(String, String
             }
         }
     }
-    if let (Some(x), Some(y)) = (a.web_search_per_1k, b.web_search_per_1k)
-        && x != y
-    {
-        push("web_search_per_1k".into(), text(x), text(y));
+    for (field, x, y) in [
+        (
+            "web_search_per_1k",
+            a.web_search_per_1k,
+            b.web_search_per_1k,
+        ),
+        ("input_audio", a.input_audio, b.input_audio),
+        ("output_audio", a.output_audio, b.output_audio),
+    ] {
+        if let (Some(x), Some(y)) = (x, y)
+            && x != y
+        {
+            push(field.into(), text(x), text(y));
+        }
     }
 }
 

@@ -60,6 +60,10 @@ pub struct PriceRow {
     pub cache_write_5m: Option<Decimal>,
     pub cache_write_1h: Option<Decimal>,
     pub web_search_per_1k: Option<Decimal>,
+    /// Audio tokens inside the input and the output, where the provider
+    /// prices them apart from text (USD per 1M).
+    pub input_audio: Option<Decimal>,
+    pub output_audio: Option<Decimal>,
     pub batch: Option<Decimal>,
     pub flex: Option<Decimal>,
     pub priority: Option<Decimal>,
@@ -213,6 +217,8 @@ struct RawRow {
     cache_write_5m: Option<toml::Value>,
     cache_write_1h: Option<toml::Value>,
     web_search_per_1k: Option<toml::Value>,
+    input_audio: Option<toml::Value>,
+    output_audio: Option<toml::Value>,
     batch: Option<toml::Value>,
     flex: Option<toml::Value>,
     priority: Option<toml::Value>,
@@ -279,6 +285,8 @@ const ROW_KEYS: &[&str] = &[
     "cache_write_5m",
     "cache_write_1h",
     "web_search_per_1k",
+    "input_audio",
+    "output_audio",
     "batch",
     "flex",
     "priority",
@@ -430,6 +438,8 @@ fn convert_row(ctx: &str, r: RawRow) -> Result<PriceRow> {
         cache_write_5m: opt("cache_write_5m", &r.cache_write_5m)?,
         cache_write_1h: opt("cache_write_1h", &r.cache_write_1h)?,
         web_search_per_1k: opt("web_search_per_1k", &r.web_search_per_1k)?,
+        input_audio: opt("input_audio", &r.input_audio)?,
+        output_audio: opt("output_audio", &r.output_audio)?,
         batch: multiplier(&r.batch)
             .map(|v| decimal(ctx, "batch", v))
             .transpose()?,

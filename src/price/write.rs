@@ -58,6 +58,8 @@ fn row(out: &mut String, r: &PriceRow) {
     price(out, "cache_write_1h", r.cache_write_1h);
     price(out, "output", Some(r.output));
     price(out, "web_search_per_1k", r.web_search_per_1k);
+    price(out, "input_audio", r.input_audio);
+    price(out, "output_audio", r.output_audio);
     price(out, "batch", r.batch);
     price(out, "flex", r.flex);
     price(out, "priority", r.priority);

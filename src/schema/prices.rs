@@ -49,6 +49,8 @@ pub struct PriceRowDoc<'a> {
     pub cache_write_1h: Option<Dec>,
     pub output: Dec,
     pub web_search_per_1k: Option<Dec>,
+    pub input_audio: Option<Dec>,
+    pub output_audio: Option<Dec>,
     pub batch: Option<Dec>,
     pub flex: Option<Dec>,
     pub priority: Option<Dec>,

@@ -32,6 +32,10 @@ pub struct RecordDoc<'a> {
     pub web_search_requests: u64,
     /// Audio tokens inside `usage` (input and output).
     pub audio_tokens: u64,
+    /// Of those, inside the input.
+    pub audio_input_tokens: u64,
+    /// Of those, inside the output.
+    pub audio_output_tokens: u64,
     pub reported_cost_usd: Option<Dec>,
 }
 

@@ -42,7 +42,7 @@ use crate::ingest::fields::{
     text::{append_json_text, append_text, content_text},
     time::{WRAPPER_TIME_KEYS, time_of},
 };
-use crate::record::{Format, Message, Record, Source, Text, Usage};
+use crate::record::{AudioTokens, Format, Message, Record, Source, Text, Usage};
 
 const PROVIDER: &str = "anthropic";
 const EXPECTED: &str = "an Anthropic Messages request (`model` + `messages`), a `type:\"message\"` response or a stream event";
@@ -315,7 +315,7 @@ impl Parsed {
             tier: self.tier,
             usage: self.usage.usage(),
             web_search: self.usage.web_search.unwrap_or(0),
-            audio: 0,
+            audio: AudioTokens::default(),
             text: self.text,
         }
     }

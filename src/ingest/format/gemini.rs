@@ -38,7 +38,7 @@ use crate::ingest::fields::{
     text::{append_json_text, append_text},
     time::parse_timestamp,
 };
-use crate::record::{Format, Message, Record, ServiceTier, Source, Text, Usage};
+use crate::record::{AudioTokens, Format, Message, Record, ServiceTier, Source, Text, Usage};
 
 const PROVIDER: &str = "google";
 const EXPECTED: &str =
@@ -108,20 +108,22 @@ fn count2(u: &Value, camel: &str, snake: &str) -> Result<Option<u64>, Skip> {
 
 /// Tokens of one modality across the prompt and candidate details
 /// (`[{"modality": "AUDIO", "tokenCount": 120}, …]`).
-fn modality_tokens(u: &Value, modality: &str) -> Result<u64, Skip> {
-    let mut n: u64 = 0;
-    for (camel, snake) in [
-        ("promptTokensDetails", "prompt_tokens_details"),
-        ("candidatesTokensDetails", "candidates_tokens_details"),
-    ] {
+/// Tokens of one modality in the prompt and in the candidates.
+fn modality_tokens(u: &Value, modality: &str) -> Result<AudioTokens, Skip> {
+    let of = |camel: &str, snake: &str| -> Result<u64, Skip> {
+        let mut n: u64 = 0;
         let details = get2(u, camel, snake).and_then(Value::as_array);
         for d in details.into_iter().flatten() {
             if d.get("modality").and_then(Value::as_str) == Some(modality) {
                 n = n.saturating_add(count2(d, "tokenCount", "token_count")?.unwrap_or(0));
             }
         }
-    }
-    Ok(n)
+        Ok(n)
+    };
+    Ok(AudioTokens {
+        input: of("promptTokensDetails", "prompt_tokens_details")?,
+        output: of("candidatesTokensDetails", "candidates_tokens_details")?,
+    })
 }
 
 #[derive(Clone, Copy, Debug, Default)]
@@ -133,7 +135,7 @@ struct GUsage {
     tool_prompt: u64,
     /// Tokens of the AUDIO modality in the prompt and the candidates
     /// (`promptTokensDetails`, `candidatesTokensDetails`).
-    audio: u64,
+    audio: AudioTokens,
 }
 
 impl GUsage {
@@ -156,7 +158,10 @@ impl GUsage {
         self.cached = self.cached.max(o.cached);
         self.thoughts = self.thoughts.max(o.thoughts);
         self.tool_prompt = self.tool_prompt.max(o.tool_prompt);
-        self.audio = self.audio.max(o.audio);
+        self.audio = AudioTokens {
+            input: self.audio.input.max(o.audio.input),
+            output: self.audio.output.max(o.audio.output),
+        };
     }
 
     fn usage(&self) -> Usage {
@@ -296,7 +301,7 @@ impl Chunk {
             tier: None,
             usage: self.usage.map(|u| u.usage()),
             web_search: 0,
-            audio: self.usage.map_or(0, |u| u.audio),
+            audio: self.usage.map_or_else(AudioTokens::default, |u| u.audio),
             text: self.text,
         }
     }

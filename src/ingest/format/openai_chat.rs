@@ -38,7 +38,7 @@ use crate::ingest::fields::{
     text::{append_json_text, append_text, content_text},
     time::parse_timestamp,
 };
-use crate::record::{Format, Message, Record, Source, Text, Usage};
+use crate::record::{AudioTokens, Format, Message, Record, Source, Text, Usage};
 
 const PROVIDER: &str = "openai";
 const EXPECTED: &str = "an OpenAI chat request (`model` + `messages`), a `chat.completion` response or a `chat.completion.chunk`";
@@ -230,17 +230,18 @@ pub(crate) fn request_text(req: &Value, text: &mut Text) {
 
 /// Audio tokens a chat usage reports (input and output details), which its
 /// prompt and completion counts include.
-fn audio_of(u: Option<&Value>) -> Result<u64, Skip> {
+fn audio_of(u: Option<&Value>) -> Result<AudioTokens, Skip> {
     let Some(u) = u.filter(|u| u.is_object()) else {
-        return Ok(0);
+        return Ok(AudioTokens::default());
     };
-    let mut n: u64 = 0;
-    for details in ["prompt_tokens_details", "completion_tokens_details"] {
-        if let Some(d) = u.get(details) {
-            n = n.saturating_add(count0(d, "audio_tokens")?);
-        }
-    }
-    Ok(n)
+    let of = |details: &str| match u.get(details) {
+        Some(d) => count0(d, "audio_tokens"),
+        None => Ok(0),
+    };
+    Ok(AudioTokens {
+        input: of("prompt_tokens_details")?,
+        output: of("completion_tokens_details")?,
+    })
 }
 
 pub(crate) fn parse_reply(body: &Value) -> Result<Reply, Skip> {
@@ -291,7 +292,7 @@ struct Stream {
     tier: Option<String>,
     choices: BTreeMap<u64, ChoiceAcc>,
     usage: Option<Usage>,
-    audio: u64,
+    audio: AudioTokens,
 }
 
 impl Stream {
@@ -466,7 +467,7 @@ impl Parser {
                 tier: None,
                 choices: BTreeMap::new(),
                 usage: None,
-                audio: 0,
+                audio: AudioTokens::default(),
             };
             self.streams.insert(id.clone(), st);
         }

@@ -29,7 +29,7 @@ use crate::ingest::fields::{
     text::{append_json_text, append_text, content_text},
     time::parse_timestamp,
 };
-use crate::record::{Format, Message, Record, Source, Text, Usage};
+use crate::record::{AudioTokens, Format, Message, Record, Source, Text, Usage};
 
 const PROVIDER: &str = "openai";
 const EXPECTED: &str = "an OpenAI Responses request (`model` + `input`), a response (`object:\"response\"`) or a `response.*` stream event";
@@ -260,14 +260,18 @@ pub(crate) fn parse_reply(body: &Value) -> Result<Reply, Skip> {
 }
 
 /// Audio tokens in the usage details, where a response reports them.
-fn audio_of(u: Option<&Value>) -> Result<u64, Skip> {
-    let mut n: u64 = 0;
-    for details in ["input_tokens_details", "output_tokens_details"] {
-        if let Some(d) = u.and_then(|u| u.get(details)) {
-            n = n.saturating_add(count0(d, "audio_tokens")?);
-        }
-    }
-    Ok(n)
+fn audio_of(u: Option<&Value>) -> Result<AudioTokens, Skip> {
+    let Some(u) = u.filter(|u| u.is_object()) else {
+        return Ok(AudioTokens::default());
+    };
+    let of = |details: &str| match u.get(details) {
+        Some(d) => count0(d, "audio_tokens"),
+        None => Ok(0),
+    };
+    Ok(AudioTokens {
+        input: of("input_tokens_details")?,
+        output: of("output_tokens_details")?,
+    })
 }
 
 pub struct Parser {

@@ -222,6 +222,8 @@ fn price_row(
             "cache_write_mtok" | "cache_write_5m_mtok" => "cache_write_5m",
             "cache_write_1h_mtok" => "cache_write_1h",
             "web_searches_kcount" => "web_search_per_1k",
+            "input_audio_mtok" => "input_audio",
+            "output_audio_mtok" => "output_audio",
             other => {
                 if !is_zero(raw.get()) {
                     out.unmapped(
@@ -287,6 +289,8 @@ fn price_row(
         cache_write_5m: base.get("cache_write_5m").copied(),
         cache_write_1h: base.get("cache_write_1h").copied(),
         web_search_per_1k: base.get("web_search_per_1k").copied(),
+        input_audio: base.get("input_audio").copied(),
+        output_audio: base.get("output_audio").copied(),
         batch: None,
         flex: None,
         priority: None,
@@ -325,8 +329,13 @@ fn long_context(
             .and_then(|t| t.iter().find(|(s, _)| *s == above))
             .map(|(_, p)| *p)
     };
-    if tiers.contains_key("web_search_per_1k") {
-        out.unmapped("tiered web-search price (base kept)", item.to_string());
+    for f in ["web_search_per_1k", "input_audio", "output_audio"] {
+        if tiers.contains_key(f) {
+            out.unmapped(
+                format!("long-context tier of `{f}` (base price kept)"),
+                item.to_string(),
+            );
+        }
     }
     Some(LongContext {
         above,

@@ -114,6 +114,7 @@ fn model(key: &str, entry: &Entry, opts: &Options, out: &mut Import) -> Result<O
     // (threshold, tier) → bucket → USD per 1M tokens.
     let mut prices: BTreeMap<(Option<u64>, Option<&'static str>), Buckets> = BTreeMap::new();
     let mut web_search: Option<Decimal> = None;
+    let (mut input_audio, mut output_audio) = (None, None);
     for (field, raw) in entry {
         if UPLIFTS.contains(&field.as_str()) {
             out.unmapped(
@@ -128,6 +129,14 @@ fn model(key: &str, entry: &Entry, opts: &Options, out: &mut Import) -> Result<O
             if let Some(v) = sizes.get("search_context_size_medium") {
                 let per_query = decimal(v.get()).context("`search_context_cost_per_query`")?;
                 web_search = Some((per_query * Decimal::from(1000)).normalize());
+            }
+            continue;
+        }
+        if field == "input_cost_per_audio_token" || field == "output_cost_per_audio_token" {
+            let v = per_million(decimal(raw.get()).with_context(|| format!("`{field}`"))?);
+            match field.as_str() {
+                "input_cost_per_audio_token" => input_audio = Some(v),
+                _ => output_audio = Some(v),
             }
             continue;
         }
@@ -256,6 +265,8 @@ fn model(key: &str, entry: &Entry, opts: &Options, out: &mut Import) -> Result<O
             cache_write_5m: base.cache_write_5m,
             cache_write_1h: base.cache_write_1h,
             web_search_per_1k: web_search,
+            input_audio,
+            output_audio,
             batch: None,
             flex: None,
             priority: None,
