@@ -13,7 +13,7 @@ mod names;
 
 /// Lowest precedence first; the same order as `IMPORTED_TABLES` in
 /// src/price/mod.rs.
-const TABLES: [&str; 2] = ["litellm", "genai-prices"];
+const TABLES: [&str; 3] = ["litellm-retired", "litellm", "genai-prices"];
 
 fn main() {
     println!("cargo:rerun-if-changed=src/price/names.rs");

@@ -277,7 +277,7 @@ fn a_url_is_fetched_and_plain_http_needs_a_flag() {
 #[test]
 fn generated_tables_regenerate_byte_for_byte() {
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
-    for name in ["genai-prices", "litellm"] {
+    for name in ["genai-prices", "litellm", "litellm-retired"] {
         let table = root.join(format!("pricing/generated/{name}.toml"));
         let text = std::fs::read_to_string(&table).unwrap();
         let cmd = text

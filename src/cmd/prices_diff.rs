@@ -24,7 +24,7 @@ use crate::price::diff::{Disagreement, diff};
   tokenmaxx prices diff genai-prices curated --rulings pricing/rulings.toml
   tokenmaxx prices diff litellm.toml embedded")]
 pub struct DiffArgs {
-    /// First book: embedded, curated, genai-prices, litellm, or a price-table file.
+    /// First book: embedded, curated, genai-prices, litellm, litellm-retired, or a price-table file.
     #[arg(value_name = "BOOK_A")]
     pub a: String,
     /// Second book, looked up by each name of the first book's models.
@@ -206,11 +206,10 @@ pub fn run(args: DiffArgs) -> Result<Outcome> {
     }
     out.flush()?;
     // One rulings file serves several pairs of books: a ruling is stale
-    // only if it is about a model these books hold and covers nothing.
+    // only if it is about a model of book A and covers nothing.
     let about = |r: &Ruling| {
         a.models()
             .iter()
-            .chain(b.models())
             .any(|m| r.names(&m.id) || m.names.iter().any(|n| r.names(n)))
     };
     let unused: Vec<&Ruling> = rulings
@@ -234,7 +233,7 @@ fn book(spec: &str) -> Result<PriceBook> {
     match spec {
         "embedded" => PriceBook::embedded(),
         "curated" => PriceBook::curated(),
-        "genai-prices" | "litellm" => PriceBook::generated(spec),
+        "genai-prices" | "litellm" | "litellm-retired" => PriceBook::generated(spec),
         path => {
             let text = std::fs::read_to_string(path)
                 .with_context(|| format!("{path}: cannot read price table"))?;

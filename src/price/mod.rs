@@ -38,7 +38,11 @@ pub(crate) const GENERATED: &str = "embedded:pricing/generated/";
 
 /// The tables generated from the two public data sets, (origin, text),
 /// lowest precedence first: the order build.rs indexes them in.
-static IMPORTED_TABLES: [(&str, &str); 2] = [
+static IMPORTED_TABLES: [(&str, &str); 3] = [
+    (
+        "embedded:pricing/generated/litellm-retired.toml",
+        include_str!("../../pricing/generated/litellm-retired.toml"),
+    ),
     (
         "embedded:pricing/generated/litellm.toml",
         include_str!("../../pricing/generated/litellm.toml"),
