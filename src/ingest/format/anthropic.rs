@@ -12,7 +12,7 @@
 //!   (usage with input and cache counts), `content_block_start` /
 //!   `content_block_delta` (`text_delta`, `thinking_delta`,
 //!   `input_json_delta.partial_json`), `message_delta` (usage counts are
-//!   cumulative: the largest — i.e. last — value is kept), `message_stop`
+//!   cumulative: each field the last event gives replaces the earlier one, even when it goes down), `message_stop`
 //!   (emits the call's one record). `ping` and `content_block_stop` bill
 //!   nothing. A stream cut short (no `message_stop`) is emitted when the next
 //!   `message_start` comes or the file ends, with the usage seen so far.
@@ -226,21 +226,24 @@ impl AUsage {
             || self.write_1h.is_some()
     }
 
-    /// Stream counts are cumulative: keep the largest value of each field.
-    fn merge_max(&mut self, o: &AUsage) {
-        fn mx(a: &mut Option<u64>, b: Option<u64>) {
-            if let Some(b) = b {
-                *a = Some(a.map_or(b, |a| a.max(b)));
+    /// Stream counts are cumulative (Anthropic's streaming docs): each
+    /// field a later event gives replaces the earlier value, also when it
+    /// goes down (a compaction stream ends with cache reads at 0); a field
+    /// it leaves out keeps the earlier value.
+    fn merge_latest(&mut self, o: &AUsage) {
+        fn set(a: &mut Option<u64>, b: Option<u64>) {
+            if b.is_some() {
+                *a = b;
             }
         }
-        mx(&mut self.input, o.input);
-        mx(&mut self.cache_read, o.cache_read);
-        mx(&mut self.cache_creation, o.cache_creation);
-        mx(&mut self.write_5m, o.write_5m);
-        mx(&mut self.write_1h, o.write_1h);
-        mx(&mut self.output, o.output);
-        mx(&mut self.thinking, o.thinking);
-        mx(&mut self.web_search, o.web_search);
+        set(&mut self.input, o.input);
+        set(&mut self.cache_read, o.cache_read);
+        set(&mut self.cache_creation, o.cache_creation);
+        set(&mut self.write_5m, o.write_5m);
+        set(&mut self.write_1h, o.write_1h);
+        set(&mut self.output, o.output);
+        set(&mut self.thinking, o.thinking);
+        set(&mut self.web_search, o.web_search);
     }
 
     fn usage(&self) -> Option<Usage> {
@@ -478,7 +481,7 @@ impl Parser {
                 if let Some(u) = msg.get("usage").filter(|u| u.is_object()) {
                     st.tier = str_of(u, "service_tier");
                     match AUsage::parse(u) {
-                        Ok(u) => st.usage.merge_max(&u),
+                        Ok(u) => st.usage.merge_latest(&u),
                         Err(e) => {
                             st.usage_invalid = true;
                             return Err(e);
@@ -531,7 +534,7 @@ impl Parser {
                         st.tier = Some(t);
                     }
                     match AUsage::parse(u) {
-                        Ok(u) => st.usage.merge_max(&u),
+                        Ok(u) => st.usage.merge_latest(&u),
                         Err(e) => {
                             st.usage_invalid = true;
                             return Err(e);
@@ -790,6 +793,31 @@ mod tests {
             r.text.as_ref().unwrap().response,
             "Check the file.\nReading it now.\nread_file\n{\"path\":\"a.py\"}"
         );
+    }
+
+    /// `message_delta.usage` is cumulative and replaces `message_start`'s
+    /// values, also when one goes down (Anthropic's streaming docs; a
+    /// compaction stream reports the cache read at start and 0 at the end).
+    /// The same call unstreamed gives the same usage.
+    #[test]
+    fn stream_usage_is_the_last_event_not_the_largest() {
+        let lines = vec![
+            json!({"type":"message_start","message":{"id":"msg_C1","type":"message","role":"assistant","model":"claude-sonnet-4-5-20250929","content":[],
+                "usage":{"input_tokens":3,"cache_creation_input_tokens":0,"cache_read_input_tokens":55096,"output_tokens":1}}}),
+            json!({"type":"content_block_start","index":0,"content_block":{"type":"text","text":""}}),
+            json!({"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":"Summary."}}),
+            json!({"type":"content_block_stop","index":0}),
+            json!({"type":"message_delta","delta":{"stop_reason":"end_turn"},"usage":{"input_tokens":3,"cache_creation_input_tokens":0,"cache_read_input_tokens":0,"output_tokens":2210}}),
+            json!({"type":"message_stop"}),
+        ];
+        let (recs, skips) = run(&lines);
+        assert!(skips.is_empty(), "{skips:?}");
+        assert_eq!(buckets(recs[0].usage.unwrap()), (3, 0, 0, 0, 2210, 0));
+        let whole = json!({"id":"msg_C1","type":"message","role":"assistant","model":"claude-sonnet-4-5-20250929",
+            "content":[{"type":"text","text":"Summary."}],"stop_reason":"end_turn",
+            "usage":{"input_tokens":3,"cache_creation_input_tokens":0,"cache_read_input_tokens":0,"output_tokens":2210}});
+        let (one, _) = run(&[whole]);
+        assert_eq!(one[0].usage, recs[0].usage);
     }
 
     #[test]

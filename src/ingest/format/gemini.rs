@@ -13,8 +13,8 @@
 //! - a request line directly followed by its response line (joined),
 //! - stream chunks (`streamGenerateContent` logged one chunk per line or as
 //!   a JSON array): consecutive responses with the same `responseId` are one
-//!   call; text is concatenated and usage counts (cumulative) keep their
-//!   largest value. A response is emitted when the next line shows it is
+//!   call; text is concatenated and the last chunk's usage is the call's
+//!   total. A response is emitted when the next line shows it is
 //!   complete (another id, a request, the end of the file).
 //!
 //! Usage: `promptTokenCount` includes `cachedContentTokenCount`;
@@ -150,18 +150,6 @@ impl GUsage {
                 .unwrap_or(0),
             audio: modality_tokens(u, "AUDIO")?,
         })
-    }
-
-    fn merge_max(&mut self, o: &GUsage) {
-        self.prompt = self.prompt.max(o.prompt);
-        self.candidates = self.candidates.max(o.candidates);
-        self.cached = self.cached.max(o.cached);
-        self.thoughts = self.thoughts.max(o.thoughts);
-        self.tool_prompt = self.tool_prompt.max(o.tool_prompt);
-        self.audio = AudioTokens {
-            input: self.audio.input.max(o.audio.input),
-            output: self.audio.output.max(o.audio.output),
-        };
     }
 
     fn usage(&self) -> Usage {
@@ -360,10 +348,10 @@ impl Chunk {
         if self.timestamp.is_none() {
             self.timestamp = next.timestamp;
         }
-        match (&mut self.usage, next.usage) {
-            (Some(a), Some(b)) => a.merge_max(&b),
-            (None, b) => self.usage = b,
-            _ => {}
+        // The last chunk's usage is the call's total (earlier chunks may
+        // report more prompt tokens than the call used): it replaces them.
+        if next.usage.is_some() {
+            self.usage = next.usage;
         }
     }
 }
@@ -694,6 +682,49 @@ mod tests {
         assert_eq!(recs[0].text.as_ref().unwrap().response, "One, two.");
         assert_eq!(buckets(recs[1].usage.unwrap()), (7, 0, 1, 0));
         assert_eq!(buckets(recs[2].usage.unwrap()), (8, 0, 1, 0));
+    }
+
+    /// The last chunk's `usageMetadata` is the call's total; earlier chunks
+    /// may report more prompt tokens than the call used (a recorded stream
+    /// reported 169 on its first chunks and 79 on the last). The same call
+    /// unstreamed gives the same usage.
+    #[test]
+    fn stream_usage_is_the_last_chunk_not_the_largest() {
+        let c = |text: &str, usage: Value, done: bool| {
+            let mut cand = json!({"content":{"role":"model","parts":[{"text":text}]}});
+            if done {
+                cand["finishReason"] = json!("STOP");
+            }
+            json!({"candidates":[cand],"usageMetadata":usage,"modelVersion":"gemini-2.5-flash","responseId":"st-9"})
+        };
+        let lines = vec![
+            c(
+                "Once ",
+                json!({"promptTokenCount":169,"candidatesTokenCount":1,"totalTokenCount":170}),
+                false,
+            ),
+            c(
+                "upon ",
+                json!({"promptTokenCount":169,"candidatesTokenCount":2,"totalTokenCount":171}),
+                false,
+            ),
+            c(
+                "a time.",
+                json!({"promptTokenCount":79,"candidatesTokenCount":4,"totalTokenCount":83}),
+                true,
+            ),
+        ];
+        let (recs, skips) = run(&lines);
+        assert!(skips.is_empty(), "{skips:?}");
+        assert_eq!(recs.len(), 1);
+        assert_eq!(buckets(recs[0].usage.unwrap()), (79, 0, 4, 0));
+        let whole = c(
+            "Once upon a time.",
+            json!({"promptTokenCount":79,"candidatesTokenCount":4,"totalTokenCount":83}),
+            true,
+        );
+        let (one, _) = run(&[whole]);
+        assert_eq!(one[0].usage, recs[0].usage);
     }
 
     #[test]
