@@ -439,3 +439,38 @@ fn a_result_alone_bills_its_run() {
     assert_eq!(recs[0]["model"], "claude-sonnet-4-5-20250929");
     assert_eq!(recs[0]["format"], "claude-code");
 }
+
+/// Older and minimal Claude Code transcripts carry `message.usage` but no
+/// `type` (ccusage's transcript schema requires only `timestamp` and
+/// `message.usage`); they are billed, detected or forced, in the full and
+/// the lean (usage-only) path.
+#[test]
+fn lines_without_type_are_read() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("old-session.jsonl");
+    let lines = [
+        json!({"timestamp":"2025-06-01T10:00:00.000Z","sessionId":"old-1","version":"1.0.3","requestId":"req_old1",
+               "message":{"id":"msg_old1","model":"claude-sonnet-4-20250514","usage":{"input_tokens":12,"output_tokens":340,"cache_creation_input_tokens":2000,"cache_read_input_tokens":8000}},
+               "costUSD":0.0394}),
+        json!({"timestamp":"2025-06-01T10:01:00.000Z","sessionId":"old-1","version":"1.0.3","requestId":"req_old2",
+               "message":{"id":"msg_old2","model":"claude-sonnet-4-20250514","usage":{"input_tokens":5,"output_tokens":60,"cache_read_input_tokens":10000}}}),
+    ];
+    fs::write(
+        &file,
+        lines
+            .iter()
+            .map(|l| l.to_string() + "\n")
+            .collect::<String>(),
+    )
+    .unwrap();
+    for forced in [&[][..], &["--input-format", "claude-code"][..]] {
+        let recs = records(forced, &[&file]);
+        assert_eq!(recs.len(), 2, "{forced:?}");
+        assert_eq!(recs[0]["format"], "claude-code");
+        assert_eq!(buckets(&recs[0]["usage"]), [12, 8000, 2000, 0, 340, 0]);
+        let r = report(forced, &[&file]);
+        assert_eq!(r["totals"]["records"], 2, "{forced:?}");
+        assert_eq!(r["totals"]["usage"]["output"], 400);
+        assert_accounting_closes(&r["accounting"], "typeless");
+    }
+}

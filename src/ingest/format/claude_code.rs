@@ -130,6 +130,16 @@ const CONTEXT_TYPES: &[&str] = &[
     "stream_event",
 ];
 
+/// A transcript line with no `type` (older and minimal transcripts):
+/// `message.usage` with a Claude Code field beside it.
+fn typeless_assistant(v: &Value) -> bool {
+    v.get("type").is_none()
+        && v.pointer("/message/usage").is_some_and(Value::is_object)
+        && ["sessionId", "requestId", "costUSD", "cwd", "version"]
+            .iter()
+            .any(|k| v.get(*k).is_some())
+}
+
 /// Detection signature (docs/formats.md, claude-code), plus the
 /// transcript lines that lack it and the `claude -p` stream-json lines.
 pub fn detect(v: &Value) -> bool {
@@ -143,6 +153,9 @@ pub fn detect(v: &Value) -> bool {
         || (ty == Some("summary") && obj.contains_key("leafUuid"))
         || (ty == Some("assistant") && obj.contains_key("requestId") && has_usage)
     {
+        return true;
+    }
+    if ty.is_none() && typeless_assistant(v) {
         return true;
     }
     match ty {
@@ -450,7 +463,12 @@ fn merge(call: &mut Call, row: Row) {
 
 impl FormatParser for Parser {
     fn push(&mut self, value: Value, source: Source, out: &mut Out) -> Result<(), Skip> {
-        let Some(ty) = value.get("type").and_then(Value::as_str) else {
+        let Some(ty) = value.get("type").and_then(Value::as_str).or_else(|| {
+            // Older and minimal transcripts carry `message.usage` and no
+            // `type`: the main peer reads them as assistant lines, and so
+            // do we.
+            typeless_assistant(&value).then_some("assistant")
+        }) else {
             return Err(unrecognized(&value, EXPECTED));
         };
         match ty {
