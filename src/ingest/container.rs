@@ -140,6 +140,12 @@ struct FileParser<'o> {
     /// A pipe someone may be watching: hand over what has arrived as soon
     /// as the input goes quiet instead of waiting for a full batch.
     live: bool,
+    /// Parsers of the other formats met in a mixed file (a gateway log
+    /// holding OpenAI, Anthropic and Gemini bodies), by first appearance.
+    others: Vec<(Format, Box<dyn FormatParser>)>,
+    /// The bytes of the line being fed, while it is fed: a line the file's
+    /// format does not recognize is parsed whole again and detected alone.
+    raw: Option<Vec<u8>>,
 }
 
 impl<'o> FileParser<'o> {
@@ -153,6 +159,8 @@ impl<'o> FileParser<'o> {
             pending: Vec::new(),
             tentative: None,
             live: false,
+            others: Vec::new(),
+            raw: None,
         }
     }
 
@@ -239,15 +247,69 @@ impl<'o> FileParser<'o> {
         }
         self.emit(produced, out);
         if let Err(skip) = result {
+            if skip.reason == "unrecognized record" && self.route(&at, out) {
+                return;
+            }
             out.push(Event::Skip { source: at, skip });
         }
     }
 
+    /// A line the file's format does not recognize, in a file that mixes
+    /// formats: parse it whole again, detect it alone, and hand it to that
+    /// format's parser. Per-file detection stays the fast path; this costs
+    /// only the lines that do not fit. False when no format claims it.
+    fn route(&mut self, source: &Source, out: &mut Vec<Event>) -> bool {
+        let Some(raw) = self.raw.take() else {
+            return false;
+        };
+        let Ok(value) = serde_json::from_slice::<Value>(&raw) else {
+            return false;
+        };
+        let Some(f) = format::detect(&value).filter(|f| Some(*f) != self.format) else {
+            return false;
+        };
+        let i = match self.others.iter().position(|(g, _)| *g == f) {
+            Some(i) => i,
+            None => {
+                self.others
+                    .push((f, format::parser_for(f, &self.opts.parse)));
+                self.others.len() - 1
+            }
+        };
+        let outcome = fields::task::outcome_of(&value, &self.opts.parse);
+        let mut produced = format::Out::default();
+        let result = self.others[i].1.push(value, source.clone(), &mut produced);
+        if let Some(o) = outcome
+            && let Some(r) = produced.records.last_mut()
+            && r.outcome.is_none()
+        {
+            r.outcome = Some(o);
+        }
+        self.emit(produced, out);
+        if let Err(skip) = result {
+            out.push(Event::Skip {
+                source: source.clone(),
+                skip,
+            });
+        }
+        true
+    }
+
     /// One parsed line: a value, a line that failed to parse, or a blank.
-    fn take(&mut self, line: u64, parsed: Option<Result<LeanLine, Skip>>, out: &mut Vec<Event>) {
+    fn take(
+        &mut self,
+        line: u64,
+        parsed: Option<Result<LeanLine, Skip>>,
+        raw: Option<Vec<u8>>,
+        out: &mut Vec<Event>,
+    ) {
         match parsed {
             None => {}
-            Some(Ok(LeanLine::Value(value))) => self.push(value, line, out),
+            Some(Ok(LeanLine::Value(value))) => {
+                self.raw = raw;
+                self.push(value, line, out);
+                self.raw = None;
+            }
             Some(Ok(LeanLine::Dropped(reason))) => {
                 // What the format's parser does with such a line.
                 out.push(Event::Lines(1));
@@ -278,6 +340,11 @@ impl<'o> FileParser<'o> {
             out.push(unrecognized(s));
         }
         if let Some(p) = self.parser.as_mut() {
+            let mut produced = format::Out::default();
+            p.finish(&mut produced);
+            self.emit(produced, out);
+        }
+        for (_, mut p) in std::mem::take(&mut self.others) {
             let mut produced = format::Out::default();
             p.finish(&mut produced);
             self.emit(produced, out);
@@ -458,7 +525,8 @@ fn parse_batch(batch: Vec<(u64, Line)>, fp: &mut FileParser<'_>) -> Vec<Event> {
         let Some((n, line)) = lines.next() else {
             return events;
         };
-        fp.take(n, parse_line(line, None), &mut events);
+        let (parsed, raw) = parse_line(line, None);
+        fp.take(n, parsed, raw, &mut events);
     }
     let lean = fp.lean();
     let rest: Vec<(u64, Line)> = lines.collect();
@@ -470,31 +538,41 @@ fn parse_batch(batch: Vec<(u64, Line)>, fp: &mut FileParser<'_>) -> Vec<Event> {
         })
         .sum();
     let parse = |(n, line): (u64, Line)| (n, parse_line(line, lean));
-    let parsed: Vec<(u64, Option<Result<LeanLine, Skip>>)> = if bytes < PARALLEL_PARSE_BYTES {
+    type Parsed = (u64, (Option<Result<LeanLine, Skip>>, Option<Vec<u8>>));
+    let parsed: Vec<Parsed> = if bytes < PARALLEL_PARSE_BYTES {
         rest.into_iter().map(parse).collect()
     } else {
         rest.into_par_iter().map(parse).collect()
     };
-    for (n, v) in parsed {
-        fp.take(n, v, &mut events);
+    for (n, (v, raw)) in parsed {
+        fp.take(n, v, raw, &mut events);
     }
     events
 }
 
-fn parse_line(line: Line, lean: Option<&'static Lean>) -> Option<Result<LeanLine, Skip>> {
+/// One line parsed (lean when the run allows), with its bytes kept for
+/// [`FileParser::route`].
+fn parse_line(
+    line: Line,
+    lean: Option<&'static Lean>,
+) -> (Option<Result<LeanLine, Skip>>, Option<Vec<u8>>) {
     match line {
-        Line::TooLong(len) => Some(Err(Skip::new(
-            "line too long",
-            format!("line of {len} bytes exceeds the {MAX_LINE_BYTES}-byte limit"),
-        ))),
-        Line::Bytes(b) if b.iter().all(u8::is_ascii_whitespace) => None,
-        Line::Bytes(b) => Some(
-            match lean {
+        Line::TooLong(len) => (
+            Some(Err(Skip::new(
+                "line too long",
+                format!("line of {len} bytes exceeds the {MAX_LINE_BYTES}-byte limit"),
+            ))),
+            None,
+        ),
+        Line::Bytes(b) if b.iter().all(u8::is_ascii_whitespace) => (None, None),
+        Line::Bytes(b) => {
+            let parsed = match lean {
                 Some(l) => l.read(&b),
                 None => serde_json::from_slice::<Value>(&b).map(LeanLine::Value),
             }
-            .map_err(|e| malformed(&b, &e)),
-        ),
+            .map_err(|e| malformed(&b, &e));
+            (Some(parsed), Some(b))
+        }
     }
 }
 
