@@ -293,3 +293,71 @@ fn audio_tokens_are_priced_at_audio_rates_never_as_text() {
     // 10 × 0.10 + 2 × 0.40 per 1M.
     assert_eq!(recs[0]["cost_usd"], "0.0000018");
 }
+
+/// A log that writes several requests before their responses (reqA, reqB,
+/// respA, respB) pairs them first in, first out; a gateway log whose lines
+/// carry a `request_id` pairs by it, whatever the order. Usage must never
+/// come from the wrong line: A's prompt (28 counted tokens) goes with A's
+/// usage (30 reported), B's (9) with B's (9).
+#[test]
+fn requests_and_responses_pair_in_order_or_by_id() {
+    let req = |word: &str, n: usize| {
+        json!({"model":"gpt-4o-2024-08-06","messages":[{"role":"user","content":
+            format!("{}.", vec![word; n].join(" "))}]})
+    };
+    let resp = |id: &str, prompt: u64| {
+        json!({"id":id,"object":"chat.completion","created":1761991200,"model":"gpt-4o-2024-08-06",
+            "choices":[{"index":0,"message":{"role":"assistant","content":"Done."},"finish_reason":"stop"}],
+            "usage":{"prompt_tokens":prompt,"completion_tokens":3,"total_tokens":prompt + 3}})
+    };
+    let run = |lines: Vec<serde_json::Value>, usage: &str| {
+        let text: String = lines.iter().map(|l| l.to_string() + "\n").collect();
+        let recs = jsonl(
+            &tokenmaxx()
+                .args(["records", "--quiet", "--usage", usage, "-"])
+                .write_stdin(text)
+                .output()
+                .unwrap(),
+        );
+        let mut by_line: Vec<(u64, u64, serde_json::Value)> = recs
+            .iter()
+            .map(|r| {
+                (
+                    r["source"]["line"].as_u64().unwrap(),
+                    r["usage"]["input"].as_u64().unwrap(),
+                    r["counted"]["prompt"].clone(),
+                )
+            })
+            .collect();
+        by_line.sort_by_key(|x| x.0);
+        by_line
+    };
+    let fifo = vec![
+        req("Alpha", 20),
+        req("Beta", 1),
+        resp("chatcmpl-A", 30),
+        resp("chatcmpl-B", 9),
+    ];
+    let got = run(fifo.clone(), "reported");
+    assert_eq!(
+        got.iter().map(|x| (x.0, x.1)).collect::<Vec<_>>(),
+        [(1, 30), (2, 9)]
+    );
+    let counted = run(fifo, "counted");
+    assert_eq!(counted[0].2, 28);
+    assert_eq!(counted[1].2, 9);
+
+    // Gateway lines with ids, answered out of order.
+    let wrap = |id: &str, key: &str, body: serde_json::Value| json!({"request_id": id, key: body});
+    let by_id = vec![
+        wrap("a", "request", req("Alpha", 20)),
+        wrap("b", "request", req("Beta", 1)),
+        wrap("b", "response", resp("chatcmpl-B", 9)),
+        wrap("a", "response", resp("chatcmpl-A", 30)),
+    ];
+    let got = run(by_id, "reported");
+    assert_eq!(
+        got.iter().map(|x| (x.0, x.1)).collect::<Vec<_>>(),
+        [(1, 30), (2, 9)]
+    );
+}

@@ -36,20 +36,99 @@ pub struct Held {
     pub source: Source,
     /// Arrival order, for formats whose calls can complete out of order.
     pub seq: u64,
+    /// The id a wrapper gives the call (see [`pair_key`]), to pair the
+    /// response that carries the same one.
+    pub key: Option<String>,
 }
 
 impl Held {
     pub fn new(line: Value, source: Source) -> Held {
+        let key = pair_key(&line);
         Held {
             line,
             source,
             seq: 0,
+            key,
         }
     }
 
     /// The request body: the line itself, or its `request` side.
     pub fn body(&self) -> &Value {
         envelope(&self.line).request_or_line()
+    }
+}
+
+/// Wrapper fields that name one call on both its request and its response
+/// line (gateway and proxy logs).
+const PAIR_KEYS: &[&str] = &[
+    "request_id",
+    "requestId",
+    "custom_id",
+    "call_id",
+    "correlation_id",
+    "span_id",
+    "spanId",
+];
+
+/// The id a logged line gives its call, if its wrapper has one.
+pub fn pair_key(line: &Value) -> Option<String> {
+    PAIR_KEYS.iter().find_map(|k| match line.get(*k)? {
+        Value::String(s) if !s.is_empty() => Some(s.clone()),
+        Value::Number(n) => Some(n.to_string()),
+        _ => None,
+    })
+}
+
+/// Requests waiting for their responses, oldest first. A log may write
+/// several requests before their responses (reqA, reqB, respA, respB): a
+/// response takes the request with its own id when the log gives ids,
+/// else the oldest waiting one, so usage and money never come from the
+/// wrong line.
+#[derive(Default)]
+pub struct Pending {
+    queue: std::collections::VecDeque<Held>,
+}
+
+/// Requests held at most; past that the oldest is taken as unanswered.
+const MAX_PENDING: usize = 64;
+
+impl Pending {
+    /// Hold a request; returns the oldest one when too many wait.
+    pub fn hold(&mut self, h: Held) -> Option<Held> {
+        self.queue.push_back(h);
+        (self.queue.len() > MAX_PENDING)
+            .then(|| self.queue.pop_front())
+            .flatten()
+    }
+
+    /// The oldest waiting request.
+    pub fn take(&mut self) -> Option<Held> {
+        self.queue.pop_front()
+    }
+
+    /// The request a response line answers: the one with its id, else the
+    /// oldest one without an id (a request with another id is not it).
+    pub fn take_for(&mut self, response_line: &Value) -> Option<Held> {
+        let i = match pair_key(response_line) {
+            Some(k) => self
+                .queue
+                .iter()
+                .position(|h| h.key.as_deref() == Some(k.as_str()))
+                .or_else(|| self.queue.iter().position(|h| h.key.is_none())),
+            None => self.queue.iter().position(|h| h.key.is_none()).or(
+                // Ids on requests only: nothing to match them by.
+                (!self.queue.is_empty()).then_some(0),
+            ),
+        }?;
+        self.queue.remove(i)
+    }
+
+    pub fn front(&self) -> Option<&Held> {
+        self.queue.front()
+    }
+
+    pub fn drain(&mut self) -> impl Iterator<Item = Held> + '_ {
+        self.queue.drain(..)
     }
 }
 
@@ -131,7 +210,7 @@ impl Shape {
     pub fn answer(
         &self,
         opts: &ParseOptions,
-        pending: &mut Option<Held>,
+        pending: &mut Pending,
         source: Source,
         line: &Value,
         req: Option<&Value>,
@@ -139,40 +218,49 @@ impl Shape {
         reply: Result<Reply, Skip>,
         out: &mut Vec<Record>,
     ) -> Result<(), Skip> {
-        // A response that cannot be read answers nothing: the held request
-        // is emitted unanswered before the line is skipped.
+        // A response that cannot be read answers nothing: the request it
+        // answered is emitted unanswered before the line is skipped.
         let reply = match reply {
             Ok(r) => r,
             Err(e) => {
-                self.flush(opts, pending, out);
+                if req.is_none()
+                    && let Some(h) = pending.take_for(line)
+                {
+                    out.extend(self.unanswered(opts, &h));
+                }
                 return Err(e);
             }
         };
-        let rec = match (req, pending.take()) {
-            (Some(req), held) => {
-                if let Some(h) = held {
-                    out.extend(self.unanswered(opts, &h));
-                }
-                self.build(opts, source, Some((line, req)), Some((line, resp, reply)))
-            }
-            (None, Some(h)) => self.build(
-                opts,
-                h.source.clone(),
-                Some((&h.line, h.body())),
-                Some((line, resp, reply)),
-            ),
-            (None, None) => self.build(opts, source, None, Some((line, resp, reply))),
+        let rec = match req {
+            // A line with its own request answers none of the held ones.
+            Some(req) => self.build(opts, source, Some((line, req)), Some((line, resp, reply))),
+            None => match pending.take_for(line) {
+                Some(h) => self.build(
+                    opts,
+                    h.source.clone(),
+                    Some((&h.line, h.body())),
+                    Some((line, resp, reply)),
+                ),
+                None => self.build(opts, source, None, Some((line, resp, reply))),
+            },
         };
         out.push(rec?);
         Ok(())
     }
 
-    /// A held request whose response never came: a text-only record (or
-    /// nothing, when it has no text either).
-    /// Emit the held request, if any, unanswered.
-    pub fn flush(&self, opts: &ParseOptions, pending: &mut Option<Held>, out: &mut Vec<Record>) {
-        if let Some(h) = pending.take() {
+    /// Held requests whose responses never came, oldest first: text-only
+    /// records (or nothing, when they have no text either).
+    pub fn flush(&self, opts: &ParseOptions, pending: &mut Pending, out: &mut Vec<Record>) {
+        for h in pending.drain() {
             out.extend(self.unanswered(opts, &h));
+        }
+    }
+
+    /// Hold a request; one pushed out by too many waiting is emitted
+    /// unanswered.
+    pub fn hold(&self, opts: &ParseOptions, pending: &mut Pending, h: Held, out: &mut Vec<Record>) {
+        if let Some(old) = pending.hold(h) {
+            out.extend(self.unanswered(opts, &old));
         }
     }
 

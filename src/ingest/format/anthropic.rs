@@ -5,8 +5,8 @@
 //! - requests (`model` + `messages`, with top-level `system`/`max_tokens` or
 //!   Anthropic block types; `system` is a string or text blocks),
 //! - responses (`type:"message"`, `role:"assistant"`, `content[]`, `usage`),
-//! - `{request, response}` wrappers and a request line directly followed by
-//!   its response line (joined into one record),
+//! - `{request, response}` wrappers and request lines joined to their
+//!   response lines (by a wrapper id, else first in, first out),
 //! - streaming event logs, one event per line (also wrapped as
 //!   `{"event":{…}}` or `{"data":{…}}` beside metadata): `message_start`
 //!   (usage with input and cache counts), `content_block_start` /
@@ -34,7 +34,7 @@ use std::collections::BTreeMap;
 use serde_json::Value;
 
 use super::{FormatParser, Out, ParseOptions, Skip};
-use crate::ingest::call::{Held, Reply, Shape, str_of};
+use crate::ingest::call::{Held, Pending, Reply, Shape, str_of};
 use crate::ingest::fields::{
     envelope::envelope,
     errors::{api_error, unrecognized},
@@ -384,7 +384,8 @@ impl Stream {
 
 pub struct Parser {
     opts: ParseOptions,
-    pending: Option<Held>,
+    /// Request lines waiting for their responses, oldest first.
+    pending: Pending,
     stream: Option<Stream>,
 }
 
@@ -392,7 +393,7 @@ impl Parser {
     pub fn new(opts: ParseOptions) -> Parser {
         Parser {
             opts,
-            pending: None,
+            pending: Pending::default(),
             stream: None,
         }
     }
@@ -407,7 +408,7 @@ impl Parser {
         SHAPE.build(&self.opts, source, req, resp)
     }
 
-    /// Emit the held request as a text-only record.
+    /// Emit the held requests as text-only records.
     fn flush_pending(&mut self, out: &mut Vec<Record>) {
         SHAPE.flush(&self.opts, &mut self.pending, out);
     }
@@ -453,7 +454,7 @@ impl Parser {
         }
         if kind == "message_start" || self.stream.is_none() {
             self.flush_stream(out);
-            let request = self.pending.take();
+            let request = self.pending.take_for(line);
             let source = request.as_ref().map_or(source, |h| h.source.clone());
             self.stream = Some(Stream {
                 source,
@@ -563,8 +564,8 @@ impl FormatParser for Parser {
         match ty.as_deref() {
             Some("ping") => return Ok(()),
             Some("error") => {
-                // The held request failed: nothing was billed for it.
-                self.pending = None;
+                // The oldest held request failed: nothing was billed for it.
+                self.pending.take_for(&value);
                 let err = value
                     .get("event")
                     .filter(|e| e.is_object())
@@ -581,7 +582,7 @@ impl FormatParser for Parser {
         } else if value.get("messages").is_some_and(Value::is_array) {
             (Some(&value), None)
         } else {
-            self.flush_pending(&mut out.records);
+            // Not this format's line: the held requests keep waiting.
             return Err(match ty {
                 Some(t) => Skip::new(
                     "unrecognized record",
@@ -606,18 +607,13 @@ impl FormatParser for Parser {
                     &mut out.records,
                 ),
             Some(resp) => {
-                if api_error(resp).is_some() {
-                    // A wrapped request whose response is an error.
-                    self.pending = None;
-                } else {
-                    self.flush_pending(&mut out.records);
-                }
+                // A wrapped line carries its own request: an error in it
+                // answers none of the held ones.
                 Err(api_error(resp)
                     .or_else(|| api_error(&value))
                     .unwrap_or_else(|| unrecognized(resp, EXPECTED)))
             }
             None => {
-                self.flush_pending(&mut out.records);
                 if env.wrapped
                     && let Some(e) = api_error(&value)
                 {
@@ -627,7 +623,8 @@ impl FormatParser for Parser {
                 if !body.get("messages").is_some_and(Value::is_array) {
                     return Err(unrecognized(body, EXPECTED));
                 }
-                self.pending = Some(Held::new(value, source));
+                let held = Held::new(value, source);
+                SHAPE.hold(&self.opts, &mut self.pending, held, &mut out.records);
                 Ok(())
             }
         }
@@ -635,7 +632,7 @@ impl FormatParser for Parser {
 
     fn finish(&mut self, out: &mut Out) {
         // Whichever was started first comes first.
-        let stream_first = match (&self.stream, &self.pending) {
+        let stream_first = match (&self.stream, self.pending.front()) {
             (Some(s), Some(p)) => s.source.line <= p.source.line,
             _ => true,
         };

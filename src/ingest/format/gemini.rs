@@ -10,7 +10,8 @@
 //!   wrapper: a `model` key or a URL path (`…/models/gemini-2.5-flash:generateContent`
 //!   in `url`/`path`/`endpoint`); a wrapper whose `response` is an array of
 //!   stream chunks; Gemini Batch lines `{key, request|response}` (batch tier),
-//! - a request line directly followed by its response line (joined),
+//! - request lines joined to their response lines (by a wrapper id, else
+//!   first in, first out),
 //! - stream chunks (`streamGenerateContent` logged one chunk per line or as
 //!   a JSON array): consecutive responses with the same `responseId` are one
 //!   call; text is concatenated and the last chunk's usage is the call's
@@ -29,7 +30,7 @@ use jiff::Timestamp;
 use serde_json::Value;
 
 use super::{FormatParser, Out, ParseOptions, Skip};
-use crate::ingest::call::{Held, Reply, Shape};
+use crate::ingest::call::{Held, Pending, Reply, Shape};
 use crate::ingest::fields::{
     envelope::envelope,
     errors::{api_error, unrecognized},
@@ -381,7 +382,8 @@ struct Open {
 
 pub struct Parser {
     opts: ParseOptions,
-    pending: Option<Held>,
+    /// Request lines waiting for their responses, oldest first.
+    pending: Pending,
     open: Option<Open>,
 }
 
@@ -389,7 +391,7 @@ impl Parser {
     pub fn new(opts: ParseOptions) -> Parser {
         Parser {
             opts,
-            pending: None,
+            pending: Pending::default(),
             open: None,
         }
     }
@@ -430,11 +432,13 @@ impl Parser {
         Ok(rec)
     }
 
+    /// Emit the held requests as text-only records.
     fn flush_pending(&mut self, out: &mut Vec<Record>) {
-        if let Some(h) = self.pending.take()
-            && let Ok(rec) = self.build(h.source.clone(), Some((&h.line, h.body())), None)
-        {
-            out.push(rec);
+        let held: Vec<Held> = self.pending.drain().collect();
+        for h in held {
+            if let Ok(rec) = self.build(h.source.clone(), Some((&h.line, h.body())), None) {
+                out.push(rec);
+            }
         }
     }
 
@@ -459,7 +463,12 @@ impl Parser {
             Ok(c) => c,
             Err(e) => {
                 self.flush_open(out);
-                self.flush_pending(out);
+                // An unreadable response answered the oldest request.
+                if let Some(h) = self.pending.take_for(&line)
+                    && let Ok(rec) = self.build(h.source.clone(), Some((&h.line, h.body())), None)
+                {
+                    out.push(rec);
+                }
                 return Err(e);
             }
         };
@@ -470,7 +479,7 @@ impl Parser {
             return Ok(());
         }
         self.flush_open(out);
-        let request = self.pending.take();
+        let request = self.pending.take_for(&line);
         let source = request.as_ref().map_or(source, |h| h.source.clone());
         self.open = Some(Open {
             source,
@@ -488,7 +497,6 @@ impl FormatParser for Parser {
         // `{request, response:[chunk, …]}`: a logged stream in one line.
         if let Some(chunks) = value.get("response").and_then(Value::as_array) {
             self.flush_open(&mut out.records);
-            self.flush_pending(&mut out.records);
             let mut merged: Option<Chunk> = None;
             for c in chunks.iter().filter(|c| c.is_object()) {
                 let c = Chunk::parse(c)?;
@@ -511,20 +519,18 @@ impl FormatParser for Parser {
         } else if is_request(&value) {
             (Some(&value), None)
         } else {
-            self.flush_pending(&mut out.records);
+            // Not this format's line: the held requests keep waiting.
             return Err(api_error(&value).unwrap_or_else(|| unrecognized(&value, EXPECTED)));
         };
         match (req, resp) {
             (_, Some(resp)) if !is_response(resp) => {
                 self.flush_open(&mut out.records);
-                self.flush_pending(&mut out.records);
                 Err(api_error(resp)
                     .or_else(|| api_error(&value))
                     .unwrap_or_else(|| unrecognized(resp, EXPECTED)))
             }
             (Some(req), Some(resp)) => {
                 self.flush_open(&mut out.records);
-                self.flush_pending(&mut out.records);
                 let chunk = Chunk::parse(resp)?;
                 out.push(self.build(source, Some((&value, req)), Some((&value, resp, chunk)))?);
                 Ok(())
@@ -532,7 +538,6 @@ impl FormatParser for Parser {
             (None, Some(_)) => self.on_response(value, source, &mut out.records),
             (Some(_), None) | (None, None) => {
                 self.flush_open(&mut out.records);
-                self.flush_pending(&mut out.records);
                 if env.wrapped
                     && let Some(e) = api_error(&value)
                 {
@@ -542,7 +547,8 @@ impl FormatParser for Parser {
                 if !is_request(body) {
                     return Err(unrecognized(body, EXPECTED));
                 }
-                self.pending = Some(Held::new(value, source));
+                let held = Held::new(value, source);
+                SHAPE.hold(&self.opts, &mut self.pending, held, &mut out.records);
                 Ok(())
             }
         }

@@ -2,8 +2,8 @@
 //! one array element, or a whole document) into normalized [`Record`]s.
 //!
 //! A parser is stateful per file because some formats spread one API call over
-//! several lines (stream chunks whose last chunk carries usage; a request line
-//! followed by its response line).
+//! several lines (stream chunks whose last chunk carries usage; request lines
+//! and the response lines that answer them).
 
 use std::sync::Arc;
 

@@ -6,10 +6,11 @@
 //! - `{request, response}` wrappers (also `{input, output}` objects) with
 //!   metadata beside the bodies (`timestamp`, `task_id`, `session_id`,
 //!   `cost_usd`, …),
-//! - a request line directly followed by its response line: joined into one
-//!   record (prompt text from the request; model, timestamp and usage from
-//!   the response). A request that no response follows becomes a text-only
-//!   record (no usage) when the next request comes or the file ends,
+//! - request lines joined to their response lines (by a wrapper id, else
+//!   first in, first out; see `call::Pending`): one record (prompt text from
+//!   the request; model, timestamp and usage from the response). A request
+//!   no response answers becomes a text-only record (no usage) at the end of
+//!   the file,
 //! - stream chunks (`object:"chat.completion.chunk"`): text and tool-call
 //!   fragments are accumulated per stream `id`; usage comes only on the last
 //!   chunk (`usage` non-null, `choices` empty) and the stream's single record
@@ -30,7 +31,7 @@ use jiff::Timestamp;
 use serde_json::Value;
 
 use super::{FormatParser, Out, ParseOptions, Skip, anthropic::is_anthropic_request};
-use crate::ingest::call::{Held, Reply, Shape, str_of};
+use crate::ingest::call::{Held, Pending, Reply, Shape, str_of};
 use crate::ingest::fields::{
     envelope::envelope,
     errors::{api_error, unrecognized},
@@ -373,8 +374,8 @@ fn absorb_call(slot: &mut (String, String), f: &Value) {
 
 pub struct Parser {
     opts: ParseOptions,
-    /// A request line waiting for the next line to be its response.
-    pending: Option<Held>,
+    /// Request lines waiting for their responses, oldest first.
+    pending: Pending,
     /// Open streams by chunk `id`.
     streams: HashMap<String, Stream>,
     /// Streams already emitted with usage: late chunks of theirs are ignored.
@@ -386,7 +387,7 @@ impl Parser {
     pub fn new(opts: ParseOptions) -> Parser {
         Parser {
             opts,
-            pending: None,
+            pending: Pending::default(),
             streams: HashMap::new(),
             done: HashSet::new(),
             seq: 0,
@@ -402,9 +403,12 @@ impl Parser {
         SHAPE.build(&self.opts, source, req, resp)
     }
 
-    /// Emit the held request as a text-only record.
-    fn flush_pending(&mut self, out: &mut Vec<Record>) {
-        SHAPE.flush(&self.opts, &mut self.pending, out);
+    /// An error line answers the oldest held request: it is emitted
+    /// unanswered (text only).
+    fn fail_oldest(&mut self, out: &mut Vec<Record>) {
+        if let Some(h) = self.pending.take() {
+            out.extend(SHAPE.unanswered(&self.opts, &h));
+        }
     }
 
     fn next_seq(&mut self) -> u64 {
@@ -442,15 +446,13 @@ impl Parser {
         let usage = usage_of(chunk.get("usage"));
         if !self.streams.contains_key(&id) {
             let request = if has_own_request {
-                self.flush_pending(out);
                 let seq = self.next_seq();
                 Some(Held {
-                    line: line.clone(),
-                    source: source.clone(),
                     seq,
+                    ..Held::new(line.clone(), source.clone())
                 })
             } else {
-                self.pending.take()
+                self.pending.take_for(line)
             };
             let seq = match &request {
                 Some(h) => h.seq,
@@ -504,14 +506,16 @@ impl FormatParser for Parser {
                 Some(Kind::Request) => (Some(&value), None),
                 Some(_) => (None, Some(&value)),
                 None => {
-                    self.flush_pending(&mut out.records);
-                    return Err(api_error(&value).unwrap_or_else(|| unrecognized(&value, EXPECTED)));
+                    if let Some(e) = api_error(&value) {
+                        self.fail_oldest(&mut out.records);
+                        return Err(e);
+                    }
+                    return Err(unrecognized(&value, EXPECTED));
                 }
             }
         };
         let Some(resp) = resp else {
-            // A request alone: hold it until we see whether its response follows.
-            self.flush_pending(&mut out.records);
+            // A request alone: hold it until its response comes.
             if env.wrapped
                 && let Some(e) = api_error(&value)
             {
@@ -522,11 +526,11 @@ impl FormatParser for Parser {
                 return Err(unrecognized(body, EXPECTED));
             }
             let seq = self.next_seq();
-            self.pending = Some(Held {
-                line: value,
-                source,
+            let held = Held {
                 seq,
-            });
+                ..Held::new(value, source)
+            };
+            SHAPE.hold(&self.opts, &mut self.pending, held, &mut out.records);
             return Ok(());
         };
         match classify(resp) {
@@ -544,7 +548,8 @@ impl FormatParser for Parser {
                 &mut out.records,
             ),
             Some(Kind::Request) | None => {
-                self.flush_pending(&mut out.records);
+                // A wrapped line carries its own request: an error in it
+                // answers none of the held ones.
                 Err(api_error(resp)
                     .or_else(|| api_error(&value))
                     .unwrap_or_else(|| unrecognized(resp, EXPECTED)))
@@ -554,10 +559,15 @@ impl FormatParser for Parser {
 
     fn finish(&mut self, out: &mut Out) {
         let mut held: Vec<(u64, Record)> = Vec::new();
-        if let Some(h) = self.pending.take()
-            && let Ok(rec) = self.build(h.source.clone(), Some((&h.line, h.body())), None)
-        {
-            held.push((h.seq, rec));
+        for h in self.pending.drain() {
+            if let Ok(rec) = SHAPE.build(
+                &self.opts,
+                h.source.clone(),
+                Some((&h.line, h.body())),
+                None,
+            ) {
+                held.push((h.seq, rec));
+            }
         }
         let streams: Vec<Stream> = self.streams.drain().map(|(_, s)| s).collect();
         for st in streams {

@@ -4,8 +4,8 @@
 //! - responses (`object:"response"`, or `output[]` of typed items with
 //!   `usage.input_tokens_details`),
 //! - requests (`model` + `input`, optionally `instructions`),
-//! - `{request, response}` wrappers and a request line directly followed by
-//!   its response line (joined into one record, as for chat completions),
+//! - `{request, response}` wrappers and request lines joined to their
+//!   response lines (as for chat completions),
 //! - streaming event logs: `response.completed` / `response.incomplete` /
 //!   `response.failed` carry the full response and become the record; the
 //!   other `response.*` events (deltas, `response.created`, …) bill nothing.
@@ -21,7 +21,7 @@
 use serde_json::Value;
 
 use super::{FormatParser, Out, ParseOptions, Skip};
-use crate::ingest::call::{Held, Reply, Shape, str_of};
+use crate::ingest::call::{Held, Pending, Reply, Shape, str_of};
 use crate::ingest::fields::{
     envelope::envelope,
     errors::{api_error, unrecognized},
@@ -276,18 +276,19 @@ fn audio_of(u: Option<&Value>) -> Result<AudioTokens, Skip> {
 
 pub struct Parser {
     opts: ParseOptions,
-    pending: Option<Held>,
+    /// Request lines waiting for their responses, oldest first.
+    pending: Pending,
 }
 
 impl Parser {
     pub fn new(opts: ParseOptions) -> Parser {
         Parser {
             opts,
-            pending: None,
+            pending: Pending::default(),
         }
     }
 
-    /// Emit the held request as a text-only record.
+    /// Emit the held requests as text-only records.
     fn flush_pending(&mut self, out: &mut Vec<Record>) {
         SHAPE.flush(&self.opts, &mut self.pending, out);
     }
@@ -328,7 +329,8 @@ impl FormatParser for Parser {
                 };
             }
             if t == "error" {
-                self.pending = None;
+                // The oldest held request failed: nothing was billed for it.
+                self.pending.take_for(&value);
                 return Err(api_error(&value).unwrap_or_else(|| unrecognized(&value, EXPECTED)));
             }
         }
@@ -340,21 +342,27 @@ impl FormatParser for Parser {
         } else if is_request(&value) {
             (Some(&value), None)
         } else {
-            self.flush_pending(&mut out.records);
-            return Err(api_error(&value).unwrap_or_else(|| unrecognized(&value, EXPECTED)));
+            if let Some(e) = api_error(&value) {
+                if let Some(h) = self.pending.take_for(&value) {
+                    out.records.extend(SHAPE.unanswered(&self.opts, &h));
+                }
+                return Err(e);
+            }
+            // Not this format's line: the held requests keep waiting.
+            return Err(unrecognized(&value, EXPECTED));
         };
         match resp {
             Some(resp) if is_response(resp) => {
                 self.on_response(&value, req, resp, source, &mut out.records)
             }
             Some(resp) => {
-                self.flush_pending(&mut out.records);
+                // A wrapped line carries its own request: an error in it
+                // answers none of the held ones.
                 Err(api_error(resp)
                     .or_else(|| api_error(&value))
                     .unwrap_or_else(|| unrecognized(resp, EXPECTED)))
             }
             None => {
-                self.flush_pending(&mut out.records);
                 if env.wrapped
                     && let Some(e) = api_error(&value)
                 {
@@ -364,7 +372,8 @@ impl FormatParser for Parser {
                 if !is_request(body) {
                     return Err(unrecognized(body, EXPECTED));
                 }
-                self.pending = Some(Held::new(value, source));
+                let held = Held::new(value, source);
+                SHAPE.hold(&self.opts, &mut self.pending, held, &mut out.records);
                 Ok(())
             }
         }
