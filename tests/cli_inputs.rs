@@ -6,6 +6,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 use common::{chat_line, jsonl, stdout_json, tokenmaxx};
+use serde_json::json;
 
 fn temp(name: &str) -> PathBuf {
     let d = std::env::temp_dir().join(format!("tokenmaxx-{name}-{}", std::process::id()));
@@ -54,12 +55,28 @@ fn source_claude_code_reads_every_config_dir_listed() {
 fn source_codex_reads_an_archived_copy_once() {
     let home = temp("src-codex");
     let rel = "2025/10/29/rollout-2025-10-29T00-59-38-x.jsonl";
-    let line = chat_line("gpt-4o", 1735689600, 100, 0, 10, "u") + "\n";
-    write(&home.join("sessions").join(rel), &line);
-    write(&home.join("archived_sessions").join(rel), &line);
+    let rollout = |id: &str, at: &str| {
+        [
+            json!({"timestamp":"2025-10-29T00:59:38Z","type":"session_meta","payload":{"id":id,"cwd":"/w"}}),
+            json!({"timestamp":at,"type":"event_msg","payload":{"type":"token_count","info":{
+                "total_token_usage":{"input_tokens":100,"cached_input_tokens":0,"output_tokens":10},
+                "last_token_usage":{"input_tokens":100,"cached_input_tokens":0,"output_tokens":10}}}}),
+        ]
+        .iter()
+        .map(|l| l.to_string() + "\n")
+        .collect::<String>()
+    };
+    write(
+        &home.join("sessions").join(rel),
+        &rollout("s-1", "2025-10-29T01:00:00Z"),
+    );
+    write(
+        &home.join("archived_sessions").join(rel),
+        &rollout("s-1", "2025-10-29T01:00:00Z"),
+    );
     write(
         &home.join("archived_sessions/2025/10/01/rollout-old.jsonl"),
-        &line,
+        &rollout("s-old", "2025-10-01T09:00:00Z"),
     );
     let out = tokenmaxx()
         .args(["report", "--format", "json", "--source", "codex"])
@@ -70,8 +87,11 @@ fn source_codex_reads_an_archived_copy_once() {
     fs::remove_dir_all(&home).unwrap();
     assert_eq!(
         rep["totals"]["records"], 2,
-        "the copy is read once, the old one too"
+        "the copy is billed once, the old one too"
     );
+    // The copy's lines are read and accounted for: its record is a duplicate.
+    assert_eq!(rep["accounting"]["lines"], 6);
+    assert_eq!(rep["accounting"]["deduplicated"]["records"], 1);
 }
 
 #[test]

@@ -19,6 +19,7 @@ const B: &str = "codex/sessions/2025/10/29/rollout-2025-10-29T09-16-40-0199f1c0-
 const C: &str = "codex/sessions/2025/09/12/rollout-2025-09-12T08-30-00-01993d5e-2b40-7c11-8e22-90aa0b1c2c03.jsonl";
 const D: &str = "codex/sessions/2025/10/30/rollout-2025-10-30T14-00-00-019a3520-0f00-7e44-9b55-3c4d5e6f7d04.jsonl";
 const X: &str = "codex/exec-stream.jsonl";
+const F: &str = "codex/sessions/2025/10/31/rollout-2025-10-31T10-00-00-019a3a00-5555-7f66-8a77-6b7c8d9e0f05.jsonl";
 
 fn buckets(input: u64, cache_read: u64, cw5: u64, output: u64, reasoning: u64) -> Value {
     json!({"input": input, "cache_read": cache_read, "cache_write_5m": cw5, "cache_write_1h": 0,
@@ -48,6 +49,7 @@ fn paths_of(label: &str) -> Vec<&'static str> {
             "C" => C,
             "D" => D,
             "X" => X,
+            "F" => F,
             "whole folder" => "codex",
             other => panic!("codex/README.md: unknown fixture `{other}`"),
         })
@@ -278,7 +280,9 @@ fn by_project_and_by_session() {
             want("(none)", 2, 12130),
             want("/home/dev/billing", 2, 6000),
             want("/home/dev/notes-app", 2, 4250),
-            want("/home/dev/shop-api", 5, 29760),
+            // A's 3, B's 2, and F's own turn (7,200 tokens; its copies of
+            // A's lines are duplicates).
+            want("/home/dev/shop-api", 6, 36960),
         ]
     );
 
@@ -305,12 +309,13 @@ fn by_project_and_by_session() {
             ("0199f1c0-1111-7a2b-8c3d-4e5f60718b02".to_string(), 2),
             ("0199f2d4-5e6f-7a80-b1c2-d3e4f5a6b707".to_string(), 2),
             ("019a3520-0f00-7e44-9b55-3c4d5e6f7d04".to_string(), 2),
+            ("019a3a00-5555-7f66-8a77-6b7c8d9e0f05".to_string(), 1),
         ]
     );
 }
 
 #[test]
-fn source_codex_reads_codex_home_and_skips_the_archived_copy() {
+fn source_codex_reads_codex_home_and_accounts_for_the_archived_copy() {
     let out = tokenmaxx()
         .env("CODEX_HOME", fixture("codex"))
         .args([

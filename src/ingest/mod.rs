@@ -122,12 +122,9 @@ pub fn collect_inputs_with(
             let mut found = Vec::new();
             walk(root, Walk::Logs, seen, &mut found)
                 .with_context(|| format!("{}: cannot list directory", root.display()))?;
-            out.extend(
-                found
-                    .into_iter()
-                    .filter(|p| !sources::is_archived_copy(p, &roots))
-                    .map(Input::File),
-            );
+            // An archived copy of a rollout is read too: its records are
+            // deduplicated by call id, so its lines are accounted for.
+            out.extend(found.into_iter().map(Input::File));
         }
     }
     Ok(out)

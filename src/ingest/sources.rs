@@ -90,21 +90,6 @@ fn candidates(
     out
 }
 
-/// Codex archives a session by moving its rollout from `sessions/` to
-/// `archived_sessions/` under the same relative path; a copy present in
-/// both is read once, from `sessions/`.
-pub fn is_archived_copy(path: &Path, roots: &[PathBuf]) -> bool {
-    for root in roots {
-        if root.file_name().is_some_and(|n| n == "archived_sessions")
-            && let Ok(rel) = path.strip_prefix(root)
-            && let Some(base) = root.parent()
-        {
-            return base.join("sessions").join(rel).is_file();
-        }
-    }
-    false
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -79,7 +79,10 @@
 //! cumulative `(input, cached, output)` tuple, so an archived copy of a
 //! rollout read in the same run bills nothing, and a `turn.completed` of an
 //! exec stream matches the rollout's last snapshot of that turn (the fields
-//! both shapes carry).
+//! both shapes carry). A rollout line also has a second id, its instant and
+//! whole cumulative tuple: a file that copies another session's history
+//! (a branch, fork or resume whose `session_meta` does not say so) repeats
+//! those lines byte for byte under its own session id, and they bill once.
 //!
 //! `--task-key` is looked up on the `token_count` line, then on the
 //! session's `session_meta` line; without it the session is the task.
@@ -397,8 +400,20 @@ impl Parser {
         let mut lines = vec![line];
         lines.extend(self.meta_line.as_ref());
         rec.task = task_from(&self.opts, &lines, &[], &[]);
-        if let (Some(t), Some(s)) = (total, session.as_deref()) {
-            rec.call_id = Some(Box::new(CallId::key(t.key(s), DEDUP_REASON)));
+        if let Some(t) = total {
+            let keys: Vec<String> = session
+                .as_deref()
+                .map(|s| t.key(s))
+                .into_iter()
+                .chain(ts.map(|at| t.instant_key(at)))
+                .collect();
+            if !keys.is_empty() {
+                rec.call_id = Some(Box::new(CallId {
+                    check: keys.clone(),
+                    register: keys,
+                    reason: DEDUP_REASON,
+                }));
+            }
         }
         rec.session = session;
         if let Some(text) = std::mem::take(&mut self.text).into_text() {

@@ -72,6 +72,17 @@ impl Totals {
             self.input, self.cached, self.output
         )
     }
+
+    /// Call-id key of a rollout line whatever session copies it: a file
+    /// that copies another's history (a branch, fork or resume with no
+    /// `session_meta` saying so) repeats its `token_count` lines byte for
+    /// byte, instant and cumulative totals included.
+    pub(super) fn instant_key(&self, at: jiff::Timestamp) -> String {
+        format!(
+            "codex-at:{at}:{}:{}:{}:{}:{}",
+            self.input, self.cached, self.cache_write, self.output, self.reasoning
+        )
+    }
 }
 
 /// What a new cumulative total bills.
@@ -157,7 +168,13 @@ mod tests {
             ]
         );
         let id = out.records[1].call_id.as_deref().unwrap();
-        assert_eq!(id.check, ["codex:s1:2500:1800:90"]);
+        assert_eq!(
+            id.check,
+            [
+                "codex:s1:2500:1800:90",
+                "codex-at:2025-10-01T10:01:00Z:2500:1800:0:90:30"
+            ]
+        );
         assert_eq!(id.reason, DEDUP_REASON);
     }
 
