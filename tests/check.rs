@@ -444,3 +444,84 @@ fn concurrent_baseline_updates_leave_a_whole_file() {
     names.sort();
     assert_eq!(names, ["baseline.json", "tokenmaxx.toml"]);
 }
+
+/// The shipped GitHub Actions example must fail the job when the budget
+/// fails. Its "Check token budget" step is run as GitHub runs it (`bash -e`,
+/// and with the step's own `shell: bash` flags), on a failing budget: the
+/// exit status must be 1, and the Markdown summary must still be written
+/// for the PR-comment step.
+#[test]
+fn the_ci_example_step_fails_the_job_on_a_failing_budget() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let workflow = fs::read_to_string(root.join("examples/ci/github-workflow.yml")).unwrap();
+    let script = step_script(&workflow, "Check token budget");
+    assert!(
+        workflow.contains("        shell: bash\n"),
+        "the step must run with `shell: bash` (pipefail)"
+    );
+    let dir = tempfile::tempdir().unwrap();
+    // The step's paths, made to point at a failing budget.
+    fs::create_dir_all(dir.path().join("examples/ci")).unwrap();
+    fs::copy(
+        check_dir().join("fail.toml"),
+        dir.path().join("examples/ci/tokenmaxx.toml"),
+    )
+    .unwrap();
+    let runs = dir.path().join("eval-runs");
+    fs::create_dir_all(&runs).unwrap();
+    for e in fs::read_dir(check_dir().join("runs")).unwrap() {
+        let p = e.unwrap().path();
+        fs::copy(&p, runs.join(p.file_name().unwrap())).unwrap();
+    }
+    let bin = assert_cmd::cargo::cargo_bin("tokenmaxx");
+    let bin_dir = bin.parent().unwrap();
+    for shell_flags in [
+        &["-e"][..],
+        &["--noprofile", "--norc", "-eo", "pipefail"][..],
+    ] {
+        let _ = fs::remove_file(dir.path().join("token-budget.md"));
+        let out = std::process::Command::new("bash")
+            .args(shell_flags)
+            .arg("-c")
+            .arg(&script)
+            .current_dir(dir.path())
+            .env(
+                "PATH",
+                format!("{}:{}", bin_dir.display(), std::env::var("PATH").unwrap()),
+            )
+            .env_remove("GITHUB_ACTIONS")
+            .env_remove("TOKENMAXX_PRICING")
+            .output()
+            .unwrap();
+        assert_eq!(
+            out.status.code(),
+            Some(1),
+            "{shell_flags:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let md = fs::read_to_string(dir.path().join("token-budget.md")).unwrap();
+        assert!(md.contains("FAIL") || md.contains("fail"), "{md}");
+    }
+}
+
+/// The `run: |` block of the workflow step named `name`.
+fn step_script(workflow: &str, name: &str) -> String {
+    let mut lines = workflow
+        .lines()
+        .skip_while(|l| !l.contains(&format!("- name: {name}")));
+    let mut script = String::new();
+    let mut indent = None;
+    for l in lines.by_ref() {
+        if let Some(n) = indent {
+            if !l.trim().is_empty() && l.len() - l.trim_start().len() < n {
+                break;
+            }
+            script.push_str(l.get(n..).unwrap_or(""));
+            script.push('\n');
+        } else if l.trim_start() == "run: |" {
+            indent = Some(l.len() - l.trim_start().len() + 2);
+        }
+    }
+    assert!(!script.is_empty(), "no `run: |` block in step `{name}`");
+    script
+}
