@@ -884,3 +884,44 @@ fn records_csv_rows_match_the_header_and_new_columns_come_last() {
         assert_eq!(row.unwrap().len(), header.len());
     }
 }
+
+/// `--compact` keeps the columns that always stay (keys, records, input,
+/// output, cost) and says what it hid; `--wide` and a pipe keep them all.
+#[test]
+fn compact_and_wide_tables() {
+    let run = |extra: &[&str]| {
+        let out = tokenmaxx()
+            .args([
+                "report",
+                "examples/anthropic-messages.jsonl",
+                "--by",
+                "day,model",
+            ])
+            .args(extra)
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let compact = run(&["--compact"]);
+    let header = compact.lines().nth(1).unwrap();
+    for kept in ["Day", "Model", "Records", "Input", "Output", "Cost (USD)"] {
+        assert!(header.contains(kept), "{kept}: {header}");
+    }
+    assert!(!header.contains("Cache read"), "{header}");
+    assert!(compact.contains("Hidden (--compact): "), "{compact}");
+    for full in [run(&["--wide"]), run(&[])] {
+        assert!(full.lines().nth(1).unwrap().contains("Cache read"));
+        assert!(!full.contains("Hidden"));
+    }
+    let out = tokenmaxx()
+        .args(["report", "--compact", "--wide", "examples"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+}

@@ -134,6 +134,7 @@ pub fn run(args: MergeArgs) -> Result<Outcome> {
         metrics,
         top: args.top,
         drift_tolerance: tolerance,
+        ..ReportOptions::default()
     };
     let report = Report {
         aggregate: &merged.aggregate,

@@ -13,7 +13,7 @@ use clap::Args;
 use crate::aggregate::{Aggregate, Dimension};
 use crate::bill::Measures;
 use crate::cli::{InputArgs, Outcome};
-use crate::export::{self, Metric, Report, ReportFormat, ReportOptions};
+use crate::export::{self, ColumnPolicy, Metric, Report, ReportFormat, ReportOptions};
 
 #[derive(Args, Debug)]
 #[command(after_help = "Examples:
@@ -44,6 +44,13 @@ pub struct ReportArgs {
     /// List the N most expensive tasks.
     #[arg(long, default_value_t = 0, value_name = "N")]
     pub top: usize,
+    /// Terminal table: only the columns that always stay (keys, records,
+    /// input, output, cost).
+    #[arg(long, conflicts_with = "wide")]
+    pub compact: bool,
+    /// Terminal table: every column, however narrow the terminal.
+    #[arg(long)]
+    pub wide: bool,
 }
 
 impl ReportArgs {
@@ -56,6 +63,13 @@ impl ReportArgs {
             metrics,
             top: self.top,
             drift_tolerance: self.drift_tolerance,
+            columns: if self.compact {
+                ColumnPolicy::Compact
+            } else if self.wide {
+                ColumnPolicy::Wide
+            } else {
+                ColumnPolicy::Fit
+            },
         }
     }
 }

@@ -63,10 +63,11 @@ fn opt_percent(v: Option<Decimal>) -> String {
 pub(crate) const SUMMARY: &[Column<Stats>] = &[
     num("Records", 0, |s| thousands(s.records)),
     num("Unpriced", 1, |s| thousands(s.unpriced_records)),
-    num("Input", 1, |s| thousands(s.usage.input)),
+    // Input, output and cost stay at any width: what a report is for.
+    num("Input", 0, |s| thousands(s.usage.input)),
     num("Cache read", 2, |s| thousands(s.usage.cache_read)),
     num("Cache write", 4, |s| thousands(cache_write(s))),
-    num("Output", 1, |s| thousands(s.usage.output)),
+    num("Output", 0, |s| thousands(s.usage.output)),
     num("Total tokens", 2, |s| thousands(s.usage.total())),
     num("Reasoning", 5, |s| thousands(s.usage.reasoning)),
     num("Cost (USD)", 0, |s| {

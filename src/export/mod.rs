@@ -22,7 +22,7 @@ pub mod records;
 mod sections;
 pub(crate) mod table;
 
-pub use sections::{Metric, ReportOptions};
+pub use sections::{ColumnPolicy, Metric, ReportOptions};
 
 /// `--format` for `report`.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]

@@ -38,6 +38,21 @@ pub struct ReportOptions {
     pub top: usize,
     /// `--drift-tolerance`: percent a counted/reported ratio may be off 1.
     pub drift_tolerance: Decimal,
+    /// Which columns the terminal table keeps (`--compact`, `--wide`).
+    pub columns: ColumnPolicy,
+}
+
+/// Which columns the terminal table shows.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum ColumnPolicy {
+    /// Every column that fits the terminal, dropping the least important
+    /// first; group keys, records, input, output and cost always stay.
+    #[default]
+    Fit,
+    /// Only the columns that always stay.
+    Compact,
+    /// Every column, whatever the terminal's width.
+    Wide,
 }
 
 impl Default for ReportOptions {
@@ -45,6 +60,7 @@ impl Default for ReportOptions {
         ReportOptions {
             metrics: Vec::new(),
             top: 0,
+            columns: ColumnPolicy::Fit,
             drift_tolerance: Decimal::from(10),
         }
     }

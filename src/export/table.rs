@@ -9,13 +9,19 @@ use comfy_table::presets::UTF8_FULL_CONDENSED;
 use comfy_table::{CellAlignment, ContentArrangement, Table};
 
 use super::sections::sections;
-use super::{Exporter, Grid, Header, Report, notes, summary_grid};
+use super::{ColumnPolicy, Exporter, Grid, Header, Report, notes, summary_grid};
 
 pub struct TableExporter;
 
 impl Exporter for TableExporter {
     fn write(&self, report: &Report, out: &mut dyn Write) -> Result<()> {
-        let width = terminal_width();
+        let width = Fit {
+            policy: report.options.columns,
+            terminal: match report.options.columns {
+                ColumnPolicy::Wide => None,
+                _ => terminal_width(),
+            },
+        };
         render(out, summary_grid(report, "TOTAL"), width)?;
         for sec in sections(report, "TOTAL") {
             writeln!(out)?;
@@ -33,19 +39,28 @@ impl Exporter for TableExporter {
     }
 }
 
-/// One table, fitted to `width` when stdout is a terminal.
-fn render(out: &mut dyn Write, grid: Grid, width: Option<usize>) -> Result<()> {
+/// How a table is fitted: the column policy and the terminal's width.
+#[derive(Clone, Copy)]
+struct Fit {
+    policy: ColumnPolicy,
+    terminal: Option<usize>,
+}
+
+/// One table, fitted to the terminal (or to `--compact`).
+fn render(out: &mut dyn Write, grid: Grid, width: Fit) -> Result<()> {
     let Grid {
         headers: mut cols,
         mut rows,
         ..
     } = grid;
-    let hidden = match width {
-        Some(w) => fit(&mut cols, &mut rows, w),
-        None => Vec::new(),
+    let hidden = match (width.policy, width.terminal) {
+        // Fitting to 0: every column that may go, goes.
+        (ColumnPolicy::Compact, _) => fit(&mut cols, &mut rows, 0),
+        (ColumnPolicy::Fit, Some(w)) => fit(&mut cols, &mut rows, w),
+        _ => Vec::new(),
     };
     let mut t = new_table();
-    if let Some(w) = width {
+    if let Some(w) = width.terminal {
         // Long keys (model names, file paths) may still wrap.
         t.set_content_arrangement(ContentArrangement::Dynamic);
         t.set_width(w as u16);
@@ -62,10 +77,12 @@ fn render(out: &mut dyn Write, grid: Grid, width: Option<usize>) -> Result<()> {
         }
     }
     writeln!(out, "{t}")?;
-    if !hidden.is_empty() {
+    if !hidden.is_empty() && width.policy == ColumnPolicy::Compact {
+        writeln!(out, "Hidden (--compact): {}.", hidden.join(", "))?;
+    } else if !hidden.is_empty() {
         writeln!(
             out,
-            "Hidden to fit the terminal: {} (widen it, or use --format json/csv/markdown).",
+            "Hidden to fit the terminal: {} (widen it, or use --wide or --format json/csv/markdown).",
             hidden.join(", ")
         )?;
     }
@@ -107,8 +124,18 @@ fn terminal_width() -> Option<usize> {
     if !std::io::stdout().is_terminal() {
         return None;
     }
-    let t = Table::new();
-    t.width().map(usize::from)
+    width_from(std::env::var("COLUMNS").ok(), Table::new().width())
+}
+
+/// `COLUMNS` when it is a positive number (as `ls` honours it), else the
+/// terminal's width; a terminal that reports 0 columns (a pseudo-terminal
+/// without a size, as `script` or `docker run -t` make) is of unknown
+/// width: every column is shown rather than one character per column.
+fn width_from(columns: Option<String>, terminal: Option<u16>) -> Option<usize> {
+    columns
+        .and_then(|c| c.trim().parse::<usize>().ok())
+        .filter(|&c| c > 0)
+        .or_else(|| terminal.map(usize::from).filter(|&w| w > 0))
 }
 
 /// Width of the table without wrapping: widest cell per column plus borders
@@ -165,5 +192,57 @@ mod tests {
         assert_eq!(hidden, ["Input", "p50"]);
         let titles: Vec<&str> = cols.iter().map(|c| c.title.as_str()).collect();
         assert_eq!(titles, ["Model", "Records", "Cost"]);
+    }
+
+    #[test]
+    fn zero_columns_is_unknown_and_columns_env_wins() {
+        assert_eq!(width_from(None, Some(0)), None);
+        assert_eq!(width_from(None, Some(80)), Some(80));
+        assert_eq!(width_from(Some("120".into()), Some(80)), Some(120));
+        assert_eq!(width_from(Some("0".into()), Some(80)), Some(80));
+        assert_eq!(width_from(Some("wide".into()), None), None);
+    }
+
+    /// The main table by day and model, with realistic cells: at 80
+    /// columns input, output and cost stay; at 120 more stays; at 0 (an
+    /// unknown width) nothing is hidden.
+    #[test]
+    fn the_main_table_keeps_input_output_and_cost() {
+        let headers = || {
+            let mut h = vec![col("Day", 0), col("Model", 0)];
+            h.extend(crate::export::columns::SUMMARY.iter().map(Header::from));
+            h
+        };
+        let row = || {
+            let mut r = vec![
+                "2025-11-03".to_string(),
+                "claude-sonnet-4-5-20250929".into(),
+            ];
+            r.extend(
+                crate::export::columns::SUMMARY
+                    .iter()
+                    .map(|c| match c.title {
+                        "Cost (USD)" | "$/request" => "$12.3456".to_string(),
+                        "Cache hit" => "33.5%".into(),
+                        _ => "1,234,567".into(),
+                    }),
+            );
+            r
+        };
+        let kept = |w: Option<usize>| {
+            let (mut cols, mut rows) = (headers(), vec![row()]);
+            if let Some(w) = w {
+                fit(&mut cols, &mut rows, w);
+            }
+            cols.into_iter().map(|c| c.title).collect::<Vec<_>>()
+        };
+        let at80 = kept(Some(80));
+        for must in ["Day", "Model", "Records", "Input", "Output", "Cost (USD)"] {
+            assert!(at80.iter().any(|t| t == must), "{must} at 80: {at80:?}");
+        }
+        let at120 = kept(Some(120));
+        assert!(at120.len() > at80.len(), "{at120:?}");
+        assert!(at120.iter().any(|t| t == "Cache read"), "{at120:?}");
+        assert_eq!(kept(width_from(None, Some(0))).len(), headers().len());
     }
 }
