@@ -22,6 +22,17 @@ pub fn thousands(n: u64) -> String {
 /// Fixed decimals for display, rounded half away from zero. Exact values
 /// stay in JSON/CSV.
 pub fn money(d: Decimal, places: u32) -> String {
+    // A cost that is not zero never shows as zero: $0.000005 keeps the
+    // places it needs (up to 12), instead of rounding to "$0.0000".
+    // Rounded at the place of its first significant digit.
+    let mut places = places;
+    while !d.is_zero()
+        && places < 12
+        && d.round_dp_with_strategy(places, RoundingStrategy::ToZero)
+            .is_zero()
+    {
+        places += 1;
+    }
     let r = d.round_dp_with_strategy(places, RoundingStrategy::MidpointAwayFromZero);
     let body = format!("{:.*}", places as usize, r.abs());
     if r.is_sign_negative() && !r.is_zero() {
@@ -65,8 +76,19 @@ mod tests {
         assert_eq!(money(Decimal::from_str("0.00176").unwrap(), 4), "$0.0018");
         assert_eq!(money(Decimal::from_str("12").unwrap(), 2), "$12.00");
         assert_eq!(money(Decimal::from_str("1.5").unwrap(), 4), "$1.5000");
-        assert_eq!(money(Decimal::from_str("0.00005").unwrap(), 4), "$0.0001");
+        assert_eq!(money(Decimal::from_str("0.00005").unwrap(), 4), "$0.00005");
+        assert_eq!(money(Decimal::from_str("0.00015").unwrap(), 4), "$0.0002");
         assert_eq!(money(Decimal::from_str("-0.5").unwrap(), 2), "-$0.50");
+        // Never a non-zero cost shown as zero.
+        assert_eq!(
+            money(Decimal::from_str("0.000005").unwrap(), 4),
+            "$0.000005"
+        );
+        assert_eq!(
+            money(Decimal::from_str("0.0000049").unwrap(), 4),
+            "$0.000005"
+        );
+        assert_eq!(money(Decimal::ZERO, 4), "$0.0000");
     }
 
     #[test]

@@ -925,3 +925,41 @@ fn compact_and_wide_tables() {
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
 }
+
+/// `count dir/` skips a binary file it finds (an image beside the prompts)
+/// with a warning and counts the rest; a binary file named alone is an
+/// error.
+#[test]
+fn count_skips_binary_files_found_in_a_folder() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("a.md"), "hello world").unwrap();
+    std::fs::write(
+        dir.path().join("logo.png"),
+        b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR",
+    )
+    .unwrap();
+    let out = tokenmaxx()
+        .args(["count", "--format", "json"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["files"].as_array().unwrap().len(), 1, "{v}");
+    assert_eq!(v["total_tokens"], 2);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("logo.png: a binary file") && err.contains("skipped"),
+        "{err}"
+    );
+    let out = tokenmaxx()
+        .arg("count")
+        .arg(dir.path().join("logo.png"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+}

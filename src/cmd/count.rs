@@ -49,20 +49,35 @@ pub fn run(args: CountArgs) -> Result<Outcome> {
     let choice = choose(&args)?;
     let tok = choice.encoding.tokenizer();
     let files = collect(&args.paths)?;
-    let counts: Vec<FileCount> = {
+    // A file found by walking a folder that is not text (an image beside
+    // the prompts) is skipped with a warning; one named alone is an error.
+    let read: Vec<Result<FileCount, String>> = {
         use rayon::prelude::*;
         files
             .par_iter()
-            .map(|f| -> Result<FileCount> {
-                let (name, text) = read_text(f)?;
+            .map(|(f, walked)| -> Result<Result<FileCount, String>> {
+                let (name, text) = match read_text(f) {
+                    Ok(t) => t,
+                    Err(e) if *walked && e.downcast_ref::<NotText>().is_some() => {
+                        return Ok(Err(format!("{e:#}, skipped")));
+                    }
+                    Err(e) => return Err(e),
+                };
                 let n = tok
                     .count(&text)
                     .with_context(|| format!("{name}: cannot count"))?
                     as u64;
-                Ok((name, text.len() as u64, n))
+                Ok(Ok((name, text.len() as u64, n)))
             })
             .collect::<Result<_>>()?
     };
+    let mut counts: Vec<FileCount> = Vec::with_capacity(read.len());
+    for r in read {
+        match r {
+            Ok(c) => counts.push(c),
+            Err(skipped) => eprintln!("tokenmaxx: warning: {skipped}"),
+        }
+    }
     let total: u64 = counts.iter().map(|c| c.2).sum();
     let mut out = BufWriter::new(io::stdout().lock());
     let counted = export::count::Counted {
@@ -121,27 +136,28 @@ fn choose(args: &CountArgs) -> Result<TokenizerChoice> {
     )
 }
 
-fn collect(paths: &[PathBuf]) -> Result<Vec<Option<PathBuf>>> {
+/// The inputs, each with whether it was found by walking a directory.
+fn collect(paths: &[PathBuf]) -> Result<Vec<(Option<PathBuf>, bool)>> {
     if paths.is_empty() {
         if io::stdin().is_terminal() {
             bail!("no input: give files to count, or pipe text on stdin");
         }
-        return Ok(vec![None]);
+        return Ok(vec![(None, false)]);
     }
     let mut out = Vec::new();
     let mut seen = Seen::default();
     for p in paths {
         if p.as_os_str() == "-" {
-            out.push(None);
+            out.push((None, false));
         } else if p.is_dir() {
             let mut found = Vec::new();
             walk(p, Walk::EveryFile, &mut seen, &mut found)
                 .with_context(|| format!("{}: cannot list directory", p.display()))?;
-            out.extend(found.into_iter().map(Some));
+            out.extend(found.into_iter().map(|f| (Some(f), true)));
         } else {
             match std::fs::metadata(p) {
                 Ok(meta) if meta.is_file() && !seen.first_file(p, &meta) => {}
-                _ => out.push(Some(p.clone())),
+                _ => out.push((Some(p.clone()), false)),
             }
         }
     }
@@ -167,11 +183,29 @@ fn read_text(f: &Option<PathBuf>) -> Result<(String, String)> {
             fs::read(p).with_context(|| format!("{}: cannot read", p.display()))?,
         ),
     };
+    if let Some(at) = memchr::memchr(0, &bytes) {
+        return Err(NotText(format!(
+            "{name}: a binary file, not text (NUL byte at offset {at})"
+        ))
+        .into());
+    }
     let text = String::from_utf8(bytes).map_err(|e| {
-        anyhow::anyhow!(
+        NotText(format!(
             "{name}: not UTF-8 text (invalid byte at offset {})",
             e.utf8_error().valid_up_to()
-        )
+        ))
     })?;
     Ok((name, text))
 }
+
+/// A file that is not text: what a folder walk skips.
+#[derive(Debug)]
+struct NotText(String);
+
+impl std::fmt::Display for NotText {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for NotText {}

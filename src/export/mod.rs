@@ -206,7 +206,11 @@ pub fn accounting_note(acc: &Accounting) -> Option<String> {
         return None;
     }
     let by = |m: &std::collections::BTreeMap<String, u64>| -> String {
-        let parts: Vec<String> = m.iter().map(|(r, n)| format!("{r} {n}")).collect();
+        // "context line: 7,792", not "context line 7792" (a line number).
+        let parts: Vec<String> = m
+            .iter()
+            .map(|(r, n)| format!("{r}: {}", thousands(*n)))
+            .collect();
         parts.join(", ")
     };
     let mut first = format!("{} record{}", thousands(acc.records), plural(acc.records));
