@@ -26,6 +26,7 @@ pub mod check;
 pub mod cli;
 pub mod cmd;
 pub mod fmt;
+pub mod limits;
 pub mod metrics;
 pub mod progress;
 pub mod record;

@@ -963,3 +963,37 @@ fn count_skips_binary_files_found_in_a_folder() {
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
 }
+
+/// Files read whole have a size cap, and reports are parsed as they are
+/// read: an endless input stops with the path and exit 2 instead of
+/// growing until the machine runs out of memory.
+#[cfg(unix)]
+#[test]
+fn endless_inputs_stop_with_a_clear_error() {
+    let cases: [(&[&str], &str); 4] = [
+        (
+            &["prices", "gpt-4o", "--pricing", "/dev/zero"],
+            "too large for a price table",
+        ),
+        (&["count", "/dev/zero"], "too large for one text to count"),
+        (&["merge", "/dev/zero"], "not a tokenmaxx report"),
+        (
+            &["check", "examples/ci/eval-runs", "--budget", "/dev/zero"],
+            "too large for a budget file",
+        ),
+    ];
+    for (args, want) in cases {
+        let out = tokenmaxx()
+            .args(args)
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .timeout(std::time::Duration::from_secs(30))
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            err.contains("/dev/zero") && err.contains(want),
+            "{args:?}: {err}"
+        );
+    }
+}

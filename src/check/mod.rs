@@ -151,12 +151,13 @@ impl Budget {
     }
 
     pub fn load(path: &Path) -> Result<Budget> {
-        let text = std::fs::read_to_string(path).with_context(|| {
-            format!(
-                "{}: cannot read the budget file (create one, or name it with --budget)",
-                path.display()
-            )
-        })?;
+        let text = crate::limits::read_text(path, crate::limits::CONFIG, "a budget file")
+            .with_context(|| {
+                format!(
+                    "{}: cannot read the budget file (create one, or name it with --budget)",
+                    path.display()
+                )
+            })?;
         Budget::parse(&text, path).with_context(|| format!("{}", path.display()))
     }
 

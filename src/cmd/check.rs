@@ -160,14 +160,16 @@ fn read_logs(args: &CheckArgs, budget: &Budget) -> Result<(Aggregate, Vec<Stats>
 }
 
 fn read_baseline(path: &std::path::Path) -> Result<Stats> {
-    let text = fs::read_to_string(path).with_context(|| {
+    let file = fs::File::open(path).with_context(|| {
         format!(
             "{}: cannot read the baseline (write one with --update-baseline)",
             path.display()
         )
     })?;
-    let v: Value =
-        serde_json::from_str(&text).with_context(|| format!("{}: not JSON", path.display()))?;
+    // Parsed as it is read: a file that is not JSON (/dev/zero) fails at
+    // its first bytes instead of being read whole.
+    let v: Value = serde_json::from_reader(std::io::BufReader::new(file))
+        .with_context(|| format!("{}: not JSON", path.display()))?;
     let (state, _) = ReportState::from_value(v).map_err(|e| {
         anyhow::anyhow!(
             "{}: not a tokenmaxx report ({e}); save one with `tokenmaxx report --format json`",
@@ -211,7 +213,7 @@ fn prompt_checks(budget: &Budget, args: &CheckArgs, out: &mut Vec<CheckResult>) 
         let tokenizer = choice.label();
         let mut total = 0u64;
         for f in &files {
-            let text = fs::read_to_string(f)
+            let text = crate::limits::read_text(f, crate::limits::TEXT, "a prompt file")
                 .with_context(|| format!("{}: cannot read as UTF-8 text", f.display()))?;
             let n = tok
                 .count(&text)

@@ -5,8 +5,7 @@
 //! Usage: tokenmaxx count [FILE…] [--model MODEL | --encoding ENC]
 //!        [--max-tokens N] [--max-total-tokens N] [--format table|json]
 
-use std::fs;
-use std::io::{self, BufWriter, IsTerminal, Read, Write};
+use std::io::{self, BufWriter, IsTerminal, Write};
 use std::path::PathBuf;
 
 use anyhow::{Context, Result, bail};
@@ -171,16 +170,18 @@ fn collect(paths: &[PathBuf]) -> Result<Vec<(Option<PathBuf>, bool)>> {
 
 fn read_text(f: &Option<PathBuf>) -> Result<(String, String)> {
     let (name, bytes) = match f {
-        None => {
-            let mut b = Vec::new();
-            io::stdin()
-                .read_to_end(&mut b)
-                .context("-: cannot read stdin")?;
-            ("-".to_string(), b)
-        }
+        None => (
+            "-".to_string(),
+            crate::limits::capped(
+                io::stdin().lock(),
+                crate::limits::TEXT,
+                "-",
+                "one text to count",
+            )?,
+        ),
         Some(p) => (
             p.display().to_string(),
-            fs::read(p).with_context(|| format!("{}: cannot read", p.display()))?,
+            crate::limits::read_bytes(p, crate::limits::TEXT, "one text to count")?,
         ),
     };
     if let Some(at) = memchr::memchr(0, &bytes) {

@@ -44,7 +44,7 @@
 
 use std::collections::BTreeSet;
 use std::fs;
-use std::io::{self, BufWriter, Read, Write};
+use std::io::{self, BufWriter, Write};
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, anyhow, bail};
@@ -157,17 +157,15 @@ fn display(path: &Path) -> String {
 
 fn read_shard(path: &Path) -> Result<Shard> {
     let name = display(path);
-    let bytes = if path == Path::new("-") {
-        let mut b = Vec::new();
-        io::stdin()
-            .lock()
-            .read_to_end(&mut b)
-            .context("cannot read stdin")?;
-        b
+    // Parsed as it is read: input that is not JSON fails at its first
+    // bytes instead of being read whole.
+    let parsed: serde_json::Result<Value> = if path == Path::new("-") {
+        serde_json::from_reader(io::BufReader::new(io::stdin().lock()))
     } else {
-        fs::read(path).with_context(|| format!("{name}: cannot read"))?
+        let file = fs::File::open(path).with_context(|| format!("{name}: cannot read"))?;
+        serde_json::from_reader(io::BufReader::new(file))
     };
-    let v: Value = serde_json::from_slice(&bytes)
+    let v: Value = parsed
         .map_err(|e| anyhow!("{name}: not a tokenmaxx report (not one JSON document: {e})"))?;
     if v.get("schema_version").is_none() {
         bail!("{name}: not a tokenmaxx report (missing `schema_version`)");

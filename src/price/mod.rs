@@ -183,7 +183,7 @@ impl PriceBook {
         let mut models = PriceBook::curated_models()?;
         for path in overlays {
             let origin = path.display().to_string();
-            let text = std::fs::read_to_string(path)
+            let text = crate::limits::read_text(path, crate::limits::PRICE_TABLE, "a price table")
                 .with_context(|| format!("{origin}: cannot read pricing file"))?;
             let overlay = table::parse_table(&origin, &text)?;
             merge(&mut imported, &mut models, overlay);
