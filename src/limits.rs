@@ -19,6 +19,8 @@ pub const PRICE_TABLE: u64 = 64 * MIB;
 pub const CONFIG: u64 = 4 * MIB;
 /// One text to count (a prompt, a document).
 pub const TEXT: u64 = 256 * MIB;
+/// A log that is one JSON document (not JSONL, not an array, which stream).
+pub const DOCUMENT: u64 = 1024 * MIB;
 
 /// Read at most `cap` bytes of `path`; a larger input is an error naming
 /// `what` it should have been.

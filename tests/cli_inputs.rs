@@ -443,3 +443,27 @@ fn a_fifo_in_a_walked_directory_is_skipped_not_waited_on() {
     assert_eq!(n, 1);
     assert!(err.contains("pipe.jsonl: not a regular file"), "{err}");
 }
+
+/// JSONL whose first line is cut: it is skipped with its line number and
+/// the rest is streamed (not held whole, as a multi-line document is).
+#[test]
+fn a_malformed_first_line_is_skipped_and_the_rest_streamed() {
+    let mut text = String::from("{\"id\": \"cut-off\", \"usage\": {\"prompt_tok\n\n");
+    for i in 0..3 {
+        text.push_str(&(chat_line("gpt-4o", 1735689600 + i, 100, 0, 10, "u") + "\n"));
+    }
+    let out = tokenmaxx()
+        .args(["records", "-"])
+        .write_stdin(text)
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let recs = jsonl(&out);
+    let lines: Vec<u64> = recs
+        .iter()
+        .map(|r| r["source"]["line"].as_u64().unwrap())
+        .collect();
+    assert_eq!(lines, [3, 4, 5]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("-:1: ") && err.contains("1 skipped"), "{err}");
+}

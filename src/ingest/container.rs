@@ -624,12 +624,40 @@ fn read_jsonl_or_document(
         sink(events)?;
         return read_jsonl(r, leading_blank + 1, fp, sink);
     }
-    // A multi-line document: read it whole (documents are single exports;
-    // JSONL and arrays are the streaming paths).
+    // JSONL whose first line is malformed: the next line is a whole object
+    // (a pretty-printed document's second line never is). Streamed on, so
+    // one bad first line never makes the whole input be held in memory.
     let mut doc = first;
     doc.push(b'\n');
+    let mut blank_after = 0u64;
+    loop {
+        match read_line(&mut r) {
+            Ok(Some(Line::Bytes(b))) if b.iter().all(u8::is_ascii_whitespace) => {
+                blank_after += 1;
+                doc.extend_from_slice(&b);
+                doc.push(b'\n');
+            }
+            Ok(Some(Line::Bytes(b))) => {
+                if let Ok(v @ Value::Object(_)) = serde_json::from_slice::<Value>(&b) {
+                    let mut events = Vec::new();
+                    let first_line = leading_blank + 1;
+                    let e = serde_json::from_slice::<Value>(&doc).unwrap_err();
+                    fp.skip(first_line, malformed(&doc, &e), &mut events);
+                    fp.push(v, first_line + blank_after + 1, &mut events);
+                    sink(events)?;
+                    return read_jsonl(r, first_line + blank_after + 1, fp, sink);
+                }
+                doc.extend_from_slice(&b);
+                doc.push(b'\n');
+                break;
+            }
+            Ok(Some(Line::TooLong(_))) | Ok(None) | Err(_) => break,
+        }
+    }
+    // A multi-line document: read it whole (documents are single exports;
+    // JSONL and arrays are the streaming paths), up to a cap.
     let mut events = Vec::new();
-    if let Err(e) = r.read_to_end(&mut doc) {
+    if let Err(e) = (&mut r).take(crate::limits::DOCUMENT).read_to_end(&mut doc) {
         // Keep what was read; a cut document will fail to parse below and
         // be reported with its line.
         fp.skip(leading_blank + 1, read_error(&e), &mut events);
