@@ -997,3 +997,33 @@ fn endless_inputs_stop_with_a_clear_error() {
         );
     }
 }
+
+/// `--help` offers only what a command uses, and says what each option does.
+#[test]
+fn help_lists_only_options_that_do_something() {
+    let help = |args: &[&str]| {
+        let out = tokenmaxx().args(args).arg("--help").output().unwrap();
+        String::from_utf8(out.stdout).unwrap()
+    };
+    for cmd in ["prices", "tokenizers"] {
+        let h = help(&[cmd]);
+        assert!(
+            !h.contains("--threads") && !h.contains("--quiet"),
+            "{cmd}: {h}"
+        );
+        assert!(h.contains("--pricing"), "{cmd}: {h}");
+    }
+    for cmd in ["check", "count", "prices"] {
+        let h = help(&[cmd]);
+        let mut lines = h
+            .lines()
+            .skip_while(|l| !l.trim_start().starts_with("--format"));
+        let first = lines.next().unwrap_or("");
+        // Short help puts the description beside the option, long help under it.
+        let beside = first.split_once("<FORMAT>").map_or("", |(_, r)| r.trim());
+        let under = lines.next().unwrap_or("").trim();
+        let described = (!beside.is_empty() && !beside.starts_with('['))
+            || (!under.is_empty() && !under.starts_with('-') && !under.starts_with('['));
+        assert!(described, "{cmd}: --format has no description:\n{h}");
+    }
+}

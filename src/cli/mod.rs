@@ -60,7 +60,17 @@ pub struct InputArgs {
     pub common: CommonArgs,
 }
 
-/// Options every command accepts.
+/// `--pricing` alone, for the commands that read price tables but no logs
+/// (`prices`, `tokenizers`): `--threads` and `--quiet` would do nothing there.
+#[derive(Args, Debug, Clone)]
+pub struct PricingArgs {
+    /// Price table overlays (TOML), applied over the embedded tables in order.
+    /// Without the flag, TOKENMAXX_PRICING lists overlays (a.toml:b.toml; empty: none).
+    #[arg(long = "pricing", value_name = "FILE")]
+    pub pricing: Vec<PathBuf>,
+}
+
+/// Options every command that reads logs or files accepts.
 #[derive(Args, Debug, Clone)]
 pub struct CommonArgs {
     /// Price table overlays (TOML), applied over the embedded tables in order.

@@ -51,6 +51,7 @@ pub struct CheckArgs {
     /// Write this run's report as the new baseline (its checks are then skipped).
     #[arg(long)]
     pub update_baseline: bool,
+    /// Output format: a table, Markdown (a PR comment), or JSON.
     #[arg(long, value_enum, default_value_t = CheckFormat::Table)]
     pub format: CheckFormat,
     /// List the metric names a budget can use, and exit.
@@ -199,7 +200,7 @@ fn prompt_checks(budget: &Budget, args: &CheckArgs, out: &mut Vec<CheckResult>) 
     if budget.prompts.is_empty() {
         return Ok(());
     }
-    let book = super::price_book(&args.input.common)?;
+    let book = super::price_book(&args.input.common.pricing)?;
     for (i, p) in budget.prompts.iter().enumerate() {
         let at = format!("{} [[prompt]] #{} ", args.budget.display(), i + 1);
         let choice = crate::tokenize::tokenizer_for(

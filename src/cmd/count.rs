@@ -37,6 +37,7 @@ pub struct CountArgs {
     /// Exit 1 when all files together have more tokens than this.
     #[arg(long, value_name = "N")]
     pub max_total_tokens: Option<u64>,
+    /// Output format.
     #[arg(long, value_enum, default_value_t = CountFormat::Table)]
     pub format: CountFormat,
     #[command(flatten)]
@@ -124,7 +125,7 @@ fn over_budget(args: &CountArgs, counts: &[FileCount], total: u64) -> bool {
 
 fn choose(args: &CountArgs) -> Result<TokenizerChoice> {
     let book = match &args.model {
-        Some(_) => Some(super::price_book(&args.common)?),
+        Some(_) => Some(super::price_book(&args.common.pricing)?),
         None => None,
     };
     tokenizer_for(

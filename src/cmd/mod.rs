@@ -81,16 +81,16 @@ pub fn run(cli: Cli) -> anyhow::Result<Outcome> {
 }
 
 /// Embedded tables plus overlays.
-pub fn price_book(common: &CommonArgs) -> Result<PriceBook> {
-    PriceBook::load(&overlays(common))
+pub fn price_book(pricing: &[std::path::PathBuf]) -> Result<PriceBook> {
+    PriceBook::load(&overlays(pricing))
 }
 
 /// `--pricing` files; without any, those `TOKENMAXX_PRICING` lists
 /// (separated like `PATH`). An empty variable, or empty entries, name no
 /// overlay: `TOKENMAXX_PRICING= tokenmaxx …` turns a shell's setting off.
-fn overlays(common: &CommonArgs) -> Vec<std::path::PathBuf> {
-    if !common.pricing.is_empty() {
-        return common.pricing.clone();
+fn overlays(pricing: &[std::path::PathBuf]) -> Vec<std::path::PathBuf> {
+    if !pricing.is_empty() {
+        return pricing.to_vec();
     }
     std::env::var_os("TOKENMAXX_PRICING")
         .map(|v| {
@@ -216,7 +216,7 @@ impl LogRun {
         init_threads(&args.common)?;
         let tz = time_zone(&args.tz)?;
         let filter = time_filter(args, &tz)?;
-        let book = price_book(&args.common)?;
+        let book = price_book(&args.common.pricing)?;
         let mut seen = ingest::Seen::default();
         let inputs = ingest::collect_inputs_with(&args.paths, &args.source, &mut seen)?;
         if !args.common.quiet {

@@ -10,7 +10,7 @@ use std::io::{self, BufWriter, Write};
 use anyhow::{Context, Result, bail};
 use clap::{Args, Subcommand};
 
-use crate::cli::{CommonArgs, Outcome};
+use crate::cli::{Outcome, PricingArgs};
 use crate::export::{self, prices::PricesFormat};
 use crate::price::PriceBook;
 
@@ -30,10 +30,11 @@ pub struct PricesArgs {
     /// Resolve at this date (YYYY-MM-DD or RFC 3339); default: the latest row.
     #[arg(long, value_name = "DATE")]
     pub at: Option<String>,
+    /// Output format.
     #[arg(long, value_enum, default_value_t = PricesFormat::Table)]
     pub format: PricesFormat,
     #[command(flatten)]
-    pub common: CommonArgs,
+    pub common: PricingArgs,
 }
 
 #[derive(Subcommand, Debug)]
@@ -41,7 +42,7 @@ pub enum PricesAction {
     /// Validate every table (dates, prices, names, provenance); exit 2 on problems.
     Check {
         #[command(flatten)]
-        common: CommonArgs,
+        common: PricingArgs,
     },
     /// Convert a public price data set (genai-prices, LiteLLM) into price tables.
     Import(import::ImportArgs),
@@ -61,7 +62,7 @@ pub fn run(args: PricesArgs) -> Result<Outcome> {
         Some(PricesAction::Diff(a)) => return diff::run(a),
         None => {}
     }
-    let book = super::price_book(&args.common)?;
+    let book = super::price_book(&args.common.pricing)?;
     let mut out = BufWriter::new(io::stdout().lock());
     match &args.model {
         None => export::prices::list(&book, args.format, &mut out)?,
@@ -71,8 +72,8 @@ pub fn run(args: PricesArgs) -> Result<Outcome> {
     Ok(Outcome::Ok)
 }
 
-fn check(common: &CommonArgs) -> Result<Outcome> {
-    let book = super::price_book(common)?;
+fn check(common: &PricingArgs) -> Result<Outcome> {
+    let book = super::price_book(&common.pricing)?;
     let problems = book.check();
     if problems.is_empty() {
         let rows: usize = book.models().iter().map(|m| m.rows.len()).sum();

@@ -7,7 +7,7 @@ use std::io::{self, BufWriter, Write};
 use anyhow::Result;
 use clap::Args;
 
-use crate::cli::{CommonArgs, Outcome};
+use crate::cli::{Outcome, PricingArgs};
 use crate::tokenize::Encoding;
 
 #[derive(Args, Debug)]
@@ -17,11 +17,11 @@ use crate::tokenize::Encoding;
   tokenmaxx tokenizers --pricing mine.toml      including models from an overlay")]
 pub struct TokenizersArgs {
     #[command(flatten)]
-    pub common: CommonArgs,
+    pub common: PricingArgs,
 }
 
 pub fn run(args: TokenizersArgs) -> Result<Outcome> {
-    let book = super::price_book(&args.common)?;
+    let book = super::price_book(&args.common.pricing)?;
     let mut out = BufWriter::new(io::stdout().lock());
     writeln!(
         out,
