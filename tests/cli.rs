@@ -1027,3 +1027,33 @@ fn help_lists_only_options_that_do_something() {
         assert!(described, "{cmd}: --format has no description:\n{h}");
     }
 }
+
+/// Report CSV rows are all groups (their sums are the totals); the TOTAL
+/// row is opt-in.
+#[test]
+fn csv_rows_are_groups_and_the_total_row_is_opt_in() {
+    let csv = |extra: &[&str]| {
+        let out = tokenmaxx()
+            .args([
+                "report",
+                "examples/anthropic-messages.jsonl",
+                "--by",
+                "model",
+                "--format",
+                "csv",
+            ])
+            .args(extra)
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .output()
+            .unwrap();
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let plain = csv(&[]);
+    assert!(!plain.contains("TOTAL"), "{plain}");
+    let with = csv(&["--csv-total-row"]);
+    assert_eq!(
+        with.lines().last().unwrap().split(',').next(),
+        Some("TOTAL")
+    );
+    assert_eq!(with.lines().count(), plain.lines().count() + 1);
+}

@@ -51,6 +51,10 @@ pub struct ReportArgs {
     /// Terminal table: every column, however narrow the terminal.
     #[arg(long)]
     pub wide: bool,
+    /// CSV: add a `TOTAL` row after the groups (off by default: a row that
+    /// is not a group breaks tools that sum or load the rows).
+    #[arg(long)]
+    pub csv_total_row: bool,
 }
 
 impl ReportArgs {
@@ -63,6 +67,7 @@ impl ReportArgs {
             metrics,
             top: self.top,
             drift_tolerance: self.drift_tolerance,
+            csv_total_row: self.csv_total_row,
             columns: if self.compact {
                 ColumnPolicy::Compact
             } else if self.wide {

@@ -1,5 +1,7 @@
-//! `report --format csv`: one row per group plus a `TOTAL` row; exact
-//! numbers (no thousands separators, money as exact decimals).
+//! `report --format csv`: one row per group (a report without `--by` has
+//! one, the totals); exact numbers (no thousands separators, money as exact
+//! decimals). Every row is a group, so CSV consumers that sum a column get
+//! the total; `--csv-total-row` appends one labelled `TOTAL` for people.
 
 use std::io::Write;
 
@@ -25,9 +27,11 @@ impl Exporter for CsvExporter {
                 w.write_record(&row)?;
             }
         }
-        let mut total: Vec<String> = agg.dims.iter().map(|_| "TOTAL".to_string()).collect();
-        total.extend(cells(&agg.totals));
-        w.write_record(&total)?;
+        if agg.dims.is_empty() || report.options.csv_total_row {
+            let mut total: Vec<String> = agg.dims.iter().map(|_| "TOTAL".to_string()).collect();
+            total.extend(cells(&agg.totals));
+            w.write_record(&total)?;
+        }
         w.flush()?;
         Ok(())
     }

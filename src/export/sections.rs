@@ -40,6 +40,8 @@ pub struct ReportOptions {
     pub drift_tolerance: Decimal,
     /// Which columns the terminal table keeps (`--compact`, `--wide`).
     pub columns: ColumnPolicy,
+    /// `--csv-total-row`: a `TOTAL` row after the groups in CSV.
+    pub csv_total_row: bool,
 }
 
 /// Which columns the terminal table shows.
@@ -61,6 +63,7 @@ impl Default for ReportOptions {
             metrics: Vec::new(),
             top: 0,
             columns: ColumnPolicy::Fit,
+            csv_total_row: false,
             drift_tolerance: Decimal::from(10),
         }
     }
