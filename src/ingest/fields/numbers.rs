@@ -113,13 +113,23 @@ pub fn decimal_value(v: &Value) -> Option<Decimal> {
     (!d.is_sign_negative() && d <= Decimal::from(MAX_REPORTED_COST_USD)).then_some(d)
 }
 
-/// A cost the log carries (`cost_usd`, `costUSD`, `cost`) on any of `values`.
+/// A cost the log carries (`cost_usd`, `costUSD`, `cost`) on any of
+/// `values`, else OpenRouter's `usage.cost` (of the value, or of its
+/// `response`): what the gateway charged for the call.
 pub fn reported_cost(values: &[&Value]) -> Option<Decimal> {
-    values.iter().find_map(|v| {
-        ["cost_usd", "costUSD", "cost"]
-            .iter()
-            .find_map(|k| v.get(*k).and_then(decimal_value))
-    })
+    values
+        .iter()
+        .find_map(|v| {
+            ["cost_usd", "costUSD", "cost"]
+                .iter()
+                .find_map(|k| v.get(*k).and_then(decimal_value))
+        })
+        .or_else(|| {
+            values.iter().find_map(|v| {
+                let usage_cost = |b: &Value| b.get("usage")?.get("cost").and_then(decimal_value);
+                usage_cost(v).or_else(|| v.get("response").and_then(usage_cost))
+            })
+        })
 }
 
 #[cfg(test)]
@@ -158,6 +168,19 @@ mod tests {
     /// Found by tests/fuzz_smoke.rs: two records each reporting a cost
     /// near `Decimal::MAX` overflowed the report's reported-cost sum (a
     /// panic in `Stats::add`). Costs no request can have are not believed.
+    #[test]
+    fn openrouter_usage_cost_is_the_reported_cost() {
+        // OpenRouter's documented response: usage.cost in USD (credits).
+        let body = json!({"id":"gen-1","provider":"OpenAI","model":"openai/gpt-4o",
+            "usage":{"prompt_tokens":194,"completion_tokens":2,"total_tokens":196,"cost":0.000505}});
+        assert_eq!(reported_cost(&[&body]), Some(Decimal::new(505, 6)));
+        let wrapped = json!({"request":{}, "response": body});
+        assert_eq!(reported_cost(&[&wrapped]), Some(Decimal::new(505, 6)));
+        // A top-level cost wins.
+        let both = json!({"cost_usd": "0.01", "usage": {"cost": 0.5}});
+        assert_eq!(reported_cost(&[&both]), Some(Decimal::new(1, 2)));
+    }
+
     #[test]
     fn absurd_reported_costs_are_ignored() {
         let d = |v: Value| decimal_value(&v);
