@@ -1057,3 +1057,50 @@ fn csv_rows_are_groups_and_the_total_row_is_opt_in() {
     );
     assert_eq!(with.lines().count(), plain.lines().count() + 1);
 }
+
+/// Azure OpenAI logs name deployments, which no log can map to a model:
+/// `--model-map NAME=MODEL`, or `[model_map]` in a --pricing file, says
+/// what a deployment runs. 100,000 input + 10,000 output of
+/// gpt-4o-2024-08-06 = 0.25 + 0.10 = $0.35.
+#[test]
+fn model_map_prices_deployment_names() {
+    let line = common::chat_line("support-prod", 1761991200, 100_000, 0, 10_000, "u") + "\n";
+    let cost = |args: &[&str]| {
+        let out = tokenmaxx()
+            .args(["records", "--input-format", "openai-chat"])
+            .args(args)
+            .arg("-")
+            .write_stdin(line.clone())
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let recs = common::jsonl(&out);
+        (recs[0]["model"].clone(), recs[0]["cost_usd"].clone())
+    };
+    assert_eq!(cost(&[]).1, serde_json::Value::Null);
+    let (model, usd) = cost(&["--model-map", "support-prod=gpt-4o-2024-08-06"]);
+    assert_eq!(
+        (model.as_str(), usd.as_str()),
+        (Some("support-prod"), Some("0.35"))
+    );
+
+    let dir = tempfile::tempdir().unwrap();
+    let overlay = dir.path().join("azure.toml");
+    std::fs::write(
+        &overlay,
+        "[model_map]\n\"support-prod\" = \"gpt-4o-2024-08-06\"\n",
+    )
+    .unwrap();
+    assert_eq!(cost(&["--pricing", overlay.to_str().unwrap()]).1, "0.35");
+
+    let out = tokenmaxx()
+        .args(["records", "--model-map", "nonsense", "-"])
+        .write_stdin(line)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+}

@@ -68,6 +68,11 @@ pub struct PricingArgs {
     /// Without the flag, TOKENMAXX_PRICING lists overlays (a.toml:b.toml; empty: none).
     #[arg(long = "pricing", value_name = "FILE")]
     pub pricing: Vec<PathBuf>,
+    /// Price a logged name as another model (repeatable): NAME=MODEL, e.g. an
+    /// Azure OpenAI deployment `support-prod=gpt-4o-2024-08-06`. Also
+    /// `[model_map]` in a --pricing file.
+    #[arg(long = "model-map", value_name = "NAME=MODEL")]
+    pub model_map: Vec<String>,
 }
 
 /// Options every command that reads logs or files accepts.
@@ -77,6 +82,11 @@ pub struct CommonArgs {
     /// Without the flag, TOKENMAXX_PRICING lists overlays (a.toml:b.toml; empty: none).
     #[arg(long = "pricing", value_name = "FILE")]
     pub pricing: Vec<PathBuf>,
+    /// Price a logged name as another model (repeatable): NAME=MODEL, e.g. an
+    /// Azure OpenAI deployment `support-prod=gpt-4o-2024-08-06`. Also
+    /// `[model_map]` in a --pricing file.
+    #[arg(long = "model-map", value_name = "NAME=MODEL")]
+    pub model_map: Vec<String>,
     /// Worker threads (default: all cores). Output is identical for any value.
     #[arg(long, value_name = "N")]
     pub threads: Option<usize>,

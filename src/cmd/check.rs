@@ -200,7 +200,7 @@ fn prompt_checks(budget: &Budget, args: &CheckArgs, out: &mut Vec<CheckResult>) 
     if budget.prompts.is_empty() {
         return Ok(());
     }
-    let book = super::price_book(&args.input.common.pricing)?;
+    let book = super::price_book(&args.input.common.pricing, &args.input.common.model_map)?;
     for (i, p) in budget.prompts.iter().enumerate() {
         let at = format!("{} [[prompt]] #{} ", args.budget.display(), i + 1);
         let choice = crate::tokenize::tokenizer_for(

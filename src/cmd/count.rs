@@ -125,7 +125,10 @@ fn over_budget(args: &CountArgs, counts: &[FileCount], total: u64) -> bool {
 
 fn choose(args: &CountArgs) -> Result<TokenizerChoice> {
     let book = match &args.model {
-        Some(_) => Some(super::price_book(&args.common.pricing)?),
+        Some(_) => Some(super::price_book(
+            &args.common.pricing,
+            &args.common.model_map,
+        )?),
         None => None,
     };
     tokenizer_for(

@@ -81,8 +81,19 @@ pub fn run(cli: Cli) -> anyhow::Result<Outcome> {
 }
 
 /// Embedded tables plus overlays.
-pub fn price_book(pricing: &[std::path::PathBuf]) -> Result<PriceBook> {
-    PriceBook::load(&overlays(pricing))
+pub fn price_book(pricing: &[std::path::PathBuf], model_map: &[String]) -> Result<PriceBook> {
+    let mut pairs = Vec::with_capacity(model_map.len());
+    for m in model_map {
+        match m.split_once('=') {
+            Some((from, to)) if !from.trim().is_empty() && !to.trim().is_empty() => {
+                pairs.push((from.trim().to_string(), to.trim().to_string()));
+            }
+            _ => {
+                anyhow::bail!("--model-map {m:?}: expected NAME=MODEL (e.g. my-deployment=gpt-4o)")
+            }
+        }
+    }
+    Ok(PriceBook::load(&overlays(pricing))?.with_model_map(&pairs))
 }
 
 /// `--pricing` files; without any, those `TOKENMAXX_PRICING` lists
@@ -216,7 +227,7 @@ impl LogRun {
         init_threads(&args.common)?;
         let tz = time_zone(&args.tz)?;
         let filter = time_filter(args, &tz)?;
-        let book = price_book(&args.common.pricing)?;
+        let book = price_book(&args.common.pricing, &args.common.model_map)?;
         let mut seen = ingest::Seen::default();
         let inputs = ingest::collect_inputs_with(&args.paths, &args.source, &mut seen)?;
         if !args.common.quiet {

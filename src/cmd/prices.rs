@@ -62,7 +62,7 @@ pub fn run(args: PricesArgs) -> Result<Outcome> {
         Some(PricesAction::Diff(a)) => return diff::run(a),
         None => {}
     }
-    let book = super::price_book(&args.common.pricing)?;
+    let book = super::price_book(&args.common.pricing, &args.common.model_map)?;
     let mut out = BufWriter::new(io::stdout().lock());
     match &args.model {
         None => export::prices::list(&book, args.format, &mut out)?,
@@ -73,7 +73,7 @@ pub fn run(args: PricesArgs) -> Result<Outcome> {
 }
 
 fn check(common: &PricingArgs) -> Result<Outcome> {
-    let book = super::price_book(&common.pricing)?;
+    let book = super::price_book(&common.pricing, &common.model_map)?;
     let problems = book.check();
     if problems.is_empty() {
         let rows: usize = book.models().iter().map(|m| m.rows.len()).sum();

@@ -21,7 +21,7 @@ pub struct TokenizersArgs {
 }
 
 pub fn run(args: TokenizersArgs) -> Result<Outcome> {
-    let book = super::price_book(&args.common.pricing)?;
+    let book = super::price_book(&args.common.pricing, &args.common.model_map)?;
     let mut out = BufWriter::new(io::stdout().lock());
     writeln!(
         out,

@@ -83,6 +83,9 @@ pub struct PriceBook {
     /// resolves to, imported ones without the names later tables claim; and
     /// the imported models that failed to parse (for `check`).
     all: OnceLock<(Vec<ModelEntry>, Vec<String>)>,
+    /// `[model_map]` of the overlays and `--model-map`: a normalized logged
+    /// name → the model it runs (an Azure deployment name → `gpt-4o`).
+    model_map: rustc_hash::FxHashMap<String, String>,
 }
 
 /// Where a name leads.
@@ -136,7 +139,16 @@ impl PriceBook {
             models,
             index,
             all: OnceLock::new(),
+            model_map: Default::default(),
         }
+    }
+
+    /// This book with names mapped to the models they run (later pairs win).
+    pub fn with_model_map(mut self, pairs: &[(String, String)]) -> PriceBook {
+        for (from, to) in pairs {
+            self.model_map.insert(normalize(from), to.clone());
+        }
+        self
     }
 
     fn from_models(models: Vec<ModelEntry>) -> PriceBook {
@@ -181,14 +193,16 @@ impl PriceBook {
     pub fn load(overlays: &[PathBuf]) -> Result<PriceBook> {
         let mut imported = Imported::embedded(&IMPORTED_TABLES);
         let mut models = PriceBook::curated_models()?;
+        let mut map = Vec::new();
         for path in overlays {
             let origin = path.display().to_string();
             let text = crate::limits::read_text(path, crate::limits::PRICE_TABLE, "a price table")
                 .with_context(|| format!("{origin}: cannot read pricing file"))?;
             let overlay = table::parse_table(&origin, &text)?;
+            map.extend(table::parse_model_map(&origin, &text)?);
             merge(&mut imported, &mut models, overlay);
         }
-        Ok(PriceBook::build(imported, models))
+        Ok(PriceBook::build(imported, models).with_model_map(&map))
     }
 
     /// One table from a string (tests).
@@ -198,13 +212,19 @@ impl PriceBook {
 
     /// This book with `text` applied as an overlay (same rules as `load`).
     pub fn with_overlay_str(self, origin: &str, text: &str) -> Result<PriceBook> {
+        let map: Vec<(String, String)> = self
+            .model_map
+            .iter()
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .chain(table::parse_model_map(origin, text)?)
+            .collect();
         let (mut imported, mut models) = (self.imported, self.models);
         merge(
             &mut imported,
             &mut models,
             table::parse_table(origin, text)?,
         );
-        Ok(PriceBook::build(imported, models))
+        Ok(PriceBook::build(imported, models).with_model_map(&map))
     }
 
     /// Every model a name resolves to, imported ones first (parses them
@@ -266,6 +286,15 @@ impl PriceBook {
     /// channel name first, then the normalized name, then without a
     /// snapshot suffix; at each step the tables before the imported ones.
     pub fn find(&self, model: &str) -> Option<&ModelEntry> {
+        if !self.model_map.is_empty()
+            && let Some(to) = self.model_map.get(&normalize(model))
+        {
+            return self.find_name(to);
+        }
+        self.find_name(model)
+    }
+
+    fn find_name(&self, model: &str) -> Option<&ModelEntry> {
         let slot = channel_key(model)
             .and_then(|k| {
                 self.index

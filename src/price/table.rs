@@ -191,6 +191,11 @@ struct RawFile {
     schema: Option<i64>,
     #[serde(default)]
     model: Vec<RawModel>,
+    /// `[model_map]`: logged name → the model it runs (read by
+    /// [`parse_model_map`]).
+    #[serde(default)]
+    #[allow(dead_code)]
+    model_map: Option<toml::Table>,
 }
 
 #[derive(Deserialize)]
@@ -267,7 +272,33 @@ pub fn parse_table(origin: &str, text: &str) -> Result<Vec<ModelEntry>> {
     Ok(out)
 }
 
-const FILE_KEYS: &[&str] = &["schema", "model"];
+const FILE_KEYS: &[&str] = &["schema", "model", "model_map"];
+
+/// A table's `[model_map]`: names a log uses for a model it does not name
+/// (an Azure OpenAI deployment, a gateway alias) → the model they run, e.g.
+/// `"support-bot-prod" = "gpt-4o-2024-08-06"`.
+pub fn parse_model_map(origin: &str, text: &str) -> Result<Vec<(String, String)>> {
+    let doc: toml::Table = text.parse().map_err(|e: toml::de::Error| {
+        anyhow!(
+            "{origin}: not a valid price table: {}",
+            e.to_string().trim_end()
+        )
+    })?;
+    let Some(map) = doc.get("model_map") else {
+        return Ok(Vec::new());
+    };
+    let Some(map) = map.as_table() else {
+        bail!("{origin}: `model_map` must be a table of \"logged name\" = \"model\"");
+    };
+    map.iter()
+        .map(|(k, v)| match v.as_str().map(str::trim) {
+            Some(m) if !m.is_empty() && !k.trim().is_empty() => {
+                Ok((k.trim().to_string(), m.to_string()))
+            }
+            _ => bail!("{origin}: model_map `{k}` must name a model as a string"),
+        })
+        .collect()
+}
 const MODEL_KEYS: &[&str] = &[
     "id",
     "provider",
