@@ -525,3 +525,51 @@ fn step_script(workflow: &str, name: &str) -> String {
     assert!(!script.is_empty(), "no `run: |` block in step `{name}`");
     script
 }
+
+/// Prompt globs use the globset syntax: `{md,txt}` alternatives, `[abc]`
+/// classes and `\` escapes, as the README says.
+#[test]
+fn prompt_globs_take_alternatives_and_classes() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("prompts");
+    fs::create_dir_all(&p).unwrap();
+    for (name, text) in [
+        ("a.md", "hello there"),
+        ("b.txt", "plain text"),
+        ("c.rs", "fn main() {}"),
+    ] {
+        fs::write(p.join(name), text).unwrap();
+    }
+    let scopes = |pattern: &str| {
+        fs::write(
+            dir.path().join("tokenmaxx.toml"),
+            format!(
+                "[[prompt]]\nfiles = [{pattern:?}]\nencoding = \"o200k_base\"\nmax_tokens = 400\n"
+            ),
+        )
+        .unwrap();
+        let out = tokenmaxx()
+            .current_dir(dir.path())
+            .args(["check", "--format", "json"])
+            .env_remove("GITHUB_ACTIONS")
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{pattern}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+        v["checks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c["scope"].as_str().unwrap().to_string())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(
+        scopes("prompts/*.{md,txt}"),
+        ["prompts/a.md", "prompts/b.txt"]
+    );
+    assert_eq!(scopes("prompts/[bc].*"), ["prompts/b.txt", "prompts/c.rs"]);
+}

@@ -1,6 +1,8 @@
-//! Glob matching for budget files: `*` and `?` within a name or path
-//! segment, `**` across path segments. Small enough not to need a crate,
-//! and the same rules apply to model names, task ids and file paths.
+//! Glob matching for budget files. Model and task patterns (`gpt-4o*`)
+//! use `*` and `?` alone, matched here (per record, without compiling).
+//! File patterns use the `globset` crate's syntax (ripgrep's): `*` and `?`
+//! within a path segment, `**` across segments, `{md,txt}` alternatives,
+//! `[abc]` classes, and `\` escapes.
 
 use std::fs;
 use std::io;
@@ -37,22 +39,6 @@ pub fn matches(pattern: &str, text: &str) -> bool {
     pi == p.len()
 }
 
-/// Match a `/`-separated relative path against a pattern whose segments
-/// are [`matches`] patterns, where a `**` segment matches any number of
-/// segments (zero included).
-pub fn matches_path(pattern: &str, path: &str) -> bool {
-    let p: Vec<&str> = pattern.split('/').filter(|s| !s.is_empty()).collect();
-    let s: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
-    fn go(p: &[&str], s: &[&str]) -> bool {
-        match p.split_first() {
-            None => s.is_empty(),
-            Some((&"**", rest)) => (0..=s.len()).any(|i| go(rest, &s[i..])),
-            Some((seg, rest)) => !s.is_empty() && matches(seg, s[0]) && go(rest, &s[1..]),
-        }
-    }
-    go(&p, &s)
-}
-
 /// Files under `base` whose path relative to `base` matches `pattern`, in
 /// sorted order. Hidden entries are skipped unless the pattern names them.
 /// A pattern without wildcards names one file (which must exist).
@@ -63,7 +49,7 @@ pub fn files(base: &Path, pattern: &str) -> io::Result<Vec<PathBuf>> {
     } else {
         base
     };
-    if !pattern.contains(['*', '?']) {
+    if !pattern.contains(['*', '?', '[', '{']) {
         let p = base.join(pattern);
         return if p.is_file() {
             Ok(vec![p])
@@ -74,13 +60,19 @@ pub fn files(base: &Path, pattern: &str) -> io::Result<Vec<PathBuf>> {
             ))
         };
     }
+    let glob = globset::GlobBuilder::new(pattern)
+        .literal_separator(true)
+        .backslash_escape(true)
+        .build()
+        .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, format!("not a glob: {e}")))?
+        .compile_matcher();
     let mut out = Vec::new();
     let dir = if base.as_os_str().is_empty() {
         Path::new(".")
     } else {
         base
     };
-    walk(dir, dir, pattern, &mut out)?;
+    walk(dir, dir, pattern, &glob, &mut out)?;
     if base.as_os_str().is_empty() {
         for p in &mut out {
             if let Ok(rel) = p.strip_prefix(".") {
@@ -92,7 +84,13 @@ pub fn files(base: &Path, pattern: &str) -> io::Result<Vec<PathBuf>> {
     Ok(out)
 }
 
-fn walk(base: &Path, dir: &Path, pattern: &str, out: &mut Vec<PathBuf>) -> io::Result<()> {
+fn walk(
+    base: &Path,
+    dir: &Path,
+    pattern: &str,
+    glob: &globset::GlobMatcher,
+    out: &mut Vec<PathBuf>,
+) -> io::Result<()> {
     for e in fs::read_dir(dir)? {
         let e = e?;
         let name = e.file_name();
@@ -102,10 +100,10 @@ fn walk(base: &Path, dir: &Path, pattern: &str, out: &mut Vec<PathBuf>) -> io::R
         }
         let path = e.path();
         if path.is_dir() {
-            walk(base, &path, pattern, out)?;
+            walk(base, &path, pattern, glob, out)?;
         } else if let Ok(rel) = path.strip_prefix(base) {
             let rel = rel.to_string_lossy().replace('\\', "/");
-            if matches_path(pattern, &rel) {
+            if glob.is_match(&rel) {
                 out.push(path);
             }
         }
@@ -139,11 +137,26 @@ mod tests {
 
     #[test]
     fn path_globs() {
-        assert!(matches_path("prompts/**/*.md", "prompts/a.md"));
-        assert!(matches_path("prompts/**/*.md", "prompts/x/y/a.md"));
-        assert!(!matches_path("prompts/*.md", "prompts/x/a.md"));
-        assert!(matches_path("**/AGENTS.md", "AGENTS.md"));
-        assert!(matches_path("**/AGENTS.md", "sub/AGENTS.md"));
-        assert!(!matches_path("*.md", "sub/a.md"));
+        // The globset syntax `files()` compiles, on relative paths.
+        let m = |pattern: &str, path: &str| {
+            globset::GlobBuilder::new(pattern)
+                .literal_separator(true)
+                .backslash_escape(true)
+                .build()
+                .unwrap()
+                .compile_matcher()
+                .is_match(path)
+        };
+        assert!(m("prompts/**/*.md", "prompts/a.md"));
+        assert!(m("prompts/**/*.md", "prompts/x/y/a.md"));
+        assert!(!m("prompts/*.md", "prompts/x/a.md"));
+        assert!(m("**/AGENTS.md", "AGENTS.md"));
+        assert!(m("**/AGENTS.md", "sub/AGENTS.md"));
+        assert!(!m("*.md", "sub/a.md"));
+        assert!(m("prompts/*.{md,txt}", "prompts/a.txt"));
+        assert!(m("prompts/[ab].md", "prompts/b.md"));
+        assert!(!m("prompts/[ab].md", "prompts/c.md"));
+        assert!(m("prompts/\\*.md", "prompts/*.md"));
+        assert!(!m("prompts/\\*.md", "prompts/a.md"));
     }
 }
