@@ -233,18 +233,8 @@ impl<'o> FileParser<'o> {
 
     fn feed(&mut self, value: Value, source: Source, out: &mut Vec<Event>) {
         let parser = self.parser.as_mut().expect("parser chosen before feeding");
-        let mut produced = format::Out::default();
         let at = source.clone();
-        let outcome = fields::task::outcome_of(&value, &self.opts.parse);
-        let result = parser.push(value, source, &mut produced);
-        // The call this line completes is the last record it produced (a
-        // held request flushed by it comes first).
-        if let Some(o) = outcome
-            && let Some(r) = produced.records.last_mut()
-            && r.outcome.is_none()
-        {
-            r.outcome = Some(o);
-        }
+        let (produced, result) = push_value(parser.as_mut(), &self.opts.parse, value, source);
         self.emit(produced, out);
         if let Err(skip) = result {
             if skip.reason == "unrecognized record" && self.route(&at, out) {
@@ -276,15 +266,12 @@ impl<'o> FileParser<'o> {
                 self.others.len() - 1
             }
         };
-        let outcome = fields::task::outcome_of(&value, &self.opts.parse);
-        let mut produced = format::Out::default();
-        let result = self.others[i].1.push(value, source.clone(), &mut produced);
-        if let Some(o) = outcome
-            && let Some(r) = produced.records.last_mut()
-            && r.outcome.is_none()
-        {
-            r.outcome = Some(o);
-        }
+        let (produced, result) = push_value(
+            self.others[i].1.as_mut(),
+            &self.opts.parse,
+            value,
+            source.clone(),
+        );
         self.emit(produced, out);
         if let Err(skip) = result {
             out.push(Event::Skip {
@@ -369,6 +356,27 @@ impl<'o> FileParser<'o> {
                 .map(|r| Event::Record(Box::new(default_task(r, by_session)))),
         );
     }
+}
+
+/// One value through a format's parser, with the line's outcome (for
+/// `check`) put on the call it completes: the last record it produced (a
+/// held request flushed by it comes first).
+fn push_value(
+    parser: &mut dyn FormatParser,
+    opts: &format::ParseOptions,
+    value: Value,
+    source: Source,
+) -> (format::Out, Result<(), Skip>) {
+    let mut produced = format::Out::default();
+    let outcome = fields::task::outcome_of(&value, opts);
+    let result = parser.push(value, source, &mut produced);
+    if let Some(o) = outcome
+        && let Some(r) = produced.records.last_mut()
+        && r.outcome.is_none()
+    {
+        r.outcome = Some(o);
+    }
+    (produced, result)
 }
 
 /// Without an explicit task id the conversation is the task, unless

@@ -113,6 +113,26 @@ pub fn decimal_value(v: &Value) -> Option<Decimal> {
     (!d.is_sign_negative() && d <= Decimal::from(MAX_REPORTED_COST_USD)).then_some(d)
 }
 
+/// Audio tokens an OpenAI-style usage reports in its input and output
+/// details (`audio_tokens`), which its input and output counts include.
+pub fn audio_tokens(
+    u: Option<&Value>,
+    input_details: &str,
+    output_details: &str,
+) -> Result<crate::record::AudioTokens, Skip> {
+    let Some(u) = u.filter(|u| u.is_object()) else {
+        return Ok(Default::default());
+    };
+    let of = |details: &str| match u.get(details) {
+        Some(d) => count0(d, "audio_tokens"),
+        None => Ok(0),
+    };
+    Ok(crate::record::AudioTokens {
+        input: of(input_details)?,
+        output: of(output_details)?,
+    })
+}
+
 /// A cost the log carries (`cost_usd`, `costUSD`, `cost`) on any of
 /// `values`, else OpenRouter's `usage.cost` (of the value, or of its
 /// `response`): what the gateway charged for the call.

@@ -35,7 +35,7 @@ use crate::ingest::call::{Held, Pending, Reply, Shape, str_of};
 use crate::ingest::fields::{
     envelope::envelope,
     errors::{api_error, unrecognized},
-    numbers::{count_field, count0},
+    numbers::{audio_tokens, count_field, count0},
     text::{append_json_text, append_text, content_text},
     time::parse_timestamp,
 };
@@ -232,17 +232,7 @@ pub(crate) fn request_text(req: &Value, text: &mut Text) {
 /// Audio tokens a chat usage reports (input and output details), which its
 /// prompt and completion counts include.
 fn audio_of(u: Option<&Value>) -> Result<AudioTokens, Skip> {
-    let Some(u) = u.filter(|u| u.is_object()) else {
-        return Ok(AudioTokens::default());
-    };
-    let of = |details: &str| match u.get(details) {
-        Some(d) => count0(d, "audio_tokens"),
-        None => Ok(0),
-    };
-    Ok(AudioTokens {
-        input: of("prompt_tokens_details")?,
-        output: of("completion_tokens_details")?,
-    })
+    audio_tokens(u, "prompt_tokens_details", "completion_tokens_details")
 }
 
 pub(crate) fn parse_reply(body: &Value) -> Result<Reply, Skip> {

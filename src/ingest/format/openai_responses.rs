@@ -261,17 +261,7 @@ pub(crate) fn parse_reply(body: &Value) -> Result<Reply, Skip> {
 
 /// Audio tokens in the usage details, where a response reports them.
 fn audio_of(u: Option<&Value>) -> Result<AudioTokens, Skip> {
-    let Some(u) = u.filter(|u| u.is_object()) else {
-        return Ok(AudioTokens::default());
-    };
-    let of = |details: &str| match u.get(details) {
-        Some(d) => count0(d, "audio_tokens"),
-        None => Ok(0),
-    };
-    Ok(AudioTokens {
-        input: of("input_tokens_details")?,
-        output: of("output_tokens_details")?,
-    })
+    crate::ingest::fields::numbers::audio_tokens(u, "input_tokens_details", "output_tokens_details")
 }
 
 pub struct Parser {
