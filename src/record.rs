@@ -169,6 +169,8 @@ pub enum Format {
     LiteLlm,
     /// Simon Willison's `llm logs --json`.
     LlmCli,
+    /// AWS Bedrock model invocation logs (CloudWatch Logs / S3).
+    Bedrock,
     /// OpenAI organization usage API pages (counts only).
     OpenAiUsage,
     /// Anthropic Admin API usage and cost reports (counts only).
@@ -177,7 +179,7 @@ pub enum Format {
 }
 
 impl Format {
-    pub const ALL: [Format; 16] = [
+    pub const ALL: [Format; 17] = [
         Format::OpenAiChat,
         Format::OpenAiResponses,
         Format::OpenAiBatch,
@@ -191,6 +193,7 @@ impl Format {
         Format::Helicone,
         Format::LiteLlm,
         Format::LlmCli,
+        Format::Bedrock,
         Format::OpenAiUsage,
         Format::AnthropicUsage,
         Format::Generic,
@@ -211,6 +214,7 @@ impl Format {
             Format::Helicone => "helicone",
             Format::LiteLlm => "litellm",
             Format::LlmCli => "llm-cli",
+            Format::Bedrock => "bedrock",
             Format::OpenAiUsage => "openai-usage",
             Format::AnthropicUsage => "anthropic-usage",
             Format::Generic => "generic",

@@ -16,6 +16,7 @@ use crate::record::{Format, Record, Source};
 pub mod anthropic;
 pub mod anthropic_batch;
 pub mod anthropic_usage;
+pub mod bedrock;
 pub mod claude_code;
 pub mod codex;
 pub mod gemini;
@@ -183,8 +184,9 @@ pub fn is_bare_messages_request(v: &Value) -> bool {
 /// docs/formats.md, detection, rule 1.
 fn detect_specific(v: &Value) -> Option<Format> {
     type Rule = (fn(&Value) -> bool, Format);
-    let rules: [Rule; 11] = [
+    let rules: [Rule; 12] = [
         (otel::detect, Format::Otel),
+        (bedrock::detect, Format::Bedrock),
         (openai_usage::detect, Format::OpenAiUsage),
         (anthropic_usage::detect, Format::AnthropicUsage),
         (openai_batch::detect, Format::OpenAiBatch),
@@ -231,6 +233,7 @@ pub fn parser_for(format: Format, opts: &ParseOptions) -> Box<dyn FormatParser> 
         Format::Helicone => Box::new(helicone::Parser::new(opts.clone())),
         Format::LiteLlm => Box::new(litellm::Parser::new(opts.clone())),
         Format::LlmCli => Box::new(llm_cli::Parser::new(opts.clone())),
+        Format::Bedrock => Box::new(bedrock::Parser::new(opts.clone())),
         Format::OpenAiUsage => Box::new(openai_usage::Parser::new(opts.clone())),
         Format::AnthropicUsage => Box::new(anthropic_usage::Parser::new(opts.clone())),
     }

@@ -1,0 +1,29 @@
+//! AWS Bedrock model invocation logs through the real binary; expected
+//! values (and how they were computed) in tests/fixtures/bedrock/README.md.
+
+mod common;
+
+use common::{assert_closes, dollars, fixture, readme_table, records, report};
+
+#[test]
+fn invocation_logs_give_the_hand_computed_records() {
+    let file = fixture("bedrock/invocation-logs.jsonl");
+    let recs = records(&[], &[&file]);
+    let want = readme_table("bedrock");
+    assert_eq!(recs.len(), want.len());
+    for (r, w) in recs.iter().zip(&want) {
+        assert_eq!(r["format"], "bedrock");
+        assert_eq!(r["source"]["line"].to_string(), w["Line"]);
+        assert_eq!(r["model"], w["Model"].as_str());
+        let u = &r["usage"];
+        assert_eq!(u["input"].to_string(), w["Input"]);
+        assert_eq!(u["cache_read"].to_string(), w["Cache read"]);
+        assert_eq!(u["cache_write_5m"].to_string(), w["Cache write"]);
+        assert_eq!(u["output"].to_string(), w["Output"]);
+        assert_eq!(r["cost_usd"].as_str(), dollars(&w["Cost"]));
+    }
+    let rep = report(&[], &[&file]);
+    assert_eq!(rep["totals"]["cost_usd"], "0.01109436");
+    assert_eq!(rep["accounting"]["deduplicated"]["records"], 1);
+    assert_closes(&rep, "bedrock");
+}
