@@ -1104,3 +1104,44 @@ fn model_map_prices_deployment_names() {
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
 }
+
+/// Man pages keep the examples line for line, say what the exit statuses
+/// mean and which environment variables count, and `man --dir` writes one
+/// page per command.
+#[test]
+fn man_pages_have_examples_exit_status_and_environment() {
+    let out = tokenmaxx().args(["man", "report"]).output().unwrap();
+    let page = String::from_utf8(out.stdout).unwrap();
+    let examples = page.split(".SH EXAMPLES\n.nf\n").nth(1).expect("EXAMPLES");
+    assert!(
+        examples
+            .lines()
+            .any(|l| l
+                == "tokenmaxx report logs/ --by day,model --since 2025-06-01 --tz Europe/Oslo"),
+        "{examples}"
+    );
+    assert!(page.contains(".SH \"EXIT STATUS\""));
+    assert!(page.contains(".SH ENVIRONMENT") && page.contains("TOKENMAXX_PRICING"));
+
+    let dir = tempfile::tempdir().unwrap();
+    let out = tokenmaxx()
+        .args(["man", "--dir"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    for name in [
+        "tokenmaxx.1",
+        "tokenmaxx-report.1",
+        "tokenmaxx-check.1",
+        "tokenmaxx-prices.1",
+    ] {
+        let p = dir.path().join(name);
+        let text = std::fs::read_to_string(&p).unwrap_or_else(|_| panic!("{name} missing"));
+        assert!(text.starts_with(".ie") || text.contains(".TH"), "{name}");
+    }
+}
