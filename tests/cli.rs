@@ -1145,3 +1145,26 @@ fn man_pages_have_examples_exit_status_and_environment() {
         assert!(text.starts_with(".ie") || text.contains(".TH"), "{name}");
     }
 }
+
+/// Shell completions offer an option's values, not file names, where the
+/// values are known (and nothing where they are free text).
+#[test]
+fn completions_offer_values() {
+    let out = tokenmaxx().args(["completions", "bash"]).output().unwrap();
+    let script = String::from_utf8(out.stdout).unwrap();
+    let case = |opt: &str| {
+        let at = script
+            .find(&format!("{opt})"))
+            .unwrap_or_else(|| panic!("{opt}"));
+        script[at..].lines().nth(1).unwrap().to_string()
+    };
+    assert!(
+        case("--input-format").contains("openai-chat")
+            && case("--input-format").contains("bedrock")
+    );
+    assert!(case("--encoding").contains("o200k_base"));
+    assert!(case("--by").contains("model") && case("--by").contains("day"));
+    for free in ["--tz", "--model"] {
+        assert!(!case(free).contains("compgen -f"), "{free}: {}", case(free));
+    }
+}

@@ -23,7 +23,7 @@ pub struct InputArgs {
     #[arg(long, value_enum, value_delimiter = ',', value_name = "AGENT")]
     pub source: Vec<crate::ingest::AgentSource>,
     /// Force the input format instead of detecting it per file.
-    #[arg(long, value_parser = parse_format, value_name = "FORMAT")]
+    #[arg(long, value_parser = format_value_parser(), value_name = "FORMAT")]
     pub input_format: Option<Format>,
     /// Task id field: a JSON pointer (/metadata/ticket) or a dotted/plain field name.
     #[arg(long, value_name = "KEY")]
@@ -51,7 +51,7 @@ pub struct InputArgs {
     #[arg(long, value_name = "DATE")]
     pub until: Option<String>,
     /// Time zone for day/week/month groups and for --since/--until dates (IANA name or `local`).
-    #[arg(long, default_value = "UTC", value_name = "TZ")]
+    #[arg(long, default_value = "UTC", value_name = "TZ", value_hint = clap::ValueHint::Other)]
     pub tz: String,
     /// Fail (exit 2) at the first malformed or unusable line instead of skipping it.
     #[arg(long)]
@@ -133,13 +133,12 @@ fn parse_field(s: &str) -> Result<(String, String), String> {
     Ok((name.to_string(), path.to_string()))
 }
 
-fn parse_format(s: &str) -> Result<Format, String> {
-    Format::from_name(s).ok_or_else(|| {
-        let names: Vec<&str> = Format::ALL.iter().map(|f| f.as_str()).collect();
-        format!(
-            "unknown format `{s}`; expected one of: {}",
-            names.join(", ")
-        )
+/// `--input-format`: one of the format names, which shell completions list.
+fn format_value_parser() -> impl clap::builder::TypedValueParser<Value = Format> {
+    use clap::builder::TypedValueParser;
+    clap::builder::PossibleValuesParser::new(Format::ALL.map(Format::as_str)).map(|s: String| {
+        // The parser above accepts only these names.
+        Format::from_name(&s).unwrap_or(Format::Generic)
     })
 }
 

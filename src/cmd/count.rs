@@ -26,10 +26,10 @@ pub struct CountArgs {
     /// Files or directories (every file inside, recursively); `-` or nothing reads stdin.
     pub paths: Vec<PathBuf>,
     /// Count with this model's tokenizer (from the price book or tiktoken's model map).
-    #[arg(long, conflicts_with = "encoding")]
+    #[arg(long, conflicts_with = "encoding", value_hint = clap::ValueHint::Other)]
     pub model: Option<String>,
-    /// Count with this encoding: o200k_base, o200k_harmony, cl100k_base, p50k_base, r50k_base.
-    #[arg(long)]
+    /// Count with this encoding.
+    #[arg(long, value_parser = clap::builder::PossibleValuesParser::new(crate::price::KNOWN_TOKENIZERS.iter().copied()))]
     pub encoding: Option<String>,
     /// Exit 1 when any single file has more tokens than this.
     #[arg(long, value_name = "N")]
