@@ -9,7 +9,7 @@
 //! converted before anything is written, so a malformed file writes nothing.
 
 use std::fmt::Write as _;
-use std::io::{Read, Write};
+use std::io::Write;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -20,8 +20,8 @@ use crate::cli::Outcome;
 use crate::price::import::{self, Import, Options, Source};
 use crate::price::to_toml;
 
-/// Largest data file read (LiteLLM's is about 3.5 MB).
-const MAX_BYTES: u64 = 64 << 20;
+/// Largest data file read or fetched (LiteLLM's is about 3.5 MB).
+const MAX_BYTES: u64 = crate::limits::PRICE_TABLE;
 const TIMEOUT: Duration = Duration::from_secs(60);
 
 #[derive(Args, Debug)]
@@ -180,15 +180,7 @@ fn read_input(input: &str, allow_http: bool) -> Result<String> {
             })?;
         return String::from_utf8(bytes).with_context(|| format!("{input}: not UTF-8 text"));
     }
-    let file = std::fs::File::open(input).with_context(|| format!("{input}: cannot open"))?;
-    let mut bytes = Vec::new();
-    file.take(MAX_BYTES + 1)
-        .read_to_end(&mut bytes)
-        .with_context(|| format!("{input}: cannot read"))?;
-    if bytes.len() as u64 > MAX_BYTES {
-        bail!("{input}: larger than {MAX_BYTES} bytes, not a price data file");
-    }
-    String::from_utf8(bytes).with_context(|| format!("{input}: not UTF-8 text"))
+    crate::limits::read_text(std::path::Path::new(input), MAX_BYTES, "a price data file")
 }
 
 fn summary(imported: &Import, source: Source, args: &ImportArgs) -> String {

@@ -198,9 +198,9 @@ impl PriceBook {
             let origin = path.display().to_string();
             let text = crate::limits::read_text(path, crate::limits::PRICE_TABLE, "a price table")
                 .with_context(|| format!("{origin}: cannot read pricing file"))?;
-            let overlay = table::parse_table(&origin, &text)?;
-            map.extend(table::parse_model_map(&origin, &text)?);
-            merge(&mut imported, &mut models, overlay);
+            let overlay = table::read_table(&origin, &text)?;
+            map.extend(overlay.model_map);
+            merge(&mut imported, &mut models, overlay.models);
         }
         Ok(PriceBook::build(imported, models).with_model_map(&map))
     }
@@ -212,18 +212,15 @@ impl PriceBook {
 
     /// This book with `text` applied as an overlay (same rules as `load`).
     pub fn with_overlay_str(self, origin: &str, text: &str) -> Result<PriceBook> {
+        let overlay = table::read_table(origin, text)?;
         let map: Vec<(String, String)> = self
             .model_map
             .iter()
             .map(|(k, v)| (k.clone(), v.clone()))
-            .chain(table::parse_model_map(origin, text)?)
+            .chain(overlay.model_map)
             .collect();
         let (mut imported, mut models) = (self.imported, self.models);
-        merge(
-            &mut imported,
-            &mut models,
-            table::parse_table(origin, text)?,
-        );
+        merge(&mut imported, &mut models, overlay.models);
         Ok(PriceBook::build(imported, models).with_model_map(&map))
     }
 

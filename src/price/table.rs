@@ -191,11 +191,17 @@ struct RawFile {
     schema: Option<i64>,
     #[serde(default)]
     model: Vec<RawModel>,
-    /// `[model_map]`: logged name → the model it runs (read by
-    /// [`parse_model_map`]).
-    #[serde(default)]
-    #[allow(dead_code)]
+    /// `[model_map]`: logged name → the model it runs.
     model_map: Option<toml::Table>,
+}
+
+/// One price table read: its models and its `[model_map]`.
+pub struct Table {
+    pub models: Vec<ModelEntry>,
+    /// Names a log uses for a model it does not name (an Azure OpenAI
+    /// deployment, a gateway alias) → the model they run, e.g.
+    /// `"support-bot-prod" = "gpt-4o-2024-08-06"`.
+    pub model_map: Vec<(String, String)>,
 }
 
 #[derive(Deserialize)]
@@ -247,6 +253,11 @@ struct RawTier {
 /// Parse one price table. `origin` prefixes every error and is stored in
 /// each entry.
 pub fn parse_table(origin: &str, text: &str) -> Result<Vec<ModelEntry>> {
+    Ok(read_table(origin, text)?.models)
+}
+
+/// Parse one price table, `[model_map]` included, in one pass.
+pub fn read_table(origin: &str, text: &str) -> Result<Table> {
     let raw: RawFile = toml::from_str(text).map_err(|e| {
         // Only a table that fails is read a second time, to name the model
         // and row of an unknown field (TOML's own error gives a line).
@@ -265,40 +276,26 @@ pub fn parse_table(origin: &str, text: &str) -> Result<Vec<ModelEntry>> {
     {
         bail!("{origin}: unsupported `schema = {v}` (this tokenmaxx reads schema 1)");
     }
-    let mut out = Vec::with_capacity(raw.model.len());
+    let mut models = Vec::with_capacity(raw.model.len());
     for (i, m) in raw.model.into_iter().enumerate() {
-        out.push(convert_model(origin, i + 1, m)?);
+        models.push(convert_model(origin, i + 1, m)?);
     }
-    Ok(out)
-}
-
-const FILE_KEYS: &[&str] = &["schema", "model", "model_map"];
-
-/// A table's `[model_map]`: names a log uses for a model it does not name
-/// (an Azure OpenAI deployment, a gateway alias) → the model they run, e.g.
-/// `"support-bot-prod" = "gpt-4o-2024-08-06"`.
-pub fn parse_model_map(origin: &str, text: &str) -> Result<Vec<(String, String)>> {
-    let doc: toml::Table = text.parse().map_err(|e: toml::de::Error| {
-        anyhow!(
-            "{origin}: not a valid price table: {}",
-            e.to_string().trim_end()
-        )
-    })?;
-    let Some(map) = doc.get("model_map") else {
-        return Ok(Vec::new());
-    };
-    let Some(map) = map.as_table() else {
-        bail!("{origin}: `model_map` must be a table of \"logged name\" = \"model\"");
-    };
-    map.iter()
+    let model_map = raw
+        .model_map
+        .iter()
+        .flatten()
         .map(|(k, v)| match v.as_str().map(str::trim) {
             Some(m) if !m.is_empty() && !k.trim().is_empty() => {
                 Ok((k.trim().to_string(), m.to_string()))
             }
             _ => bail!("{origin}: model_map `{k}` must name a model as a string"),
         })
-        .collect()
+        .collect::<Result<_>>()?;
+    Ok(Table { models, model_map })
 }
+
+const FILE_KEYS: &[&str] = &["schema", "model", "model_map"];
+
 const MODEL_KEYS: &[&str] = &[
     "id",
     "provider",

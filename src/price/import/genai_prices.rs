@@ -11,7 +11,7 @@ use rust_decimal::Decimal;
 use serde::Deserialize;
 use serde_json::value::RawValue;
 
-use super::{Import, Options, decimal, snapshot_date, undated};
+use super::{Import, Options, decimal, is_zero, snapshot_date, undated};
 use crate::price::table::{LongContext, ModelEntry, PriceRow, parse_date};
 
 #[derive(Deserialize)]
@@ -360,8 +360,4 @@ fn input_only(item: &str, m: &Model) -> bool {
         .iter()
         .any(|w| text.contains(w))
         || item.starts_with("voyageai/")
-}
-
-fn is_zero(text: &str) -> bool {
-    decimal(text).is_ok_and(|d| d.is_zero())
 }

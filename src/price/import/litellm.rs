@@ -9,7 +9,7 @@ use anyhow::{Context, Result, bail};
 use rust_decimal::Decimal;
 use serde_json::value::RawValue;
 
-use super::{Import, Options, decimal, per_million, snapshot_date, undated};
+use super::{Import, Options, decimal, is_zero, per_million, snapshot_date, undated};
 use crate::price::resolve::{channel_key, normalize};
 use crate::price::table::{Buckets, LongContext, ModelEntry, PriceRow, TierPrices};
 
@@ -145,7 +145,7 @@ fn model(key: &str, entry: &Entry, opts: &Options, out: &mut Import) -> Result<O
             continue;
         }
         let Some((threshold, tier, bucket)) = parse_field(field) else {
-            if is_cost_field(field) && !is_zero(raw.get()) {
+            if field.contains("cost") && !is_zero(raw.get()) {
                 out.unmapped(
                     format!("price `{field}` has no tokenmaxx field (not applied)"),
                     item.clone(),
@@ -315,14 +315,6 @@ fn parse_field(field: &str) -> Option<(Option<u64>, Option<&'static str>, &'stat
         _ => return None,
     };
     Some((threshold, tier, bucket))
-}
-
-fn is_cost_field(field: &str) -> bool {
-    field.contains("cost")
-}
-
-fn is_zero(text: &str) -> bool {
-    decimal(text).is_ok_and(|d| d.is_zero())
 }
 
 #[cfg(test)]

@@ -116,6 +116,11 @@ pub(crate) fn decimal(text: &str) -> Result<Decimal> {
     Ok(d.normalize())
 }
 
+/// A price of zero (a field that prices nothing is not worth listing).
+pub(crate) fn is_zero(text: &str) -> bool {
+    decimal(text).is_ok_and(|d| d.is_zero())
+}
+
 /// USD per token → USD per 1M tokens, exactly.
 pub(crate) fn per_million(per_token: Decimal) -> Decimal {
     (per_token * Decimal::from(1_000_000)).normalize()
