@@ -3,6 +3,12 @@
 //! each name's key (the same keys the book looks up, from
 //! src/price/names.rs) sorted, with the byte range of its model's TOML,
 //! which is parsed only when a record names it (src/price/imported.rs).
+//!
+//! It also writes the o200k and cl100k vocabularies in a compact form (each
+//! token's bytes, in rank order, behind a one-byte length) that the counting
+//! engine indexes on first use (src/tokenize/fast/). The tokens come from
+//! tiktoken-rs's copies of OpenAI's published `.tiktoken` files; 2.4 MB
+//! instead of the 47 MB of prebuilt automata a ready-made engine embeds.
 
 use std::collections::BTreeMap;
 use std::fmt::Write;
@@ -16,6 +22,8 @@ mod names;
 const TABLES: [&str; 3] = ["litellm-retired", "litellm", "genai-prices"];
 
 fn main() {
+    println!("cargo:rerun-if-changed=build.rs");
+    write_vocabularies();
     println!("cargo:rerun-if-changed=src/price/names.rs");
     let mut blocks = String::new();
     let mut keys: BTreeMap<String, u32> = BTreeMap::new();
@@ -50,4 +58,33 @@ fn main() {
     out.push_str("];\n");
     let dest = std::path::Path::new(&std::env::var("OUT_DIR").unwrap()).join("imported_index.rs");
     std::fs::write(dest, out).unwrap();
+}
+
+/// `OUT_DIR/<encoding>.vocab`: for each rank from 0, the token's length (one
+/// byte) and bytes. Ordinary tokens only: the specials are never produced
+/// by counting (text that looks like one is counted as text).
+fn write_vocabularies() {
+    let out = std::path::PathBuf::from(std::env::var("OUT_DIR").unwrap());
+    let encodings = [
+        ("o200k_base", tiktoken_rs::o200k_base().unwrap(), 199_998u32),
+        (
+            "cl100k_base",
+            tiktoken_rs::cl100k_base().unwrap(),
+            100_256u32,
+        ),
+    ];
+    for (name, bpe, n) in encodings {
+        let mut bytes = Vec::new();
+        // Ordinary ranks run from 0 without a gap; the first rank that does
+        // not decode ends them (the specials sit past a gap).
+        let mut rank = 0;
+        while let Ok(token) = bpe.decode_bytes(&[rank]) {
+            let len = u8::try_from(token.len()).expect("tokens are shorter than 256 bytes");
+            bytes.push(len);
+            bytes.extend_from_slice(&token);
+            rank += 1;
+        }
+        assert_eq!(rank, n, "{name}: ordinary token count");
+        std::fs::write(out.join(format!("{name}.vocab")), bytes).unwrap();
+    }
 }

@@ -10,8 +10,8 @@
 //! (two allocations) and on walking an automaton through a large table for
 //! every byte; replacing it here roughly tripled the speed of the pieces that
 //! miss the cache (unique multi-token words), which had been a quarter of
-//! the counting time on source code. Longer pieces still go to that encoder,
-//! which is linear.
+//! the counting time on source code. Longer pieces go to [`count_long`], the
+//! same merges driven by a heap, so no input takes quadratic time.
 
 /// Ranks of all two-byte tokens, indexed by `first << 8 | second`.
 pub struct PairRanks(Box<[u32]>);
@@ -31,7 +31,7 @@ impl PairRanks {
     }
 }
 
-/// Longest piece merged here; longer ones go to the linear encoder.
+/// Longest piece merged by [`count`]; longer ones go to [`count_long`].
 pub const MAX_MERGE: usize = 64;
 
 /// Number of tokens of `piece` (`2 <= piece.len() <= MAX_MERGE`).
@@ -88,4 +88,71 @@ pub fn count(pairs: &PairRanks, piece: &[u8], span_rank: impl Fn(usize, usize) -
         len -= 1;
     }
     len - 1
+}
+
+/// Number of tokens of a piece of any length, by the same merges as
+/// [`count`] in O(n log n): candidate merges sit in a min-heap keyed by
+/// (rank, start), which is tiktoken's order (lowest rank, leftmost on ties),
+/// and an entry whose parts have changed since it was pushed is skipped
+/// when popped. `span_rank` is as for [`count`] (any length).
+pub fn count_long(
+    pairs: &PairRanks,
+    piece: &[u8],
+    span_rank: impl Fn(usize, usize) -> u32,
+) -> usize {
+    use std::cmp::Reverse;
+    use std::collections::BinaryHeap;
+    let n = piece.len();
+    if n < 2 {
+        return n;
+    }
+    // Parts are identified by their start; `end[s]` is the end of the part
+    // starting at `s`, and `prev[s]` the start of the part before it.
+    // A merged-away start has `end[s] == 0`.
+    let mut end: Vec<u32> = (1..=n as u32).collect();
+    let mut prev: Vec<u32> = (0..n as u32).map(|i| i.wrapping_sub(1)).collect();
+    let rank_of = |s: usize, e: usize| -> u32 {
+        if e - s == 2 {
+            pairs.get(piece[s], piece[s + 1])
+        } else {
+            span_rank(s, e - s)
+        }
+    };
+    let mut heap: BinaryHeap<Reverse<(u32, u32, u32)>> = (0..n - 1)
+        .filter_map(|i| {
+            let r = pairs.get(piece[i], piece[i + 1]);
+            (r != u32::MAX).then_some(Reverse((r, i as u32, i as u32 + 2)))
+        })
+        .collect();
+    let mut parts = n;
+    while let Some(Reverse((_, s, e))) = heap.pop() {
+        let (s, e) = (s as usize, e as usize);
+        // Still the merge of the part at `s` with its right neighbour, as
+        // both were when pushed?
+        let mid = end[s] as usize;
+        if mid == 0 || mid >= n || end[mid] as usize != e {
+            continue;
+        }
+        end[s] = e as u32;
+        end[mid] = 0;
+        if e < n {
+            prev[e] = s as u32;
+        }
+        parts -= 1;
+        if s > 0 {
+            let p = prev[s] as usize;
+            let r = rank_of(p, e);
+            if r != u32::MAX {
+                heap.push(Reverse((r, p as u32, e as u32)));
+            }
+        }
+        if e < n {
+            let after = end[e] as usize;
+            let r = rank_of(s, after);
+            if r != u32::MAX {
+                heap.push(Reverse((r, s as u32, after as u32)));
+            }
+        }
+    }
+    parts
 }

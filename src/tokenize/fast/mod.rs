@@ -15,7 +15,12 @@
 //!   and it is several times faster than the `bpe` crate's backtracking
 //!   encoder, whose per-call cost is dominated by set-up and by walking a
 //!   large automaton. Longer pieces (a megabyte of letters without a space)
-//!   go to that encoder, which is linear, so no input takes quadratic time.
+//!   go to the same merges driven by a heap, so no input takes quadratic
+//!   time.
+//! - The vocabularies are embedded as each token's bytes in rank order
+//!   (build.rs writes them; 2.4 MB for both) and indexed on first use, in a
+//!   few milliseconds: a binary that carries prebuilt automata is 20 times
+//!   larger and slower to start (docs/architecture.md, "Tokenizers").
 //!
 //! Exactness is pinned by the differential tests in `tests.rs`: counts
 //! against tiktoken-rs and piece boundaries against the tiktoken patterns.
@@ -25,7 +30,6 @@ use std::collections::HashMap;
 use std::hash::BuildHasherDefault;
 use std::sync::OnceLock;
 
-use bpe_openai::byte_pair_encoding::BytePairEncoding;
 use rustc_hash::{FxHashMap, FxHasher};
 
 use super::{TokenizeError, Tokenizer, guarded};
@@ -84,9 +88,8 @@ fn classes() -> &'static Classes {
 }
 
 /// One encoding's vocabulary: its tokens with their ranks, indexed for
-/// piece lookups and merges, and the `bpe` crate's encoder for long pieces.
+/// piece lookups and merges.
 struct Vocab {
-    bpe: &'static BytePairEncoding,
     short_tokens: ShortMap,
     pair_ranks: PairRanks,
     /// Tokens longer than [`MAX_SHORT`], with their ranks.
@@ -95,29 +98,34 @@ struct Vocab {
 }
 
 impl Vocab {
-    fn new(bpe: &'static BytePairEncoding) -> Vocab {
-        let n = bpe.num_tokens();
-        let mut short = Vec::with_capacity(n);
+    /// Indexes `data`: for each rank from 0, the token's length (one byte)
+    /// and bytes, as build.rs writes them.
+    fn new(data: &'static [u8]) -> Vocab {
+        let tokens = || {
+            let mut rest = data;
+            std::iter::from_fn(move || {
+                let (&len, after) = rest.split_first()?;
+                let (t, after) = after.split_at(usize::from(len));
+                rest = after;
+                Some(t)
+            })
+            .zip(0u32..)
+        };
+        let short_tokens = ShortMap::from_vocab(data);
         let mut pairs = Vec::new();
         let mut long_tokens = FxHashMap::default();
         let mut max_token_len = 0;
-        // Token ids of `bpe` are tiktoken's ranks (its encodings come from
-        // tiktoken's files in rank order).
-        for id in 0..n as u32 {
-            let t = bpe.token_bytes(id);
+        for (t, id) in tokens() {
             max_token_len = max_token_len.max(t.len());
             if t.len() == 2 {
                 pairs.push(([t[0], t[1]], id));
             }
-            if t.len() <= MAX_SHORT {
-                short.push((Key::new(t, 0, t.len()), id));
-            } else {
+            if t.len() > MAX_SHORT {
                 long_tokens.insert(t, id);
             }
         }
         Vocab {
-            bpe,
-            short_tokens: ShortMap::new(&short),
+            short_tokens,
             pair_ranks: PairRanks::new(pairs),
             long_tokens,
             max_token_len,
@@ -146,7 +154,9 @@ impl Vocab {
     /// it is none.
     #[inline(always)]
     fn rank(&self, text: &[u8], s: usize, len: usize) -> u32 {
-        if len <= MAX_SHORT {
+        if len > self.max_token_len {
+            u32::MAX
+        } else if len <= MAX_SHORT {
             self.short_tokens.rank(Key::new(text, s, len))
         } else {
             self.long_tokens
@@ -190,7 +200,7 @@ impl Vocab {
             return 1;
         }
         if len > MAX_MERGE {
-            return self.bpe.count(piece);
+            return merge::count_long(&self.pair_ranks, piece, |a, n| self.rank(piece, a, n));
         }
         if let Some(&n) = cache.get(piece) {
             return n as usize;
@@ -206,12 +216,22 @@ impl Vocab {
 
 fn o200k_vocab() -> &'static Vocab {
     static V: OnceLock<Vocab> = OnceLock::new();
-    V.get_or_init(|| Vocab::new(&bpe_openai::o200k_base().bpe))
+    V.get_or_init(|| {
+        Vocab::new(include_bytes!(concat!(
+            env!("OUT_DIR"),
+            "/o200k_base.vocab"
+        )))
+    })
 }
 
 fn cl100k_vocab() -> &'static Vocab {
     static V: OnceLock<Vocab> = OnceLock::new();
-    V.get_or_init(|| Vocab::new(&bpe_openai::cl100k_base().bpe))
+    V.get_or_init(|| {
+        Vocab::new(include_bytes!(concat!(
+            env!("OUT_DIR"),
+            "/cl100k_base.vocab"
+        )))
+    })
 }
 
 /// Exact o200k/cl100k token counter.

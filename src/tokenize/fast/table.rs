@@ -82,24 +82,67 @@ pub struct ShortMap {
 }
 
 impl ShortMap {
-    pub fn new(entries: &[(Key, u32)]) -> ShortMap {
-        let size = (entries.len() * 2).next_power_of_two().max(256);
+    /// The map of the short tokens of `vocab`: for each rank from 0, the
+    /// token's length (one byte) and bytes, as build.rs writes them.
+    /// Tokens are inserted in the order of their home slots, so the writes
+    /// sweep the 10 MB table once instead of missing the CPU cache three
+    /// times per token, which took a one-line `count` from 40 to 20 ms.
+    pub fn from_vocab(vocab: &[u8]) -> ShortMap {
+        // (offset of the token's length byte, rank) of every short token.
+        let mut short: Vec<(u32, u32)> = Vec::with_capacity(1 << 18);
+        let (mut at, mut rank) = (0usize, 0u32);
+        while let Some(&len) = vocab.get(at) {
+            if usize::from(len) <= MAX_SHORT {
+                short.push((at as u32, rank));
+            }
+            at += 1 + usize::from(len);
+            rank += 1;
+        }
+        let key = |at: u32| {
+            let at = at as usize;
+            Key::new(vocab, at + 1, usize::from(vocab[at]))
+        };
+        let size = (short.len() * 2).next_power_of_two().max(256);
         let mut map = ShortMap {
             ctrl: vec![0; size].into_boxed_slice(),
-            keys: vec![Key::default(); size].into_boxed_slice(),
-            ranks: vec![u32::MAX; size].into_boxed_slice(),
+            keys: zeroed(size),
+            // Read only where `ctrl` says a token is, so 0 is as good as
+            // any, and zeroed memory costs no writes.
+            ranks: vec![0; size].into_boxed_slice(),
             shift: 64 - size.trailing_zeros(),
         };
-        for &(k, rank) in entries {
-            let (mut i, fp) = map.home(k);
-            while map.ctrl[i] != 0 && map.keys[i] != k {
-                i = (i + 1) & (size - 1);
-            }
-            map.ctrl[i] = fp;
-            map.keys[i] = k;
-            map.ranks[i] = rank;
+        // Counting sort by the top bits of the home slot.
+        let bits = size.trailing_zeros().min(10);
+        let bucket = |map: &ShortMap, k: Key| map.home(k).0 >> (size.trailing_zeros() - bits);
+        let mut starts = vec![0u32; (1 << bits) + 1];
+        for &(at, _) in &short {
+            starts[bucket(&map, key(at)) + 1] += 1;
+        }
+        for i in 1..starts.len() {
+            starts[i] += starts[i - 1];
+        }
+        let mut sorted = vec![(0u32, 0u32); short.len()];
+        for &(at, rank) in &short {
+            let b = bucket(&map, key(at));
+            sorted[starts[b] as usize] = (at, rank);
+            starts[b] += 1;
+        }
+        drop(short);
+        for (at, rank) in sorted {
+            map.insert(key(at), rank);
         }
         map
+    }
+
+    fn insert(&mut self, k: Key, rank: u32) {
+        let mask = self.ctrl.len() - 1;
+        let (mut i, fp) = self.home(k);
+        while self.ctrl[i] != 0 && self.keys[i] != k {
+            i = (i + 1) & mask;
+        }
+        self.ctrl[i] = fp;
+        self.keys[i] = k;
+        self.ranks[i] = rank;
     }
 
     /// Home slot and fingerprint of `k`: the index from the top bits of
@@ -142,6 +185,15 @@ impl ShortMap {
     }
 }
 
+/// `n` all-zero keys, from memory the allocator already has zeroed (fresh
+/// pages), rather than written over.
+fn zeroed(n: usize) -> Box<[Key]> {
+    let b = Box::<[Key]>::new_zeroed_slice(n);
+    // SAFETY: a Key is two u64s, for which all-zero bits are a value (and
+    // the all-zero Key is `Key::default()`, no piece).
+    unsafe { b.assume_init() }
+}
+
 /// Bits of the number of cache slots (16 bytes each).
 const CACHE_BITS: u32 = 15;
 
@@ -155,7 +207,7 @@ pub struct ShortCache {
 impl Default for ShortCache {
     fn default() -> Self {
         ShortCache {
-            slots: vec![Key::default(); 1 << CACHE_BITS].into_boxed_slice(),
+            slots: zeroed(1 << CACHE_BITS),
         }
     }
 }

@@ -502,9 +502,13 @@ fn merge_loop_matches_backtracking_encoder() {
                 .collect(),
         );
     }
-    for vocab in [o200k_vocab(), cl100k_vocab()] {
+    let oracles = [
+        (o200k_vocab(), &bpe_openai::o200k_base().bpe),
+        (cl100k_vocab(), &bpe_openai::cl100k_base().bpe),
+    ];
+    for (vocab, oracle) in oracles {
         for p in &pieces {
-            let expected = vocab.bpe.count(p);
+            let expected = oracle.count(p);
             let got = if vocab.rank(p, 0, p.len()) != u32::MAX {
                 1
             } else {
@@ -626,4 +630,44 @@ fn megabyte_of_whitespace_does_not_crash() {
     let tabs = "\t".repeat(1_000_000) + "x";
     let n = Encoding::Cl100kBase.tokenizer().count(&tabs).unwrap();
     assert!(n > 0);
+}
+
+/// The heap-driven merge (pieces over 64 bytes) makes the same merges as
+/// tiktoken's loop: equal counts on every piece short enough for both, and
+/// the `bpe` crate's counts on long random pieces that merge a lot.
+#[test]
+fn heap_merge_matches_merge_loop_and_oracle() {
+    let mut rng = Rng(0x0bad_5eed_1234_5678);
+    let alphabets: [&[u8]; 5] = [
+        b"ab",
+        b"abc ",
+        b"\xe4\xb8\xad\x80\xff",
+        b"etaoin shrdlu",
+        b"0123456789",
+    ];
+    let oracles = [
+        (o200k_vocab(), &bpe_openai::o200k_base().bpe),
+        (cl100k_vocab(), &bpe_openai::cl100k_base().bpe),
+    ];
+    for round in 0..3000 {
+        let alphabet = alphabets[rng.below(alphabets.len())];
+        let max = if round % 10 == 0 {
+            3000
+        } else {
+            merge::MAX_MERGE
+        };
+        let n = 2 + rng.below(max - 1);
+        let p: Vec<u8> = (0..n)
+            .map(|_| alphabet[rng.below(alphabet.len())])
+            .collect();
+        for (vocab, oracle) in oracles {
+            let heap = merge::count_long(&vocab.pair_ranks, &p, |a, len| vocab.rank(&p, a, len));
+            let expected = if n <= merge::MAX_MERGE && vocab.rank(&p, 0, n) == u32::MAX {
+                vocab.merge_count(&p, 0, n)
+            } else {
+                oracle.count(&p)
+            };
+            assert_eq!(heap, expected, "{:?}", String::from_utf8_lossy(&p));
+        }
+    }
 }
