@@ -25,15 +25,20 @@ fn main() {
     println!("cargo:rerun-if-changed=build.rs");
     write_vocabularies();
     println!("cargo:rerun-if-changed=src/price/names.rs");
-    let mut blocks = String::new();
+    let mut blocks = Vec::new();
     let mut keys: BTreeMap<String, u32> = BTreeMap::new();
     let mut n: u32 = 0;
     for (t, table) in TABLES.iter().enumerate() {
         let path = format!("pricing/generated/{table}.toml");
         println!("cargo:rerun-if-changed={path}");
         let text = std::fs::read_to_string(&path).expect("generated price table");
+        // Embedded compressed (src/price/mod.rs, EmbeddedTable).
+        let compressed = zstd::stream::encode_all(text.as_bytes(), 19).expect("zstd");
+        let out = std::path::Path::new(&std::env::var("OUT_DIR").unwrap())
+            .join(format!("{table}.toml.zst"));
+        std::fs::write(out, compressed).unwrap();
         for b in names::blocks(&text) {
-            let _ = writeln!(blocks, "    ({t}, {}, {}, {:?}),", b.start, b.end, b.id);
+            blocks.push((t, b.start, b.end, b.id.clone()));
             // A later table's name wins, as a later table does at run time.
             for name in &b.names {
                 let key = names::name_key(name);
@@ -44,18 +49,33 @@ fn main() {
             n += 1;
         }
     }
+    // Strings go into one blob and the arrays hold offsets into it: an
+    // array of `&str` would need a run-time relocation per string (27,000
+    // of them, 0.6 MB of binary and work at every start).
+    let mut text = String::new();
+    let mut span = |s: &str| {
+        let start = text.len();
+        text.push_str(s);
+        format!("({start}, {})", text.len())
+    };
     let mut out = String::from(
-        "/// Imported models: (table, start, end, id), in table order.\n\
-         pub static BLOCKS: &[(usize, usize, usize, &str)] = &[\n",
+        "/// Imported models: (table, start, end, id in TEXT), in table order.\n\
+         pub static BLOCKS: &[(u8, u32, u32, (u32, u32))] = &[\n",
     );
-    out.push_str(&blocks);
+    for (t, start, end, id) in &blocks {
+        let _ = writeln!(out, "    ({t}, {start}, {end}, {}),", span(id));
+    }
     out.push_str(
-        "];\n/// Name key → model, sorted by key.\npub static KEYS: &[(&str, u32)] = &[\n",
+        "];\n/// Name key (in TEXT) → model, sorted by key.\npub static KEYS: &[((u32, u32), u32)] = &[\n",
     );
     for (k, b) in &keys {
-        let _ = writeln!(out, "    ({k:?}, {b}),");
+        let _ = writeln!(out, "    ({}, {b}),", span(k));
     }
     out.push_str("];\n");
+    let _ = writeln!(
+        out,
+        "/// The ids and keys.\npub static TEXT: &str = {text:?};"
+    );
     let dest = std::path::Path::new(&std::env::var("OUT_DIR").unwrap()).join("imported_index.rs");
     std::fs::write(dest, out).unwrap();
 }

@@ -8,17 +8,33 @@ use std::sync::OnceLock;
 
 use rustc_hash::FxHashSet;
 
+use super::EmbeddedTable;
 use super::table::{self, ModelEntry};
 
 mod index {
     include!(concat!(env!("OUT_DIR"), "/imported_index.rs"));
+
+    pub fn text((start, end): (u32, u32)) -> &'static str {
+        &TEXT[start as usize..end as usize]
+    }
+
+    /// (table, start, end, id) of model `b`.
+    pub fn block(b: usize) -> (usize, usize, usize, &'static str) {
+        let (t, start, end, id) = BLOCKS[b];
+        (usize::from(t), start as usize, end as usize, text(id))
+    }
+
+    #[cfg(test)]
+    pub fn key(i: usize) -> &'static str {
+        text(KEYS[i].0)
+    }
 }
 
 /// The embedded imported tables, each parsed model by model.
 #[derive(Clone, Debug)]
 pub struct Imported {
-    /// (origin, text) of each table, in build.rs's order.
-    tables: &'static [(&'static str, &'static str)],
+    /// The tables, in build.rs's order.
+    tables: &'static [EmbeddedTable],
     cells: Box<[OnceLock<Option<ModelEntry>>]>,
     /// Models an overlay replaced (by id): they answer to no name.
     removed: FxHashSet<u32>,
@@ -34,7 +50,7 @@ impl Imported {
         }
     }
 
-    pub fn embedded(tables: &'static [(&'static str, &'static str)]) -> Imported {
+    pub(crate) fn embedded(tables: &'static [EmbeddedTable]) -> Imported {
         Imported {
             tables,
             cells: (0..index::BLOCKS.len()).map(|_| OnceLock::new()).collect(),
@@ -51,7 +67,9 @@ impl Imported {
         if !self.enabled() {
             return None;
         }
-        let i = index::KEYS.binary_search_by(|(k, _)| (*k).cmp(key)).ok()?;
+        let i = index::KEYS
+            .binary_search_by(|&(k, _)| index::text(k).cmp(key))
+            .ok()?;
         let b = index::KEYS[i].1;
         (!self.removed.contains(&b)).then_some(b)
     }
@@ -62,7 +80,7 @@ impl Imported {
         if !self.enabled() {
             return false;
         }
-        match index::BLOCKS.iter().position(|b| b.3 == id) {
+        match (0..index::BLOCKS.len()).position(|b| index::block(b).3 == id) {
             Some(b) => self.removed.insert(b as u32),
             None => false,
         }
@@ -88,9 +106,9 @@ impl Imported {
     }
 
     pub fn parse(&self, b: u32) -> anyhow::Result<ModelEntry> {
-        let (t, start, end, id) = index::BLOCKS[b as usize];
-        let (origin, text) = self.tables[t];
-        let mut models = table::parse_table(origin, &text[start..end])?;
+        let (t, start, end, id) = index::block(b as usize);
+        let origin = self.tables[t].origin;
+        let mut models = table::parse_table(origin, &self.tables[t].text()[start..end])?;
         match models.len() {
             1 => Ok(models.remove(0)),
             n => anyhow::bail!("{origin}: the block of `{id}` holds {n} models"),
@@ -108,9 +126,10 @@ mod tests {
     fn the_build_index_agrees_with_the_parser() {
         let imported = Imported::embedded(&crate::price::IMPORTED_TABLES);
         let mut n = 0;
-        for (t, (origin, text)) in crate::price::IMPORTED_TABLES.iter().enumerate() {
-            for b in crate::price::names::blocks(text) {
-                let (bt, start, end, id) = index::BLOCKS[n];
+        for (t, table) in crate::price::IMPORTED_TABLES.iter().enumerate() {
+            let origin = table.origin;
+            for b in crate::price::names::blocks(table.text()) {
+                let (bt, start, end, id) = index::block(n);
                 assert_eq!(
                     (bt, start, end, id),
                     (t, b.start, b.end, b.id.as_str()),
@@ -122,6 +141,6 @@ mod tests {
             }
         }
         assert_eq!(n, index::BLOCKS.len());
-        assert!(index::KEYS.windows(2).all(|w| w[0].0 < w[1].0));
+        assert!((1..index::KEYS.len()).all(|i| index::key(i - 1) < index::key(i)));
     }
 }
