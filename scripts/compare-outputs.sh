@@ -18,7 +18,7 @@ trap 'rm -rf "$work"' EXIT
 export NO_COLOR=1
 unset TOKENMAXX_PRICING
 
-inputs=(examples tests/fixtures/formats tests/fixtures/batch tests/fixtures/claude-code
+inputs=(examples/logs tests/fixtures/formats tests/fixtures/batch tests/fixtures/claude-code
   tests/fixtures/codex tests/fixtures/helicone tests/fixtures/langfuse tests/fixtures/litellm
   tests/fixtures/llm-cli tests/fixtures/metrics tests/fixtures/otel tests/fixtures/usage-exports
   tests/fixtures/check/runs examples/ci/eval-runs)
@@ -82,7 +82,7 @@ done
 # merge: shards written by each binary, merged by each binary.
 for bin in old new; do
   b=$old; [ $bin = new ] && b=$new
-  for s in examples tests/fixtures/formats tests/fixtures/check/runs; do
+  for s in examples/logs tests/fixtures/formats tests/fixtures/check/runs; do
     "$b" report "$s" --format json --by day,model --metrics all >"$work/$bin.shard.$(basename "$s").json" 2>/dev/null
   done
   "$b" merge "$work/$bin".shard.*.json --format json --top 3 >"$work/$bin.merged.json" 2>&1

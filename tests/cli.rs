@@ -871,7 +871,7 @@ fn conversation_is_the_task_when_none_is_logged() {
 fn records_csv_rows_match_the_header_and_new_columns_come_last() {
     let out = tokenmaxx()
         .args(["records", "--format", "csv", "--quiet"])
-        .arg(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples"))
+        .arg(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/logs"))
         .output()
         .unwrap();
     assert!(out.status.success());
@@ -893,7 +893,7 @@ fn compact_and_wide_tables() {
         let out = tokenmaxx()
             .args([
                 "report",
-                "examples/anthropic-messages.jsonl",
+                "examples/logs/anthropic-messages.jsonl",
                 "--by",
                 "day,model",
             ])
@@ -920,7 +920,7 @@ fn compact_and_wide_tables() {
         assert!(!full.contains("Hidden"));
     }
     let out = tokenmaxx()
-        .args(["report", "--compact", "--wide", "examples"])
+        .args(["report", "--compact", "--wide", "examples/logs"])
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
@@ -1036,7 +1036,7 @@ fn csv_rows_are_groups_and_the_total_row_is_opt_in() {
         let out = tokenmaxx()
             .args([
                 "report",
-                "examples/anthropic-messages.jsonl",
+                "examples/logs/anthropic-messages.jsonl",
                 "--by",
                 "model",
                 "--format",

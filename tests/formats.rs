@@ -175,7 +175,7 @@ fn anthropic_cache_ttls_are_priced_apart() {
 
 #[test]
 fn examples_report_from_embedded_defaults() {
-    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples");
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/logs");
     let out = tokenmaxx().arg("report").arg(&dir).output().unwrap();
     assert!(
         out.status.success(),
@@ -184,6 +184,12 @@ fn examples_report_from_embedded_defaults() {
     );
     let text = String::from_utf8(out.stdout).unwrap();
     assert!(text.contains("TOTAL"), "{text}");
+    // The README's first command: every line of the bundled logs is a
+    // record or part of one (nothing "not billed", nothing skipped).
+    assert!(
+        !text.contains("not billed") && !text.contains("skipped"),
+        "{text}"
+    );
     let rep = stdout_json(
         &tokenmaxx()
             .args(["report", "--format", "json", "--by", "provider"])

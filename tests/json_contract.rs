@@ -136,7 +136,7 @@ fn written(docs: &[Value]) -> BTreeSet<String> {
 fn report_fields_are_documented() {
     let docs = run_json(&[
         "report",
-        "examples",
+        "examples/logs",
         "tests/fixtures/metrics",
         "tests/fixtures/check/runs",
         // A record with no model: the unpriced fields.
@@ -166,8 +166,8 @@ fn report_fields_are_documented() {
 
 #[test]
 fn records_fields_are_documented() {
-    let mut docs = run_json(&["records", "examples"]);
-    docs.extend(run_json(&["records", "examples", "--usage", "counted"]));
+    let mut docs = run_json(&["records", "examples/logs"]);
+    docs.extend(run_json(&["records", "examples/logs", "--usage", "counted"]));
     assert_contract("records", &written(&docs));
 }
 

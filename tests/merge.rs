@@ -19,10 +19,10 @@ use serde_json::Value;
 /// tasks, stream merging and drift.
 const SHARDS: [&[&str]; 3] = [
     &[
-        "examples/anthropic-messages.jsonl",
-        "examples/anthropic-stream.jsonl",
-        "examples/gemini-snake.json",
-        "examples/gemini.jsonl",
+        "examples/logs/anthropic-messages.jsonl",
+        "examples/logs/anthropic-stream.jsonl",
+        "examples/logs/gemini-snake.json",
+        "examples/logs/gemini.jsonl",
         "tests/fixtures/formats/malformed-mid.jsonl",
         "tests/fixtures/formats/numbers-as-strings.jsonl",
         "tests/fixtures/langfuse",
@@ -31,9 +31,9 @@ const SHARDS: [&[&str]; 3] = [
         "tests/fixtures/batch/openai",
     ],
     &[
-        "examples/generic.csv",
-        "examples/generic.jsonl",
-        "examples/openai-chat.jsonl",
+        "examples/logs/generic.csv",
+        "examples/logs/generic.jsonl",
+        "examples/logs/openai-chat.jsonl",
         "tests/fixtures/formats/negative-counts.jsonl",
         "tests/fixtures/formats/cache-variants.jsonl",
         "tests/fixtures/helicone",
@@ -43,9 +43,9 @@ const SHARDS: [&[&str]; 3] = [
         "tests/fixtures/batch/anthropic",
     ],
     &[
-        "examples/openai-responses.jsonl",
-        "examples/openai-stream.jsonl",
-        "examples/pairs.jsonl",
+        "examples/logs/openai-responses.jsonl",
+        "examples/logs/openai-stream.jsonl",
+        "examples/logs/pairs.jsonl",
         "tests/fixtures/formats/anthropic-cache-ttl.jsonl",
         "tests/fixtures/formats/gemini.jsonl",
         "tests/fixtures/litellm",
@@ -253,7 +253,7 @@ fn merged_human_formats_match_the_whole_report() {
 #[test]
 fn merging_one_report_reproduces_it() {
     let whole = report(
-        &["examples"],
+        &["examples/logs"],
         &["--by", "day,model", "--drift-tolerance", "5"],
     );
     let dir = tempfile::tempdir().unwrap();
@@ -284,10 +284,10 @@ fn different_groupings_are_an_error_naming_both() {
     let dir = tempfile::tempdir().unwrap();
     let a = dir.path().join("by-model.json");
     let b = dir.path().join("by-day.json");
-    std::fs::write(&a, report(&["examples/gemini.jsonl"], &["--by", "model"])).unwrap();
+    std::fs::write(&a, report(&["examples/logs/gemini.jsonl"], &["--by", "model"])).unwrap();
     std::fs::write(
         &b,
-        report(&["examples/pairs.jsonl"], &["--by", "day,provider"]),
+        report(&["examples/logs/pairs.jsonl"], &["--by", "day,provider"]),
     )
     .unwrap();
     let out = tokenmaxx().arg("merge").args([&a, &b]).output().unwrap();
@@ -309,7 +309,7 @@ fn different_groupings_are_an_error_naming_both() {
 fn a_file_that_is_not_a_report_is_an_error_naming_it() {
     let dir = tempfile::tempdir().unwrap();
     let good = dir.path().join("shard1.json");
-    std::fs::write(&good, report(&["examples/gemini.jsonl"], &[])).unwrap();
+    std::fs::write(&good, report(&["examples/logs/gemini.jsonl"], &[])).unwrap();
     let cases: [(&str, &[u8], &str); 4] = [
         (
             "shard2.json",
@@ -363,10 +363,10 @@ fn different_drift_tolerances_need_the_flag() {
     let dir = tempfile::tempdir().unwrap();
     let a = dir.path().join("a.json");
     let b = dir.path().join("b.json");
-    std::fs::write(&a, report(&["examples/gemini.jsonl"], &[])).unwrap();
+    std::fs::write(&a, report(&["examples/logs/gemini.jsonl"], &[])).unwrap();
     std::fs::write(
         &b,
-        report(&["examples/pairs.jsonl"], &["--drift-tolerance", "2.5"]),
+        report(&["examples/logs/pairs.jsonl"], &["--drift-tolerance", "2.5"]),
     )
     .unwrap();
     let out = tokenmaxx()

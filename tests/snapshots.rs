@@ -12,7 +12,7 @@ fn check(name: &str, args: &[&str]) {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let out = tokenmaxx()
         .args(args)
-        .arg(root.join("examples"))
+        .arg(root.join("examples/logs"))
         .current_dir(root)
         .output()
         .unwrap();
