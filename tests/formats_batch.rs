@@ -82,7 +82,13 @@ fn batch_join_does_not_depend_on_file_order() {
     for key in ["usage", "cost_usd", "records"] {
         assert_eq!(swapped["totals"][key], normal["totals"][key], "{key}");
     }
-    assert_eq!(swapped["accounting"], normal["accounting"]);
+    // The same line accounting; only the input list differs (other names,
+    // other order).
+    let mut accounting = [swapped["accounting"].clone(), normal["accounting"].clone()];
+    for a in &mut accounting {
+        a.as_object_mut().unwrap().remove("inputs");
+    }
+    assert_eq!(accounting[0], accounting[1]);
 }
 
 #[test]

@@ -167,7 +167,12 @@ fn report_fields_are_documented() {
 #[test]
 fn records_fields_are_documented() {
     let mut docs = run_json(&["records", "examples/logs"]);
-    docs.extend(run_json(&["records", "examples/logs", "--usage", "counted"]));
+    docs.extend(run_json(&[
+        "records",
+        "examples/logs",
+        "--usage",
+        "counted",
+    ]));
     assert_contract("records", &written(&docs));
 }
 

@@ -279,12 +279,82 @@ fn merging_one_report_reproduces_it() {
     assert_eq!(out.stdout, whole);
 }
 
+/// A report of a directory and one of a subdirectory share the subdirectory's
+/// files: merging them would count those twice, so merge refuses, naming
+/// both shards and the file; `--allow-overlap` merges with a warning.
+#[test]
+fn overlapping_shards_are_refused_naming_both() {
+    let dir = tempfile::tempdir().unwrap();
+    let whole = dir.path().join("examples.json");
+    let part = dir.path().join("gemini.json");
+    std::fs::write(&whole, report(&["examples/logs"], &[])).unwrap();
+    std::fs::write(&part, report(&["examples/logs/gemini.jsonl"], &[])).unwrap();
+    let out = tokenmaxx()
+        .arg("merge")
+        .args([&whole, &part])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(out.stdout.is_empty());
+    let err = String::from_utf8_lossy(&out.stderr);
+    for s in [
+        "examples.json",
+        "gemini.json",
+        "gemini.jsonl",
+        "--allow-overlap",
+    ] {
+        assert!(err.contains(s), "{s} missing from: {err}");
+    }
+    let out = tokenmaxx()
+        .arg("merge")
+        .args([&whole, &part])
+        .arg("--allow-overlap")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("counted more than once"));
+    // Every report lists what it read, with size and hash; a merged report
+    // lists the union, so merging merges is checked too.
+    let doc: Value = serde_json::from_slice(&std::fs::read(&part).unwrap()).unwrap();
+    let inputs = doc["accounting"]["inputs"].as_array().unwrap();
+    assert_eq!(inputs.len(), 1);
+    assert!(
+        inputs[0]["path"]
+            .as_str()
+            .unwrap()
+            .ends_with("gemini.jsonl")
+    );
+    let size = std::fs::metadata(path("examples/logs/gemini.jsonl"))
+        .unwrap()
+        .len();
+    assert_eq!(inputs[0]["bytes"], size);
+    assert_eq!(inputs[0]["xxh3"].as_str().unwrap().len(), 32);
+    // A report without the list (an earlier release): merged, with a note.
+    let mut old = doc.clone();
+    old["accounting"].as_object_mut().unwrap().remove("inputs");
+    let old_path = dir.path().join("old.json");
+    std::fs::write(&old_path, serde_json::to_vec(&old).unwrap()).unwrap();
+    let other = dir.path().join("pairs.json");
+    std::fs::write(&other, report(&["examples/logs/pairs.jsonl"], &[])).unwrap();
+    let out = tokenmaxx()
+        .arg("merge")
+        .args([&old_path, &other])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("cannot be checked"));
+}
+
 #[test]
 fn different_groupings_are_an_error_naming_both() {
     let dir = tempfile::tempdir().unwrap();
     let a = dir.path().join("by-model.json");
     let b = dir.path().join("by-day.json");
-    std::fs::write(&a, report(&["examples/logs/gemini.jsonl"], &["--by", "model"])).unwrap();
+    std::fs::write(
+        &a,
+        report(&["examples/logs/gemini.jsonl"], &["--by", "model"]),
+    )
+    .unwrap();
     std::fs::write(
         &b,
         report(&["examples/logs/pairs.jsonl"], &["--by", "day,provider"]),
@@ -366,7 +436,10 @@ fn different_drift_tolerances_need_the_flag() {
     std::fs::write(&a, report(&["examples/logs/gemini.jsonl"], &[])).unwrap();
     std::fs::write(
         &b,
-        report(&["examples/logs/pairs.jsonl"], &["--drift-tolerance", "2.5"]),
+        report(
+            &["examples/logs/pairs.jsonl"],
+            &["--drift-tolerance", "2.5"],
+        ),
     )
     .unwrap();
     let out = tokenmaxx()

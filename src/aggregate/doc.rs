@@ -14,7 +14,7 @@ use super::tasks::TaskStats;
 use super::{Aggregate, Dimension, Distribution, Drift, MoneySummary, Stats, Tasks};
 use crate::metrics::density::Density;
 use crate::record::Usage;
-use crate::run::Accounting;
+use crate::run::{Accounting, InputId};
 use crate::schema::report::*;
 use crate::schema::{Dec, OrderedMap, SCHEMA_VERSION};
 
@@ -146,6 +146,16 @@ fn accounting_doc(acc: &Accounting) -> AccountingDoc {
         merged: acc.merged_lines(),
         skipped: acc.skipped_lines(),
         filtered: acc.filtered,
+        inputs: Some(
+            acc.inputs
+                .iter()
+                .map(|i| InputDoc {
+                    path: i.path.clone(),
+                    bytes: i.bytes,
+                    xxh3: format!("{:032x}", i.xxh3),
+                })
+                .collect(),
+        ),
     }
 }
 
@@ -364,22 +374,44 @@ pub fn stats_from_doc(v: &StatsDoc, at: &str) -> R<Stats> {
     Ok(s)
 }
 
-fn accounting(v: &ReportDoc, totals: &Stats) -> Accounting {
+fn accounting(v: &ReportDoc, totals: &Stats) -> R<Accounting> {
     let skipped = v.skipped.by_reason.clone();
     let Some(a) = &v.accounting else {
         // A report from before the line accounting: what it knew.
         let filtered = v.filtered_records.unwrap_or(0);
         let skipped_lines: u64 = skipped.values().sum();
-        return Accounting {
+        return Ok(Accounting {
             lines: totals.records + skipped_lines + filtered,
             records: totals.records,
             unpriced: totals.unpriced_records,
             skipped,
             filtered,
             ..Accounting::default()
-        };
+        });
     };
-    Accounting {
+    let inputs = a
+        .inputs
+        .iter()
+        .flatten()
+        .enumerate()
+        .map(|(n, i)| {
+            let xxh3 = (i.xxh3.len() == 32)
+                .then(|| u128::from_str_radix(&i.xxh3, 16).ok())
+                .flatten()
+                .ok_or_else(|| {
+                    format!(
+                        "accounting.inputs[{n}].xxh3: not 32 hex digits: {:?}",
+                        i.xxh3
+                    )
+                })?;
+            Ok(InputId {
+                path: i.path.clone(),
+                bytes: i.bytes,
+                xxh3,
+            })
+        })
+        .collect::<R<_>>()?;
+    Ok(Accounting {
         lines: a.lines,
         records: a.records,
         unpriced: a.unpriced_records.unwrap_or(0),
@@ -387,7 +419,8 @@ fn accounting(v: &ReportDoc, totals: &Stats) -> Accounting {
         filtered: a.filtered,
         deduplicated: a.deduplicated.by_reason.clone(),
         not_billed: a.not_billed.by_reason.clone(),
-    }
+        inputs,
+    })
 }
 
 /// A report document from JSON, its version checked first (a report from a
@@ -456,7 +489,7 @@ impl ReportState {
             };
             agg.drift.entry(m.model.clone()).or_default().merge(&d);
         }
-        let accounting = accounting(v, &agg.totals);
+        let accounting = accounting(v, &agg.totals)?;
         Ok(ReportState {
             aggregate: agg,
             accounting,

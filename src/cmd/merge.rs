@@ -31,8 +31,14 @@
 //!   merge stops (exit 2) and asks for the flag.
 //! - `--top N` (the N most expensive tasks) is chosen here, over the merged
 //!   tasks; the shards' own `top_tasks` are ignored.
-//! - Shards must not share input: a file read by two shards is counted
-//!   twice. Deduplication (Claude Code split calls, Codex archived copies)
+//! - Shards must not share input: a file read by two shards would be
+//!   counted twice. Every report lists the inputs it read to their end
+//!   (`accounting.inputs`: size and xxh3-128 of the stored bytes), and merge
+//!   refuses (exit 2) when two shards list the same non-empty content,
+//!   naming both; `--allow-overlap` merges anyway, with a warning (the same
+//!   bytes in two different files are counted twice by one run too). A
+//!   report from before 0.2 has no list and cannot be checked: merge says
+//!   so. Deduplication (Claude Code split calls, Codex archived copies)
 //!   and batch request/result joins happen within a run, so keep files that
 //!   belong together (a session and its subagent logs, a batch's input and
 //!   output files) in the same shard.
@@ -64,7 +70,9 @@ use crate::export::{self, Metric, Report, ReportFormat, ReportOptions};
   tokenmaxx merge shards/*.json --format json > all.json
   ssh worker3 tokenmaxx report /logs --format json | tokenmaxx merge a.json -
 
-Shards must use the same --by and --tz, and must not share input files.")]
+Shards must use the same --by and --tz, and must not share input files
+(merge compares the size and hash of every input the shards list, and
+refuses when two read the same one).")]
 pub struct MergeArgs {
     /// Reports written by `report --format json`; `-` reads one from stdin.
     #[arg(required = true, value_name = "REPORT.json")]
@@ -88,6 +96,10 @@ pub struct MergeArgs {
     /// List the N most expensive tasks (over the merged tasks).
     #[arg(long, default_value_t = 0, value_name = "N")]
     pub top: usize,
+    /// Merge even when two shards read the same input (it is then counted
+    /// more than once; a warning lists it). Without it, merge refuses.
+    #[arg(long)]
+    pub allow_overlap: bool,
 }
 
 /// One shard read back: its name (for errors), its dimensions and its
@@ -96,6 +108,8 @@ struct Shard {
     name: String,
     state: ReportState,
     tolerance: Option<Decimal>,
+    /// Whether the report lists its inputs (reports before 0.2 do not).
+    lists_inputs: bool,
 }
 
 pub fn run(args: MergeArgs) -> Result<Outcome> {
@@ -107,6 +121,7 @@ pub fn run(args: MergeArgs) -> Result<Outcome> {
         }
         shards.push(read_shard(path)?);
     }
+    check_overlap(&shards, args.allow_overlap)?;
     let tolerance = drift_tolerance(&args, &shards)?;
     let mut shards = shards.into_iter();
     let first = shards.next().context("no reports to merge")?;
@@ -172,11 +187,67 @@ fn read_shard(path: &Path) -> Result<Shard> {
     }
     let (state, doc) = ReportState::from_value(v).map_err(|e| anyhow!("{name}: {e}"))?;
     let tolerance = doc.drift.and_then(|d| d.tolerance_pct).map(|d| d.0);
+    let lists_inputs = doc.accounting.is_some_and(|a| a.inputs.is_some());
     Ok(Shard {
         name,
         state,
         tolerance,
+        lists_inputs,
     })
+}
+
+/// Two shards that read the same content would count it twice: refuse,
+/// unless told to go on.
+fn check_overlap(shards: &[Shard], allow: bool) -> Result<()> {
+    let mut first: std::collections::HashMap<(u64, u128), (&str, &str)> = Default::default();
+    let mut overlaps = Vec::new();
+    for s in shards {
+        if !s.lists_inputs {
+            eprintln!(
+                "tokenmaxx: warning: {}: made by a release that does not list its inputs; \
+                 whether it shares input with another shard cannot be checked",
+                s.name
+            );
+        }
+        for i in &s.state.accounting.inputs {
+            // Empty inputs bill nothing, and are all alike.
+            if i.bytes == 0 {
+                continue;
+            }
+            match first.get(&(i.bytes, i.xxh3)) {
+                Some(&(shard, path)) if shard != s.name => overlaps.push(format!(
+                    "{} ({}) and {} ({}): the same {} bytes",
+                    shard, path, s.name, i.path, i.bytes
+                )),
+                Some(_) => {}
+                None => {
+                    first.insert((i.bytes, i.xxh3), (&s.name, &i.path));
+                }
+            }
+        }
+    }
+    if overlaps.is_empty() {
+        return Ok(());
+    }
+    let n = overlaps.len();
+    let shown: Vec<&str> = overlaps.iter().take(5).map(String::as_str).collect();
+    let more = if n > 5 {
+        format!("; and {} more", n - 5)
+    } else {
+        String::new()
+    };
+    if allow {
+        eprintln!(
+            "tokenmaxx: warning: {n} input(s) read by more than one shard are counted more than once: {}{more}",
+            shown.join("; ")
+        );
+        return Ok(());
+    }
+    bail!(
+        "{n} input(s) were read by more than one shard, and merging would count them twice: {}{more}. \
+         Merge shards of disjoint inputs, or pass --allow-overlap to merge anyway",
+        shown.join("; ")
+    )
 }
 
 /// The flag wins; otherwise the shards' common tolerance (10, the report
@@ -227,6 +298,7 @@ mod tests {
                 accounting: Default::default(),
             },
             tolerance: tol.map(|t| Decimal::from_str(t).unwrap()),
+            lists_inputs: true,
         }
     }
 
@@ -238,6 +310,7 @@ mod tests {
             drift: false,
             drift_tolerance: tol.map(|t| Decimal::from_str(t).unwrap()),
             top: 0,
+            allow_overlap: false,
         }
     }
 

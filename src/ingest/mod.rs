@@ -134,14 +134,17 @@ pub fn collect_inputs_with(
 /// An `Err` from `sink` stops reading and is returned (a closed pipe,
 /// `--strict`). I/O errors opening the input are returned; a file that goes
 /// bad midway (truncated gzip) ends with a skip event, keeping what was read.
+/// Returns the input's size and hash when it was read to its end.
 pub fn read_input(
     input: &Input,
     opts: &IngestOptions,
     sink: &mut dyn FnMut(Vec<Event>) -> Result<()>,
-) -> Result<()> {
+) -> Result<Option<(u64, u128)>> {
     let name: Arc<str> = Arc::from(input.display_name());
-    let reader = open::open(input).with_context(|| format!("{name}: cannot open"))?;
-    container::read(reader, name, matches!(input, Input::Stdin), opts, sink)
+    let (reader, fingerprint) =
+        open::open(input).with_context(|| format!("{name}: cannot open"))?;
+    container::read(reader, name, matches!(input, Input::Stdin), opts, sink)?;
+    Ok(fingerprint.get().copied())
 }
 
 /// End of the run: calls still waiting for their other half in another

@@ -3,6 +3,9 @@
 
 use std::fs::File;
 use std::io::{self, BufRead, BufReader, Read};
+use std::sync::{Arc, OnceLock};
+
+use xxhash_rust::xxh3::Xxh3;
 
 use super::Input;
 
@@ -14,9 +17,43 @@ const BUF: usize = 256 * 1024;
 /// (a live pipe is processed as soon as it goes quiet).
 pub type Reader = BufReader<Box<dyn Read + Send>>;
 
-pub fn open(input: &Input) -> io::Result<Reader> {
+/// Size and xxh3-128 of an input's stored bytes, set when it has been read
+/// to its end (not when a run stopped early).
+pub type Fingerprint = Arc<OnceLock<(u64, u128)>>;
+
+/// Hashes the bytes that pass, for [`Fingerprint`]. xxh3 runs at many GB/s,
+/// so this costs a run nothing it would notice.
+struct Hashing<R> {
+    inner: R,
+    hasher: Xxh3,
+    bytes: u64,
+    done: Fingerprint,
+}
+
+impl<R: Read> Read for Hashing<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        if n == 0 && !buf.is_empty() {
+            let _ = self.done.set((self.bytes, self.hasher.digest128()));
+        }
+        self.hasher.update(&buf[..n]);
+        self.bytes += n as u64;
+        Ok(n)
+    }
+}
+
+pub fn open(input: &Input) -> io::Result<(Reader, Fingerprint)> {
+    let done = Fingerprint::default();
+    let hashing = |inner: Box<dyn Read + Send>| -> Box<dyn Read + Send> {
+        Box::new(Hashing {
+            inner,
+            hasher: Xxh3::new(),
+            bytes: 0,
+            done: done.clone(),
+        })
+    };
     let (raw, capacity): (Box<dyn Read + Send>, usize) = match input {
-        Input::Stdin => (Box::new(io::stdin()), BUF),
+        Input::Stdin => (hashing(Box::new(io::stdin())), BUF),
         Input::File(p) => {
             let f = File::open(p)?;
             // Agent logs are thousands of files of a few KB: a buffer the
@@ -24,10 +61,10 @@ pub fn open(input: &Input) -> io::Result<Reader> {
             // (and faulting in) a full-size buffer per file.
             let len = f.metadata().map_or(BUF as u64, |m| m.len());
             let capacity = usize::try_from(len).map_or(BUF, |l| l.saturating_add(1));
-            (Box::new(f), capacity.clamp(4096, BUF))
+            (hashing(Box::new(f)), capacity.clamp(4096, BUF))
         }
     };
-    decompress_with(raw, capacity)
+    Ok((decompress_with(raw, capacity)?, done))
 }
 
 pub fn decompress(raw: Box<dyn Read + Send>) -> io::Result<Reader> {

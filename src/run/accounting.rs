@@ -24,6 +24,19 @@ pub struct Accounting {
     pub deduplicated: BTreeMap<String, u64>,
     /// Lines of a known format that bill nothing, by why.
     pub not_billed: BTreeMap<String, u64>,
+    /// What was read, input by input, so that `merge` can tell when two
+    /// shards read the same file (which would count it twice).
+    pub inputs: Vec<InputId>,
+}
+
+/// An input read to its end: its name as given, and its size and hash (of
+/// the bytes as stored, before decompression), which identify it on any
+/// machine under any path.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct InputId {
+    pub path: String,
+    pub bytes: u64,
+    pub xxh3: u128,
 }
 
 impl Accounting {
@@ -45,6 +58,7 @@ impl Accounting {
         self.records += o.records;
         self.unpriced += o.unpriced;
         self.filtered += o.filtered;
+        self.inputs.extend(o.inputs.iter().cloned());
         for (src, dst) in [
             (&o.skipped, &mut self.skipped),
             (&o.deduplicated, &mut self.deduplicated),

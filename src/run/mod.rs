@@ -21,7 +21,7 @@ mod accounting;
 mod filter;
 
 use crate::ingest::turns::Turns;
-pub use accounting::Accounting;
+pub use accounting::{Accounting, InputId};
 pub use filter::TimeFilter;
 
 /// How a run reads and what it keeps, decided before it starts.
@@ -42,6 +42,8 @@ const MAX_WARNINGS_PER_INPUT: u64 = 20;
 /// which depends on what earlier inputs held and so is decided in order.
 enum Item {
     Lines(u64),
+    /// The input was read to its end: its size and hash.
+    Read(u64, u128),
     Dropped(&'static str),
     Skipped(Source, Skip),
     Filtered,
@@ -139,6 +141,7 @@ pub fn run(
         strict: opts.strict,
         quiet: opts.quiet,
         warned: 0,
+        current: String::new(),
         progress: Progress::start(inputs, opts.quiet),
     };
     let result = std::thread::scope(|scope| {
@@ -191,10 +194,15 @@ impl Readers<'_> {
                 return;
             };
             let read = self.turns.reading(index, || {
-                ingest::read_input(&self.inputs[index], self.ingest, &mut |events| {
+                let read = ingest::read_input(&self.inputs[index], self.ingest, &mut |events| {
                     let items = work(events, self.biller, &self.filter);
                     tx.send(Ok(items)).map_err(|_| anyhow!("the run stopped"))
-                })
+                })?;
+                if let Some((bytes, xxh3)) = read {
+                    tx.send(Ok(vec![Item::Read(bytes, xxh3)]))
+                        .map_err(|_| anyhow!("the run stopped"))?;
+                }
+                Ok(())
             });
             if let Err(e) = read {
                 if self.turns.is_cancelled() {
@@ -216,6 +224,8 @@ struct Consumer {
     quiet: bool,
     /// Warnings printed for the current input.
     warned: u64,
+    /// The current input's name.
+    current: String,
     progress: Progress,
 }
 
@@ -232,6 +242,7 @@ impl Consumer {
         for (index, (input, rx)) in inputs.iter().zip(receivers).enumerate() {
             turns.advance(index);
             self.warned = 0;
+            self.current = input.display_name();
             for batch in rx.iter() {
                 let items = batch?;
                 let handed = self.take(items, sink)?;
@@ -255,6 +266,11 @@ impl Consumer {
         for item in items {
             match item {
                 Item::Lines(n) => self.acc.lines += n,
+                Item::Read(bytes, xxh3) => self.acc.inputs.push(InputId {
+                    path: self.current.clone(),
+                    bytes,
+                    xxh3,
+                }),
                 Item::Dropped(reason) => {
                     *self.acc.not_billed.entry(reason.to_string()).or_default() += 1;
                 }

@@ -290,6 +290,19 @@ pub struct AccountingDoc {
     #[serde(default)]
     pub skipped: u64,
     pub filtered: u64,
+    /// Every input read to its end, in input order; absent from reports of
+    /// releases before 0.2 (merge then cannot check shards for overlap).
+    #[serde(default)]
+    pub inputs: Option<Vec<InputDoc>>,
+}
+
+/// An input: its name as the command line gave it, and its size and
+/// xxh3-128 hash (32 hex digits) of its bytes as stored.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct InputDoc {
+    pub path: String,
+    pub bytes: u64,
+    pub xxh3: String,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
