@@ -1168,3 +1168,28 @@ fn completions_offer_values() {
         assert!(!case(free).contains("compgen -f"), "{free}: {}", case(free));
     }
 }
+
+/// A bad `--since`/`--until` date says what is wrong in the user's terms,
+/// not the date parser's ("failed to parse four digit integer as year").
+#[test]
+fn bad_dates_are_explained_in_plain_words() {
+    for (date, says) in [
+        ("2025-13-45", "there is no month 13"),
+        ("2025-02-30", "2025-02 has 28 days"),
+        ("20x5-01-01", "must be digits"),
+        ("20240230", "2024-02 has 29 days"),
+        ("yesterday", "is not a date (YYYY-MM-DD, YYYYMMDD)"),
+    ] {
+        let out = tokenmaxx()
+            .args(["report", "--since", date])
+            .arg(common::fixture("formats"))
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2), "{date}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains(says), "{date}: {err}");
+        for internal in ["parse", "parameter", "integer"] {
+            assert!(!err.contains(internal), "{date}: {err}");
+        }
+    }
+}
