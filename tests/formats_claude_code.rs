@@ -478,3 +478,36 @@ fn lines_without_type_are_read() {
         assert_accounting_closes(&r["accounting"], "typeless");
     }
 }
+
+/// A usage-only run parses Claude Code lines lean (only the billed fields);
+/// a line it does not recognize is still described by all its keys, as the
+/// full parse describes it, not as "an empty object" (found by the
+/// lean_vs_full fuzz target).
+#[test]
+fn unrecognized_lines_are_described_the_same_on_the_lean_path() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("t.jsonl");
+    // The first line settles the format; the lean path reads the rest.
+    std::fs::write(
+        &file,
+        "{\"type\":\"summary\",\"summary\":\"x\",\"leafUuid\":\"u\"}\n{\"foo\":1}\n",
+    )
+    .unwrap();
+    for extra in [
+        &[][..],
+        &["--task-key", "foo"][..],
+        &["--input-format", "claude-code"][..],
+    ] {
+        let out = tokenmaxx()
+            .arg("report")
+            .args(extra)
+            .arg(&file)
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            err.contains("got an object with keys: foo"),
+            "{extra:?}: {err}"
+        );
+    }
+}

@@ -195,7 +195,9 @@ fn bound(s: &str, tz: &TimeZone, end: bool, flag: &str) -> Result<Timestamp> {
     let date = parse_date(s).map_err(|_| {
         anyhow::anyhow!(
             "{flag}: `{s}` is not a date (YYYY-MM-DD, YYYYMMDD) or an RFC 3339 time{}",
-            date_problem(s).map(|p| format!(": {p}")).unwrap_or_default()
+            date_problem(s)
+                .map(|p| format!(": {p}"))
+                .unwrap_or_default()
         )
     })?;
     let date = if end {

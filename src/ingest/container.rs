@@ -249,10 +249,10 @@ impl<'o> FileParser<'o> {
     /// format's parser. Per-file detection stays the fast path; this costs
     /// only the lines that do not fit. False when no format claims it.
     fn route(&mut self, source: &Source, out: &mut Vec<Event>) -> bool {
-        let Some(raw) = self.raw.take() else {
+        let Some(raw) = self.raw.as_deref() else {
             return false;
         };
-        let Ok(value) = serde_json::from_slice::<Value>(&raw) else {
+        let Ok(value) = serde_json::from_slice::<Value>(raw) else {
             return false;
         };
         let Some(f) = format::detect(&value).filter(|f| Some(*f) != self.format) else {
@@ -293,8 +293,12 @@ impl<'o> FileParser<'o> {
         match parsed {
             None => {}
             Some(Ok(LeanLine::Value(value))) => {
+                let start = out.len();
                 self.raw = raw;
                 self.push(value, line, out);
+                if self.lean().is_some() {
+                    self.describe_unrecognized(&mut out[start..]);
+                }
                 self.raw = None;
             }
             Some(Ok(LeanLine::Dropped(reason))) => {
@@ -306,6 +310,23 @@ impl<'o> FileParser<'o> {
                 });
             }
             Some(Err(skip)) => self.skip(line, skip, out),
+        }
+    }
+
+    /// A lean parse keeps only the fields a format bills from, so a line
+    /// the format does not recognize would be described by what is left
+    /// ("an empty object"). Such lines are rare: describe them from the
+    /// whole line, as a full parse does.
+    fn describe_unrecognized(&self, events: &mut [Event]) {
+        for ev in events {
+            if let Event::Skip { skip, .. } = ev
+                && skip.reason == "unrecognized record"
+                && let Some(raw) = &self.raw
+                && let Ok(full) = serde_json::from_slice::<Value>(raw)
+                && let Some((expected, _)) = skip.detail.split_once("; got ")
+            {
+                skip.detail = format!("{expected}; got {}", fields::errors::describe(&full));
+            }
         }
     }
 

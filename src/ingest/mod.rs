@@ -160,6 +160,13 @@ pub fn finish_run(opts: &IngestOptions) -> Vec<Event> {
         .collect()
 }
 
+/// Whether a usage-only run parses `format` the lean way (only the fields
+/// it bills from are built); the fuzz target `lean_vs_full` holds such
+/// formats to the full parse.
+pub fn has_lean_path(format: Format) -> bool {
+    format::lean_fields(format).is_some()
+}
+
 /// Read an in-memory input (fuzzing, embedding): the same path as
 /// [`read_input`] after opening (decompression, container and format
 /// detection), as a non-live input named `name`.
