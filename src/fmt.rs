@@ -34,7 +34,7 @@ pub fn money(d: Decimal, places: u32) -> String {
         places += 1;
     }
     let r = d.round_dp_with_strategy(places, RoundingStrategy::MidpointAwayFromZero);
-    let body = format!("{:.*}", places as usize, r.abs());
+    let body = fixed(r.abs(), places);
     if r.is_sign_negative() && !r.is_zero() {
         format!("-${body}")
     } else {
@@ -42,11 +42,30 @@ pub fn money(d: Decimal, places: u32) -> String {
     }
 }
 
+/// `d` with exactly `places` decimals (rounded half away from zero).
+/// rust_decimal's own `{:.N}` panics when the digits and the places do not
+/// fit its buffer (a 28-digit figure from a crafted report), so the
+/// places are padded here.
+pub fn fixed(d: Decimal, places: u32) -> String {
+    let r = d.round_dp_with_strategy(places, RoundingStrategy::MidpointAwayFromZero);
+    let mut s = r.to_string();
+    let have = s.split_once('.').map_or(0, |(_, f)| f.len() as u32);
+    if places > 0 && have == 0 {
+        s.push('.');
+    }
+    for _ in have..places {
+        s.push('0');
+    }
+    s
+}
+
 /// A rate (0.1234) as a percentage with one decimal (`12.3%`).
 pub fn percent(d: Decimal) -> String {
-    let p =
-        (d * Decimal::from(100)).round_dp_with_strategy(1, RoundingStrategy::MidpointAwayFromZero);
-    format!("{p:.1}%")
+    match d.checked_mul(Decimal::from(100)) {
+        Some(p) => format!("{}%", fixed(p, 1)),
+        // Only a crafted report holds a ratio this large.
+        None => format!("{}×100%", fixed(d, 1)),
+    }
 }
 
 /// An optional count: thousands, or `-` when there is none.
@@ -89,6 +108,16 @@ mod tests {
             "$0.000005"
         );
         assert_eq!(money(Decimal::ZERO, 4), "$0.0000");
+        // 28 digits and 4 places: rust_decimal's `{:.4}` panics here
+        // (found by the merge_shard fuzz target).
+        let huge = Decimal::from_str("4444444444444444444444444440.00000885").unwrap();
+        assert_eq!(money(huge, 4), "$4444444444444444444444444440.0000");
+        assert_eq!(fixed(Decimal::from_str("-1.5").unwrap(), 3), "-1.500");
+        assert_eq!(fixed(Decimal::from(7), 0), "7");
+        assert_eq!(
+            percent(Decimal::MAX),
+            "79228162514264337593543950335.0×100%"
+        );
     }
 
     #[test]

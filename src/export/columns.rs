@@ -51,7 +51,7 @@ fn opt_money(v: Option<Decimal>, places: u32) -> String {
 }
 
 fn opt_ratio(v: Option<Decimal>) -> String {
-    v.map_or("-".into(), |d| format!("{:.2}", d.round_dp(2)))
+    v.map_or("-".into(), |d| crate::fmt::fixed(d.round_dp(2), 2))
 }
 
 fn opt_percent(v: Option<Decimal>) -> String {
@@ -166,7 +166,7 @@ pub(crate) const VERBOSITY: &[Column<Stats>] = &[
     }),
     num("Out/in", 0, |s| {
         s.output_input_ratio()
-            .map_or("-".into(), |r| format!("{:.3}", r.round_dp(3)))
+            .map_or("-".into(), |r| crate::fmt::fixed(r.round_dp(3), 3))
     }),
     num("Reasoning share", 2, |s| opt_percent(s.reasoning_share())),
 ];
