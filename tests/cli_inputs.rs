@@ -467,3 +467,196 @@ fn a_malformed_first_line_is_skipped_and_the_rest_streamed() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("-:1: ") && err.contains("1 skipped"), "{err}");
 }
+
+/// A timestamp that is not a date ("month 13") is named on its line; the
+/// record is kept and priced at the latest price, as an undated one is.
+#[test]
+fn an_invalid_timestamp_is_warned_on_its_line() {
+    let root = temp("bad-ts");
+    let file = root.join("x.jsonl");
+    write(
+        &file,
+        concat!(
+            r#"{"timestamp":"2025-13-45T00:00:00Z","model":"gpt-4o-mini","input_tokens":10,"output_tokens":5}"#,
+            "\n",
+            r#"{"timestamp":"2025-11-03T08:20:00Z","model":"gpt-4o-mini","input_tokens":10,"output_tokens":5}"#,
+            "\n"
+        ),
+    );
+    let (n, err) = records_of(&[&file], &[]);
+    assert_eq!(n, 2, "{err}");
+    assert!(
+        err.contains(":1: timestamp \"2025-13-45T00:00:00Z\" is not a date (there is no month 13)"),
+        "{err}"
+    );
+    assert!(!err.contains(":2:"), "{err}");
+    // --strict refuses to guess the price of its day.
+    let out = tokenmaxx()
+        .args(["report", "--strict"])
+        .arg(&file)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+}
+
+/// A CSV row with fewer cells than the header is not billed with zeros for
+/// the missing cells: it is skipped, with its line, and counted.
+#[test]
+fn a_short_csv_row_is_skipped_not_billed_as_zero() {
+    let root = temp("short-csv");
+    let file = root.join("x.csv");
+    write(
+        &file,
+        "timestamp,model,input_tokens,output_tokens\n\
+         2025-11-03T08:20:00Z,gpt-4o-mini,10,5\n\
+         2025-11-03T08:21:00Z,gpt-4o-mini,10\n\
+         2025-11-03T08:22:00Z,gpt-4o-mini,10,5,extra\n",
+    );
+    let out = tokenmaxx()
+        .args(["report", "--format", "json"])
+        .arg(&file)
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let v = stdout_json(&out);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(v["totals"]["records"], 1, "{err}");
+    assert_eq!(v["skipped"]["lines"], 2, "{v}");
+    assert!(
+        err.contains("x.csv:3: CSV row has 3 cells, the header 4"),
+        "{err}"
+    );
+    assert!(
+        err.contains("x.csv:4: CSV row has 5 cells, the header 4"),
+        "{err}"
+    );
+}
+
+/// A gzip file cut short is a read error at its line, not malformed JSON,
+/// whether it holds JSONL or one JSON array.
+#[test]
+fn a_cut_gzip_stream_is_a_read_error() {
+    use std::io::Write as _;
+    let root = temp("cut-gz");
+    let lines: Vec<String> = (0..2000)
+        .map(|i| chat_line("gpt-4o", 1735689600 + i, 100, 0, 10, "u"))
+        .collect();
+    for (name, text) in [
+        ("x.jsonl.gz", lines.join("\n") + "\n"),
+        ("x.json.gz", format!("[{}]", lines.join(","))),
+    ] {
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        gz.write_all(text.as_bytes()).unwrap();
+        let bytes = gz.finish().unwrap();
+        let file = root.join(name);
+        fs::write(&file, &bytes[..bytes.len() * 2 / 3]).unwrap();
+        let out = tokenmaxx()
+            .args(["report", "--format", "json"])
+            .arg(&file)
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(out.status.success(), "{err}");
+        let v = stdout_json(&out);
+        assert!(
+            v["totals"]["records"].as_u64().unwrap() > 100,
+            "{name}: {v}"
+        );
+        assert!(!err.contains("malformed"), "{name}: {err}");
+        assert!(err.contains("input ends early"), "{name}: {err}");
+        assert_eq!(
+            v["skipped"]["by_reason"],
+            json!({"read error": 1}),
+            "{name}: {v}"
+        );
+    }
+}
+
+/// File names that are not UTF-8 stay distinct (and lossless) as groups:
+/// the bytes that are not text are written as `\xNN`.
+#[cfg(unix)]
+#[test]
+fn file_names_that_are_not_utf8_stay_distinct() {
+    use std::os::unix::ffi::OsStrExt;
+    let root = temp("non-utf8-names");
+    for (name, input) in [(&b"a\xff.jsonl"[..], 100), (&b"a\xfe.jsonl"[..], 200)] {
+        write(
+            &root.join(std::ffi::OsStr::from_bytes(name)),
+            &(chat_line("gpt-4o", 1735689600, input, 0, 10, "u") + "\n"),
+        );
+    }
+    let out = tokenmaxx()
+        .args(["report", "--format", "json", "--by", "file"])
+        .arg(&root)
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let v = stdout_json(&out);
+    let groups = v["groups"].as_array().unwrap();
+    assert_eq!(groups.len(), 2, "{v}");
+    let names: Vec<String> = groups
+        .iter()
+        .map(|g| g["key"]["file"].as_str().unwrap().to_string())
+        .collect();
+    assert!(
+        names.iter().any(|n| n.ends_with("a\\xff.jsonl")),
+        "{names:?}"
+    );
+    assert!(
+        names.iter().any(|n| n.ends_with("a\\xfe.jsonl")),
+        "{names:?}"
+    );
+}
+
+/// An unreadable folder inside a walked one is skipped and named as
+/// itself; its siblings are read. Root reads any folder, so the binary is
+/// run as `nobody` when the test runs as root.
+#[cfg(unix)]
+#[test]
+fn an_unreadable_subdirectory_is_named_and_skipped() {
+    use std::os::unix::fs::PermissionsExt;
+    let root = temp("unreadable-sub");
+    fs::set_permissions(&root, fs::Permissions::from_mode(0o755)).unwrap();
+    write(
+        &root.join("ok/x.jsonl"),
+        &(chat_line("gpt-4o", 1735689600, 100, 0, 10, "u") + "\n"),
+    );
+    write(
+        &root.join("locked/y.jsonl"),
+        &(chat_line("gpt-4o", 1735689600, 200, 0, 10, "u") + "\n"),
+    );
+    for d in ["ok", ""] {
+        fs::set_permissions(root.join(d), fs::Permissions::from_mode(0o755)).unwrap();
+    }
+    fs::set_permissions(root.join("ok/x.jsonl"), fs::Permissions::from_mode(0o644)).unwrap();
+    fs::set_permissions(root.join("locked"), fs::Permissions::from_mode(0o000)).unwrap();
+    let root_user = std::process::Command::new("id")
+        .arg("-u")
+        .output()
+        .is_ok_and(|o| o.stdout.starts_with(b"0"));
+    let bin = assert_cmd::cargo::cargo_bin("tokenmaxx");
+    let mut cmd = if root_user {
+        let mut c = std::process::Command::new("setpriv");
+        c.args(["--reuid=65534", "--regid=65534", "--clear-groups"])
+            .arg(&bin);
+        c
+    } else {
+        std::process::Command::new(&bin)
+    };
+    let out = cmd
+        .args(["report", "--format", "json"])
+        .arg(&root)
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("setpriv (util-linux) runs the binary as nobody");
+    fs::set_permissions(root.join("locked"), fs::Permissions::from_mode(0o755)).unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["totals"]["records"], 1, "{v}");
+    let locked = root.join("locked");
+    assert!(
+        err.contains(&format!("{}: cannot list directory", locked.display())),
+        "{err}"
+    );
+}

@@ -543,3 +543,43 @@ fn every_subcommand_has_examples() {
         );
     }
 }
+
+/// Shards whose sums cannot be added (crafted, or corrupt) are an error
+/// naming the figure, never a total stuck silently at the largest number.
+#[test]
+fn merged_figures_that_overflow_are_an_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let cases: [(&str, Value); 3] = [
+        ("usage.input", Value::from(u64::MAX - 5)),
+        ("records", Value::from(u64::MAX - 5)),
+        (
+            "cost_usd",
+            Value::from("79228162514264337593543950000".to_string()),
+        ),
+    ];
+    for (field, big) in cases {
+        let mut files = Vec::new();
+        for (i, log) in ["examples/logs/gemini.jsonl", "examples/logs/generic.jsonl"]
+            .iter()
+            .enumerate()
+        {
+            let mut v: Value =
+                serde_json::from_slice(&report(&[log], &["--by", "provider"])).unwrap();
+            for at in ["/totals", "/groups/0"] {
+                let stats = v.pointer_mut(at).unwrap();
+                match field.split_once('.') {
+                    Some((a, b)) => stats[a][b] = big.clone(),
+                    None => stats[field] = big.clone(),
+                }
+            }
+            let p = dir.path().join(format!("{i}.json"));
+            std::fs::write(&p, serde_json::to_vec(&v).unwrap()).unwrap();
+            files.push(p);
+        }
+        let out = tokenmaxx().arg("merge").args(&files).output().unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{field}: {err}");
+        assert!(err.contains("too large to add"), "{field}: {err}");
+        assert!(err.contains(field), "{field}: {err}");
+    }
+}

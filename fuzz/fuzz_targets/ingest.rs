@@ -65,6 +65,7 @@ fn run(data: &[u8], opts: &IngestOptions) {
                     *acc.not_billed.entry(reason.to_string()).or_default() += 1
                 }
                 Event::Lines(n) => acc.lines += n,
+                Event::Warning { .. } => {}
             }
         }
         Ok(())

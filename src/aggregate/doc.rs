@@ -379,9 +379,12 @@ fn accounting(v: &ReportDoc, totals: &Stats) -> R<Accounting> {
     let Some(a) = &v.accounting else {
         // A report from before the line accounting: what it knew.
         let filtered = v.filtered_records.unwrap_or(0);
-        let skipped_lines: u64 = skipped.values().sum();
+        let skipped_lines = skipped.values().fold(0u64, |a, n| a.saturating_add(*n));
         return Ok(Accounting {
-            lines: totals.records + skipped_lines + filtered,
+            lines: totals
+                .records
+                .saturating_add(skipped_lines)
+                .saturating_add(filtered),
             records: totals.records,
             unpriced: totals.unpriced_records,
             skipped,
@@ -519,13 +522,40 @@ impl ReportState {
         a.totals.merge(&o.aggregate.totals);
         for (m, (n, reason)) in &o.aggregate.unpriced {
             let e = a.unpriced.entry(m.clone()).or_insert((0, reason.clone()));
-            e.0 += n;
+            e.0 = e.0.saturating_add(*n);
         }
         for (m, d) in &o.aggregate.drift {
             a.drift.entry(m.clone()).or_default().merge(d);
         }
         self.accounting.merge(&o.accounting);
-        Ok(())
+        self.overflow()
+    }
+
+    /// An error naming the first figure whose sum overflowed (see
+    /// [`Stats::overflowed`]).
+    pub fn overflow(&self) -> R<()> {
+        let a = &self.aggregate;
+        let found = a
+            .totals
+            .overflowed()
+            .map(|f| format!("totals.{f}"))
+            .or_else(|| {
+                a.groups.iter().find_map(|(k, s)| {
+                    s.overflowed()
+                        .map(|f| format!("{f} of group {}", k.join(",")))
+                })
+            })
+            .or_else(|| {
+                self.accounting
+                    .overflowed()
+                    .map(|f| format!("accounting.{f}"))
+            });
+        match found {
+            Some(f) => Err(format!(
+                "{f} is too large to add: the reports are corrupt or were edited"
+            )),
+            None => Ok(()),
+        }
     }
 }
 

@@ -268,12 +268,12 @@ impl Stats {
     }
 
     pub fn merge(&mut self, o: &Stats) {
-        self.records += o.records;
+        self.records = self.records.saturating_add(o.records);
         self.requests = self.requests.saturating_add(o.requests);
-        self.priced_records += o.priced_records;
+        self.priced_records = self.priced_records.saturating_add(o.priced_records);
         self.priced_requests = self.priced_requests.saturating_add(o.priced_requests);
         self.request_cost = add_money(self.request_cost, o.request_cost);
-        self.unpriced_records += o.unpriced_records;
+        self.unpriced_records = self.unpriced_records.saturating_add(o.unpriced_records);
         self.usage.add(&o.usage);
         self.priced_usage.add(&o.priced_usage);
         self.cost = add_money(self.cost, o.cost);
@@ -281,18 +281,83 @@ impl Stats {
             let e = self.cost_breakdown.entry(k).or_default();
             *e = add_money(*e, *v);
         }
-        self.approx_records += o.approx_records;
-        self.counted_records += o.counted_records;
-        self.undated_records += o.undated_records;
-        self.long_context_records += o.long_context_records;
+        self.approx_records = self.approx_records.saturating_add(o.approx_records);
+        self.counted_records = self.counted_records.saturating_add(o.counted_records);
+        self.undated_records = self.undated_records.saturating_add(o.undated_records);
+        self.long_context_records = self
+            .long_context_records
+            .saturating_add(o.long_context_records);
         self.reported_cost = add_money(self.reported_cost, o.reported_cost);
-        self.reported_cost_records += o.reported_cost_records;
+        self.reported_cost_records = self
+            .reported_cost_records
+            .saturating_add(o.reported_cost_records);
         self.output_per_response.merge(&o.output_per_response);
         self.cache_savings = add_money(self.cache_savings, o.cache_savings);
         self.cache_write_premium = add_money(self.cache_write_premium, o.cache_write_premium);
         self.tasks.merge(&o.tasks);
         self.density.add(&o.density);
         self.density_output = self.density_output.saturating_add(o.density_output);
+    }
+
+    /// The first figure (by its JSON name) that reached the largest value
+    /// its type holds. Sums saturate there instead of wrapping or
+    /// panicking; real logs never come near (2^64 tokens), so a figure
+    /// there means an addition overflowed, and `merge` refuses to print it
+    /// (see docs/json.md).
+    pub fn overflowed(&self) -> Option<&'static str> {
+        let counts = [
+            ("records", self.records),
+            ("requests", self.requests),
+            ("priced_records", self.priced_records),
+            ("priced_requests", self.priced_requests),
+            ("unpriced_records", self.unpriced_records),
+            ("usage.input", self.usage.input),
+            ("usage.cache_read", self.usage.cache_read),
+            ("usage.cache_write_5m", self.usage.cache_write_5m),
+            ("usage.cache_write_1h", self.usage.cache_write_1h),
+            ("usage.output", self.usage.output),
+            ("usage.reasoning", self.usage.reasoning),
+            ("priced_usage.input", self.priced_usage.input),
+            ("priced_usage.cache_read", self.priced_usage.cache_read),
+            (
+                "priced_usage.cache_write_5m",
+                self.priced_usage.cache_write_5m,
+            ),
+            (
+                "priced_usage.cache_write_1h",
+                self.priced_usage.cache_write_1h,
+            ),
+            ("priced_usage.output", self.priced_usage.output),
+            ("priced_usage.reasoning", self.priced_usage.reasoning),
+            ("approx_records", self.approx_records),
+            ("counted_records", self.counted_records),
+            ("undated_records", self.undated_records),
+            ("long_context_records", self.long_context_records),
+            ("reported_cost_records", self.reported_cost_records),
+        ];
+        let money = [
+            ("cost_usd", self.cost),
+            ("priced_request_cost_usd", self.request_cost),
+            ("reported_cost_usd", self.reported_cost),
+            ("cache.savings_usd", self.cache_savings),
+            ("cache.write_premium_usd", self.cache_write_premium),
+        ];
+        counts
+            .iter()
+            .find(|(_, v)| *v == u64::MAX)
+            .map(|(k, _)| *k)
+            .or_else(|| {
+                money
+                    .iter()
+                    .find(|(_, v)| *v == Decimal::MAX)
+                    .map(|(k, _)| *k)
+            })
+            .or_else(|| {
+                self.cost_breakdown
+                    .values()
+                    .any(|v| *v == Decimal::MAX)
+                    .then_some("cost_breakdown")
+            })
     }
 
     /// Output tokens per input token (all input buckets).

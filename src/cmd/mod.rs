@@ -195,7 +195,7 @@ fn bound(s: &str, tz: &TimeZone, end: bool, flag: &str) -> Result<Timestamp> {
     let date = parse_date(s).map_err(|_| {
         anyhow::anyhow!(
             "{flag}: `{s}` is not a date (YYYY-MM-DD, YYYYMMDD) or an RFC 3339 time{}",
-            date_problem(s)
+            crate::ingest::fields::time::date_problem(s)
                 .map(|p| format!(": {p}"))
                 .unwrap_or_default()
         )
@@ -206,26 +206,6 @@ fn bound(s: &str, tz: &TimeZone, end: bool, flag: &str) -> Result<Timestamp> {
         date
     };
     Ok(date.to_zoned_datetime(tz.clone())?.timestamp())
-}
-
-/// What is wrong with a date that has the right shape, in the user's
-/// terms rather than the parser's ("month 13", not "parameter 'month'").
-fn date_problem(s: &str) -> Option<String> {
-    let digits = |t: &str| !t.is_empty() && t.bytes().all(|b| b.is_ascii_digit());
-    let (y, m, d) = match s.split('-').collect::<Vec<_>>()[..] {
-        [y, m, d] if y.len() == 4 && m.len() == 2 && d.len() == 2 => (y, m, d),
-        _ if s.len() == 8 && digits(s) => (&s[0..4], &s[4..6], &s[6..8]),
-        _ => return None,
-    };
-    if !(digits(y) && digits(m) && digits(d)) {
-        return Some("year, month and day must be digits".into());
-    }
-    let (y, m, d): (i16, i8, i8) = (y.parse().ok()?, m.parse().ok()?, d.parse().ok()?);
-    if !(1..=12).contains(&m) {
-        return Some(format!("there is no month {m}"));
-    }
-    let days = jiff::civil::Date::new(y, m, 1).ok()?.days_in_month();
-    (!(1..=days).contains(&d)).then(|| format!("{y:04}-{m:02} has {days} days"))
 }
 
 pub fn parse_date(s: &str) -> Result<jiff::civil::Date> {

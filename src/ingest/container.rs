@@ -369,6 +369,12 @@ impl<'o> FileParser<'o> {
                 .into_iter()
                 .map(|(source, reason)| Event::Dropped { source, reason }),
         );
+        out.extend(
+            produced
+                .warnings
+                .into_iter()
+                .map(|(source, detail)| Event::Warning { source, detail }),
+        );
         let by_session = self.opts.parse.task_key.is_none();
         out.extend(
             produced
@@ -390,7 +396,18 @@ fn push_value(
 ) -> (format::Out, Result<(), Skip>) {
     let mut produced = format::Out::default();
     let outcome = fields::task::outcome_of(&value, opts);
+    fields::time::take_rejected();
+    let at = source.clone();
     let result = parser.push(value, source, &mut produced);
+    // A record left undated by a timestamp that is not a date is priced at
+    // the latest price like any undated one, but its line is named.
+    if let Some(bad) = fields::time::take_rejected()
+        && produced.records.iter().any(|r| r.timestamp.is_none())
+    {
+        produced
+            .warnings
+            .push((at, fields::time::rejected_detail(&bad)));
+    }
     if let Some(o) = outcome
         && let Some(r) = produced.records.last_mut()
         && r.outcome.is_none()
@@ -686,10 +703,11 @@ fn read_jsonl_or_document(
     // A multi-line document: read it whole (documents are single exports;
     // JSONL and arrays are the streaming paths), up to a cap.
     let mut events = Vec::new();
+    let mut cut = None;
     if let Err(e) = (&mut r).take(crate::limits::DOCUMENT).read_to_end(&mut doc) {
-        // Keep what was read; a cut document will fail to parse below and
-        // be reported with its line.
-        fp.skip(leading_blank + 1, read_error(&e), &mut events);
+        // Keep what was read: a document that parses was whole; one that
+        // does not is the read error, not malformed JSON.
+        cut = Some(read_error(&e));
     }
     match serde_json::from_slice::<Value>(&doc) {
         Ok(v) => {
@@ -716,7 +734,8 @@ fn read_jsonl_or_document(
                 // the last real line.
                 let real_lines = doc.trim_ascii_end().split(|&b| b == b'\n').count() as u64;
                 let line = leading_blank + (e.line() as u64).clamp(1, real_lines.max(1));
-                fp.skip(line, malformed(&doc, &e), &mut events);
+                let skip = cut.take().unwrap_or_else(|| malformed(&doc, &e));
+                fp.skip(line, skip, &mut events);
                 fp.finish(&mut events);
                 sink(events)
             }
@@ -795,14 +814,17 @@ fn read_array(
     let mut events = Vec::new();
     if let Err(e) = result {
         let at = seed.index + 1;
-        seed.fp.skip(
-            at,
+        // A stream cut short (a truncated gzip) is a read error, not JSON
+        // someone wrote wrong.
+        let skip = if e.is_io() {
+            Skip::new("read error", format!("input ends early: {e}"))
+        } else {
             Skip::new(
                 "malformed json",
                 format!("malformed JSON array after element {}: {e}", seed.index),
-            ),
-            &mut events,
-        );
+            )
+        };
+        seed.fp.skip(at, skip, &mut events);
     }
     seed.fp.finish(&mut events);
     (seed.sink)(events)
@@ -868,6 +890,19 @@ fn read_csv(
 }
 
 fn row_to_value(headers: &[String], row: &csv::ByteRecord) -> Result<Value, Skip> {
+    // A missing cell would read as an absent field (zero tokens), an extra
+    // one would be dropped unseen: either way the row is not what its
+    // header says, so it is skipped rather than billed.
+    if row.len() != headers.len() {
+        return Err(Skip::new(
+            "malformed csv",
+            format!(
+                "CSV row has {} cells, the header {}",
+                row.len(),
+                headers.len()
+            ),
+        ));
+    }
     let mut m = Map::new();
     for (h, f) in headers.iter().zip(row.iter()) {
         let s = std::str::from_utf8(f)

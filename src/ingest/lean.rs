@@ -317,6 +317,9 @@ mod tests {
                             format!("drop {} {reason}", source.line)
                         }
                         Event::Lines(n) => format!("lines {n}"),
+                        Event::Warning { source, detail } => {
+                            format!("warn {} {detail}", source.line)
+                        }
                     });
                 }
                 Ok(())

@@ -41,8 +41,35 @@ impl Input {
     pub fn display_name(&self) -> String {
         match self {
             Input::Stdin => "-".to_string(),
-            Input::File(p) => p.display().to_string(),
+            Input::File(p) => path_name(p),
         }
+    }
+}
+
+/// A path as text, losslessly: a name that is not UTF-8 keeps each byte
+/// that is not text as `\xNN` (and its backslashes doubled), so two such
+/// names never become one group or one shard identity, as they would with
+/// U+FFFD in place of their bytes.
+pub fn path_name(p: &std::path::Path) -> String {
+    if let Some(s) = p.to_str() {
+        return s.to_string();
+    }
+    #[cfg(unix)]
+    {
+        use std::fmt::Write as _;
+        use std::os::unix::ffi::OsStrExt;
+        let mut out = String::new();
+        for chunk in p.as_os_str().as_bytes().utf8_chunks() {
+            out.push_str(&chunk.valid().replace('\\', "\\\\"));
+            for b in chunk.invalid() {
+                let _ = write!(out, "\\x{b:02x}");
+            }
+        }
+        out
+    }
+    #[cfg(not(unix))]
+    {
+        p.display().to_string()
     }
 }
 
@@ -63,6 +90,13 @@ pub enum Event {
     /// Entries read (lines, array elements, CSV rows, or calls inside one
     /// document), for the run's accounting.
     Lines(u64),
+    /// A record was kept but something on its line had to be guessed (a
+    /// timestamp that is not a date): said on stderr, an error under
+    /// `--strict`.
+    Warning {
+        source: Source,
+        detail: String,
+    },
 }
 
 #[derive(Clone, Debug, Default)]

@@ -13,6 +13,8 @@ use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
 
+use super::path_name;
+
 /// Which files a walk keeps, and in what order.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Walk {
@@ -110,8 +112,25 @@ pub fn walk(dir: &Path, how: Walk, seen: &mut Seen, out: &mut Vec<PathBuf>) -> i
             continue;
         }
         let path = e.path();
-        if is_dir(&e)? {
-            walk(&path, how, seen, out)?;
+        let dir = match is_dir(&e) {
+            Ok(d) => d,
+            Err(err) => {
+                seen.notes.push(format!(
+                    "{}: cannot read ({err}), skipped",
+                    path_name(&path)
+                ));
+                continue;
+            }
+        };
+        if dir {
+            // One unreadable folder costs its own files, named as itself,
+            // not the whole walk under the name of the folder given.
+            if let Err(err) = walk(&path, how, seen, out) {
+                seen.notes.push(format!(
+                    "{}: cannot list directory ({err}), skipped",
+                    path_name(&path)
+                ));
+            }
         } else if how == Walk::EveryFile || has_log_extension(&path) {
             match fs::metadata(&path) {
                 Ok(meta) if meta.is_file() => {
@@ -121,11 +140,11 @@ pub fn walk(dir: &Path, how: Walk, seen: &mut Seen, out: &mut Vec<PathBuf>) -> i
                 }
                 Ok(_) => seen.notes.push(format!(
                     "{}: not a regular file (a FIFO, socket or device), skipped; name it alone to read it as a stream",
-                    path.display()
+                    path_name(&path)
                 )),
                 Err(err) => seen
                     .notes
-                    .push(format!("{}: cannot read ({err}), skipped", path.display())),
+                    .push(format!("{}: cannot read ({err}), skipped", path_name(&path))),
             }
         }
     }

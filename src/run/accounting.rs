@@ -41,23 +41,24 @@ pub struct InputId {
 
 impl Accounting {
     pub fn skipped_lines(&self) -> u64 {
-        self.skipped.values().sum()
+        sum(self.skipped.values())
     }
 
     pub fn deduplicated_records(&self) -> u64 {
-        self.deduplicated.values().sum()
+        sum(self.deduplicated.values())
     }
 
     pub fn not_billed_lines(&self) -> u64 {
-        self.not_billed.values().sum()
+        sum(self.not_billed.values())
     }
 
     /// Add another run's (a shard's) accounting.
     pub fn merge(&mut self, o: &Accounting) {
-        self.lines += o.lines;
-        self.records += o.records;
-        self.unpriced += o.unpriced;
-        self.filtered += o.filtered;
+        // Saturating: shards are files anyone can edit (see `overflowed`).
+        self.lines = self.lines.saturating_add(o.lines);
+        self.records = self.records.saturating_add(o.records);
+        self.unpriced = self.unpriced.saturating_add(o.unpriced);
+        self.filtered = self.filtered.saturating_add(o.filtered);
         self.inputs.extend(o.inputs.iter().cloned());
         for (src, dst) in [
             (&o.skipped, &mut self.skipped),
@@ -65,19 +66,41 @@ impl Accounting {
             (&o.not_billed, &mut self.not_billed),
         ] {
             for (k, n) in src {
-                *dst.entry(k.clone()).or_default() += n;
+                let e = dst.entry(k.clone()).or_default();
+                *e = e.saturating_add(*n);
             }
         }
     }
 
+    /// The first count that reached `u64::MAX`: a sum that overflowed.
+    pub fn overflowed(&self) -> Option<&'static str> {
+        [
+            ("lines", self.lines),
+            ("records", self.records),
+            ("unpriced_records", self.unpriced),
+            ("filtered", self.filtered),
+            ("skipped", self.skipped_lines()),
+            ("deduplicated", self.deduplicated_records()),
+            ("not_billed", self.not_billed_lines()),
+        ]
+        .into_iter()
+        .find(|(_, v)| *v == u64::MAX)
+        .map(|(k, _)| k)
+    }
+
     /// Lines folded into another record.
     pub fn merged_lines(&self) -> u64 {
-        self.lines.saturating_sub(
-            self.records
-                + self.filtered
-                + self.skipped_lines()
-                + self.deduplicated_records()
-                + self.not_billed_lines(),
-        )
+        self.lines.saturating_sub(sum([
+            self.records,
+            self.filtered,
+            self.skipped_lines(),
+            self.deduplicated_records(),
+            self.not_billed_lines(),
+        ]
+        .iter()))
     }
+}
+
+fn sum<'a>(counts: impl Iterator<Item = &'a u64>) -> u64 {
+    counts.fold(0, |a, n| a.saturating_add(*n))
 }

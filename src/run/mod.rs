@@ -46,6 +46,7 @@ enum Item {
     Read(u64, u128),
     Dropped(&'static str),
     Skipped(Source, Skip),
+    Warning(Source, String),
     Filtered,
     Record {
         /// Taken out of the record: decided before the billing outcome,
@@ -83,6 +84,7 @@ fn work(events: Vec<Event>, biller: &Biller, filter: &TimeFilter) -> Vec<Item> {
     let item = |ev: Event| match ev {
         Event::Lines(n) => Item::Lines(n),
         Event::Skip { source, skip } => Item::Skipped(source, skip),
+        Event::Warning { source, detail } => Item::Warning(source, detail),
         Event::Dropped { reason, .. } => Item::Dropped(reason),
         Event::Record(r) if !filter.keeps(r.timestamp) => Item::Filtered,
         Event::Record(r) => bill(r),
@@ -276,6 +278,12 @@ impl Consumer {
                 }
                 Item::Filtered => self.acc.filtered += 1,
                 Item::Skipped(source, skip) => self.skip(source, skip)?,
+                Item::Warning(source, detail) => {
+                    if self.strict {
+                        bail!("{}:{}: {detail}", source.path, source.line);
+                    }
+                    self.say(&source, &detail);
+                }
                 Item::Record { call_id, billed } => {
                     if let Some(id) = call_id {
                         if id.check.iter().any(|k| self.seen.contains(k)) {
@@ -309,6 +317,12 @@ impl Consumer {
             bail!("{}:{}: {}", source.path, source.line, skip.detail);
         }
         *self.acc.skipped.entry(skip.reason.to_string()).or_default() += 1;
+        self.say(&source, &skip.detail);
+        Ok(())
+    }
+
+    /// One `path:line: detail` warning, up to the cap per input.
+    fn say(&mut self, source: &Source, detail: &str) {
         if !self.quiet {
             self.warned += 1;
             if self.warned <= MAX_WARNINGS_PER_INPUT {
@@ -320,11 +334,10 @@ impl Consumer {
                     "{}:{}: {}",
                     source.path,
                     source.line,
-                    skip.detail
+                    detail
                 );
             }
         }
-        Ok(())
     }
 }
 
@@ -333,7 +346,7 @@ fn report_unshown(name: &str, warned: u64) {
         let more = warned - MAX_WARNINGS_PER_INPUT;
         let _ = writeln!(
             std::io::stderr().lock(),
-            "{name}: {more} more skipped line{} not shown",
+            "{name}: {more} more warning{} not shown",
             if more == 1 { "" } else { "s" }
         );
     }

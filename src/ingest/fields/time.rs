@@ -35,10 +35,57 @@ pub fn parse_timestamp(v: &Value) -> Option<Timestamp> {
                     .ok()
                     .map(|z| z.timestamp());
             }
+            REJECTED.with(|r| *r.borrow_mut() = Some(s.to_string()));
             None
         }
         _ => None,
     }
+}
+
+thread_local! {
+    /// The last timestamp string this thread could not read, so that the
+    /// line it came from can be warned about when its record ends up
+    /// undated (see [`take_rejected`]).
+    static REJECTED: std::cell::RefCell<Option<String>> = const { std::cell::RefCell::new(None) };
+}
+
+/// The last timestamp string [`parse_timestamp`] rejected on this thread
+/// since the previous call, if any. Formats read timestamps in many places;
+/// this lets the one place that feeds them lines tell a record that has no
+/// timestamp from one whose timestamp is not a date.
+pub fn take_rejected() -> Option<String> {
+    REJECTED.with(|r| r.borrow_mut().take())
+}
+
+/// Why a rejected timestamp is not a date, in plain words, for a warning.
+pub fn rejected_detail(s: &str) -> String {
+    let shown: String = s.chars().take(60).collect();
+    match s.get(..10).and_then(date_problem) {
+        Some(why) => format!("timestamp {shown:?} is not a date ({why})"),
+        None => format!("timestamp {shown:?} is not a date or time tokenmaxx reads"),
+    }
+}
+
+/// What is wrong with a date that has the right shape, in the user's
+/// terms rather than the parser's ("month 13", not "parameter 'month'").
+/// `None` when the shape is not `YYYY-MM-DD` / `YYYYMMDD` or the date is
+/// valid.
+pub fn date_problem(s: &str) -> Option<String> {
+    let digits = |t: &str| !t.is_empty() && t.bytes().all(|b| b.is_ascii_digit());
+    let (y, m, d) = match s.split('-').collect::<Vec<_>>()[..] {
+        [y, m, d] if y.len() == 4 && m.len() == 2 && d.len() == 2 => (y, m, d),
+        _ if s.len() == 8 && digits(s) => (&s[0..4], &s[4..6], &s[6..8]),
+        _ => return None,
+    };
+    if !(digits(y) && digits(m) && digits(d)) {
+        return Some("year, month and day must be digits".into());
+    }
+    let (y, m, d): (i16, i8, i8) = (y.parse().ok()?, m.parse().ok()?, d.parse().ok()?);
+    if !(1..=12).contains(&m) {
+        return Some(format!("there is no month {m}"));
+    }
+    let days = jiff::civil::Date::new(y, m, 1).ok()?.days_in_month();
+    (!(1..=days).contains(&d)).then(|| format!("{y:04}-{m:02} has {days} days"))
 }
 
 fn unix_to_ts(f: f64) -> Option<Timestamp> {

@@ -89,6 +89,8 @@ pub struct Out {
     /// many spans, a usage page with many buckets): each is a line in the
     /// run's accounting.
     pub extra_entries: u64,
+    /// Records kept with a guess, by line (see `Event::Warning`).
+    pub warnings: Vec<(Source, String)>,
 }
 
 impl Out {
