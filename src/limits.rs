@@ -22,6 +22,44 @@ pub const TEXT: u64 = 256 * MIB;
 /// A log that is one JSON document (not JSONL, not an array, which stream).
 pub const DOCUMENT: u64 = 1024 * MIB;
 
+/// The longest log line (or JSON array element) read, in MiB, unless
+/// `TOKENMAXX_MAX_LINE_MIB` says otherwise. 256 MiB is far above any real
+/// request (a 1M-token prompt is ~4 MB); a line that long is held whole
+/// while it is parsed, so the cap is what bounds a run's memory per line.
+const DEFAULT_LINE_MIB: u64 = 256;
+const LINE_ENV: &str = "TOKENMAXX_MAX_LINE_MIB";
+
+/// The line limit in bytes (see [`DEFAULT_LINE_MIB`]). The variable was
+/// checked by [`check_env`] at startup; a bad value here falls back.
+pub fn max_line_bytes() -> usize {
+    static LIMIT: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
+    *LIMIT.get_or_init(|| {
+        let mib = line_mib_from_env()
+            .ok()
+            .flatten()
+            .unwrap_or(DEFAULT_LINE_MIB);
+        usize::try_from(mib * MIB).unwrap_or(usize::MAX)
+    })
+}
+
+fn line_mib_from_env() -> Result<Option<u64>> {
+    match std::env::var(LINE_ENV) {
+        Err(std::env::VarError::NotPresent) => Ok(None),
+        Ok(v) if v.trim().is_empty() => Ok(None),
+        Ok(v) => match v.trim().parse::<u64>() {
+            Ok(n @ 1..=4096) => Ok(Some(n)),
+            _ => bail!("{LINE_ENV}={v:?}: give a whole number of MiB from 1 to 4096"),
+        },
+        Err(e) => bail!("{LINE_ENV}: {e}"),
+    }
+}
+
+/// Environment settings that are checked once, before any work: a typo
+/// is an error (exit 2), never a silent default.
+pub fn check_env() -> Result<()> {
+    line_mib_from_env().map(|_| ())
+}
+
 /// Read at most `cap` bytes of `path`; a larger input is an error naming
 /// `what` it should have been.
 pub fn read_bytes(path: &Path, cap: u64, what: &str) -> Result<Vec<u8>> {

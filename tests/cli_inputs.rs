@@ -660,3 +660,74 @@ fn an_unreadable_subdirectory_is_named_and_skipped() {
         "{err}"
     );
 }
+
+/// A gzip bomb whose one array element expands past the line limit stops
+/// at the limit with its element named, without holding the element: the
+/// elements before it are kept. The limit is lowered to 8 MiB
+/// (`TOKENMAXX_MAX_LINE_MIB`) to keep the test fast; the bomb is 40 MiB of
+/// text in ~40 KB.
+#[test]
+fn a_huge_array_element_stops_at_the_line_limit() {
+    use std::io::Write as _;
+    let root = temp("array-bomb");
+    let file = root.join("bomb.json.gz");
+    let mut gz = flate2::write::GzEncoder::new(
+        fs::File::create(&file).unwrap(),
+        flate2::Compression::best(),
+    );
+    let first = chat_line("gpt-4o", 1735689600, 100, 0, 10, "u");
+    write!(gz, "[{first},{{\"model\":\"gpt-4o\",\"pad\":\"").unwrap();
+    let chunk = vec![b'a'; 1 << 20];
+    for _ in 0..40 {
+        gz.write_all(&chunk).unwrap();
+    }
+    write!(gz, "\"}}]").unwrap();
+    gz.finish().unwrap();
+    let out = tokenmaxx()
+        .args(["report", "--format", "json"])
+        .arg(&file)
+        .env("TOKENMAXX_MAX_LINE_MIB", "8")
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    let v = stdout_json(&out);
+    assert_eq!(v["totals"]["records"], 1, "{v}");
+    assert_eq!(
+        v["skipped"]["by_reason"],
+        json!({"line too long": 1}),
+        "{v}"
+    );
+    assert!(
+        err.contains("bomb.json.gz:2: array element exceeds the 8388608-byte line limit"),
+        "{err}"
+    );
+
+    // A JSONL line over the limit is skipped alone; the next line is read.
+    let jsonl = root.join("long.jsonl");
+    let long = format!("{{\"pad\":\"{}\"}}", "a".repeat(9 << 20));
+    write(&jsonl, &format!("{long}\n{first}\n"));
+    let out = tokenmaxx()
+        .args(["report", "--format", "json"])
+        .arg(&jsonl)
+        .env("TOKENMAXX_MAX_LINE_MIB", "8")
+        .output()
+        .unwrap();
+    let v = stdout_json(&out);
+    assert_eq!(v["totals"]["records"], 1, "{v}");
+    assert_eq!(
+        v["skipped"]["by_reason"],
+        json!({"line too long": 1}),
+        "{v}"
+    );
+
+    // A limit that is not a number of MiB is an error, not a default.
+    let out = tokenmaxx()
+        .args(["report"])
+        .arg(&jsonl)
+        .env("TOKENMAXX_MAX_LINE_MIB", "lots")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("TOKENMAXX_MAX_LINE_MIB"));
+}

@@ -90,6 +90,9 @@ An error: bad arguments; an unreadable input, budget, baseline or price table (r
 TOKENMAXX_PRICING
 Price table overlays applied when no \-\-pricing is given, separated like PATH (a.toml:b.toml); empty means none.
 .TP
+TOKENMAXX_MAX_LINE_MIB
+The longest log line or JSON array element read, in MiB (default 256, from 1 to 4096); longer ones are skipped as line too long.
+.TP
 COLUMNS
 The width terminal tables fit, instead of the terminal's.
 .TP

@@ -67,6 +67,7 @@ pub enum Command {
 
 /// Run the command the arguments name.
 pub fn run(cli: Cli) -> anyhow::Result<Outcome> {
+    crate::limits::check_env()?;
     match cli.command {
         Command::Report(a) => report::run(a),
         Command::Records(a) => records::run(a),

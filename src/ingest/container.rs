@@ -21,9 +21,6 @@ use super::open::Reader;
 use super::{Event, IngestOptions};
 use crate::record::{Format, Record, Source};
 
-/// Lines longer than this are skipped without being held in memory.
-/// 256 MiB is far above any real request (a 1M-token prompt is ~4 MB).
-pub const MAX_LINE_BYTES: usize = 256 * 1024 * 1024;
 /// Lines per parallel batch, and bytes at which a batch is cut early.
 const BATCH_LINES: usize = 1024;
 const BATCH_BYTES: usize = 4 * 1024 * 1024;
@@ -463,9 +460,11 @@ enum Line {
     TooLong(usize),
 }
 
-/// Read one line (without its newline). Lines over [`MAX_LINE_BYTES`] are
+/// Read one line (without its newline). Lines over the line limit
+/// ([`crate::limits::max_line_bytes`]) are
 /// drained and reported by length so memory stays bounded.
 fn read_line(r: &mut dyn BufRead) -> io::Result<Option<Line>> {
+    let max = crate::limits::max_line_bytes();
     let mut buf = Vec::new();
     let mut len = 0usize;
     let mut any = false;
@@ -484,7 +483,7 @@ fn read_line(r: &mut dyn BufRead) -> io::Result<Option<Line>> {
             None => (chunk.len(), false),
         };
         len += take;
-        if len <= MAX_LINE_BYTES {
+        if len <= max {
             buf.extend_from_slice(&chunk[..take]);
         } else if !buf.is_empty() {
             buf = Vec::new();
@@ -497,7 +496,7 @@ fn read_line(r: &mut dyn BufRead) -> io::Result<Option<Line>> {
     if !any {
         return Ok(None);
     }
-    if len > MAX_LINE_BYTES {
+    if len > max {
         return Ok(Some(Line::TooLong(len)));
     }
     if buf.last() == Some(&b'\r') {
@@ -606,14 +605,23 @@ fn parse_line(
         Line::TooLong(len) => (
             Some(Err(Skip::new(
                 "line too long",
-                format!("line of {len} bytes exceeds the {MAX_LINE_BYTES}-byte limit"),
+                format!(
+                    "line of {len} bytes exceeds the {}-byte limit",
+                    crate::limits::max_line_bytes()
+                ),
             ))),
             None,
         ),
         Line::Bytes(b) if b.iter().all(u8::is_ascii_whitespace) => (None, None),
         Line::Bytes(b) => {
             let parsed = match lean {
-                Some(l) => l.read(&b),
+                // A line the lean parse rejects is described by the full
+                // parse, so both paths name the same position: serde
+                // places some errors a column apart when it skips a value
+                // instead of building it. Malformed lines are rare.
+                Some(l) => l
+                    .read(&b)
+                    .map_err(|e| serde_json::from_slice::<Value>(&b).err().unwrap_or(e)),
                 None => serde_json::from_slice::<Value>(&b).map(LeanLine::Value),
             }
             .map_err(|e| malformed(&b, &e));
@@ -757,6 +765,8 @@ fn read_array(
         sink: &'a mut dyn FnMut(Vec<Event>) -> Result<()>,
         index: u64,
         sink_error: Option<anyhow::Error>,
+        /// Bytes read since the current element began (see [`ElementCap`]).
+        element: Arc<std::sync::atomic::AtomicUsize>,
     }
     impl<'de> Visitor<'de> for &mut Seed<'_, '_> {
         type Value = ();
@@ -779,6 +789,7 @@ fn read_array(
                     }
                 };
                 self.index += 1;
+                self.element.store(0, std::sync::atomic::Ordering::Relaxed);
                 self.fp.push(v, self.index, &mut events);
                 if events.len() >= BATCH_LINES
                     && let Err(e) = (self.sink)(std::mem::take(&mut events))
@@ -805,8 +816,13 @@ fn read_array(
         sink,
         index: 0,
         sink_error: None,
+        element: Arc::default(),
     };
-    let mut de = serde_json::Deserializer::from_reader(r);
+    let mut de = serde_json::Deserializer::from_reader(ElementCap {
+        inner: r,
+        read: seed.element.clone(),
+        limit: crate::limits::max_line_bytes(),
+    });
     let result = (&mut seed).deserialize(&mut de).and_then(|()| de.end());
     if let Some(e) = seed.sink_error.take() {
         return Err(e);
@@ -816,7 +832,15 @@ fn read_array(
         let at = seed.index + 1;
         // A stream cut short (a truncated gzip) is a read error, not JSON
         // someone wrote wrong.
-        let skip = if e.is_io() {
+        let skip = if e.is_io() && ElementCap::exceeded(&seed.element) {
+            Skip::new(
+                "line too long",
+                format!(
+                    "array element exceeds the {}-byte line limit; the rest of the array is not read",
+                    crate::limits::max_line_bytes()
+                ),
+            )
+        } else if e.is_io() {
             Skip::new("read error", format!("input ends early: {e}"))
         } else {
             Skip::new(
@@ -828,6 +852,33 @@ fn read_array(
     }
     seed.fp.finish(&mut events);
     (seed.sink)(events)
+}
+
+/// The line limit for array elements: a reader that fails once an element
+/// has taken more than the line limit, so that one element (a gzip bomb
+/// that expands to gigabytes inside one string) is never held whole. The
+/// count is reset as each element is handed on.
+struct ElementCap {
+    inner: Reader,
+    read: Arc<std::sync::atomic::AtomicUsize>,
+    limit: usize,
+}
+
+impl ElementCap {
+    fn exceeded(read: &std::sync::atomic::AtomicUsize) -> bool {
+        read.load(std::sync::atomic::Ordering::Relaxed) > crate::limits::max_line_bytes()
+    }
+}
+
+impl Read for ElementCap {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        let total = self.read.fetch_add(n, std::sync::atomic::Ordering::Relaxed) + n;
+        if total > self.limit {
+            return Err(io::Error::other("array element too long"));
+        }
+        Ok(n)
+    }
 }
 
 // ---- CSV -----------------------------------------------------------------
