@@ -265,22 +265,7 @@ fn tasks_doc(t: &Tasks) -> TasksDoc {
         tasks_with_outcome: t.tasks_with_outcome(),
         successful_tasks: t.successful_tasks(),
         cost_per_successful_task_usd: rounded(t.cost_per_successful_task(), 8),
-        state: t
-            .by_task
-            .iter()
-            .map(|(name, s)| {
-                TaskStateDoc(
-                    name.clone(),
-                    s.requests,
-                    s.tokens,
-                    s.output,
-                    Dec(s.cost),
-                    s.unpriced,
-                    s.successes,
-                    s.failures,
-                )
-            })
-            .collect(),
+        state: TaskRows::Live(t.by_task.clone()),
     }
 }
 
@@ -341,9 +326,10 @@ pub fn stats_from_doc(v: &StatsDoc, at: &str) -> R<Stats> {
     }
     if let Some(tasks) = &v.tasks {
         s.tasks.records_without_task = tasks.records_without_task;
-        for TaskStateDoc(name, requests, tokens, output, cost, unpriced, successes, failures) in
-            &tasks.state
-        {
+        let map = std::sync::Arc::make_mut(&mut s.tasks.by_task);
+        tasks.state.for_each(|row| {
+            let TaskStateDoc(name, requests, tokens, output, cost, unpriced, successes, failures) =
+                row;
             let t = TaskStats {
                 requests: *requests,
                 tokens: *tokens,
@@ -353,8 +339,13 @@ pub fn stats_from_doc(v: &StatsDoc, at: &str) -> R<Stats> {
                 successes: *successes,
                 failures: *failures,
             };
-            s.tasks.by_task.entry(name.clone()).or_default().merge(&t);
-        }
+            match map.get_mut(name.as_str()) {
+                Some(mine) => mine.merge(&t),
+                None => {
+                    map.insert(std::sync::Arc::from(name.as_str()), t);
+                }
+            }
+        });
     }
     if let Some(d) = &v.density {
         s.density = Density {

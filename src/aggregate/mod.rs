@@ -219,7 +219,9 @@ pub struct Stats {
 }
 
 impl Stats {
-    pub fn add(&mut self, b: &Billed) {
+    /// Add a record; `task` is its interned task id (see
+    /// [`tasks::Tasks::intern`]).
+    pub fn add(&mut self, b: &Billed, task: Option<&std::sync::Arc<str>>) {
         self.records += 1;
         self.requests = self.requests.saturating_add(b.record.requests);
         self.usage.add(&b.usage);
@@ -258,7 +260,7 @@ impl Stats {
             }
             Pricing::Unpriced { .. } => self.unpriced_records += 1,
         }
-        self.tasks.add(b);
+        self.tasks.add(b, task);
         if let Some(d) = &b.density {
             self.density.add(d);
             self.density_output = self
@@ -495,8 +497,9 @@ impl Aggregate {
 
     pub fn add(&mut self, b: &Billed) {
         let key: Vec<String> = self.dims.iter().map(|d| d.value(b, &self.tz)).collect();
-        self.groups.entry(key).or_default().add(b);
-        self.totals.add(b);
+        let task = self.totals.tasks.intern(b);
+        self.groups.entry(key).or_default().add(b, task.as_ref());
+        self.totals.add(b, task.as_ref());
         if let Pricing::Unpriced { reason } = &b.pricing {
             let name = b
                 .record

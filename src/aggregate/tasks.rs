@@ -5,7 +5,7 @@
 //! money), so shard reports merge exactly: a task that spans shards is
 //! summed, not averaged.
 
-use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use rust_decimal::Decimal;
 
@@ -49,9 +49,9 @@ impl TaskStats {
         self.tokens = self.tokens.saturating_add(o.tokens);
         self.output = self.output.saturating_add(o.output);
         self.cost = add_money(self.cost, o.cost);
-        self.unpriced += o.unpriced;
-        self.successes += o.successes;
-        self.failures += o.failures;
+        self.unpriced = self.unpriced.saturating_add(o.unpriced);
+        self.successes = self.successes.saturating_add(o.successes);
+        self.failures = self.failures.saturating_add(o.failures);
     }
 
     /// A task succeeded when any of its records says so (a retry that
@@ -72,10 +72,17 @@ impl TaskStats {
     }
 }
 
+/// Task id → sums. Ids are shared (`Arc<str>`): a task's id is stored
+/// once however many groups it appears in (see [`Tasks::intern`]). The
+/// map is behind an `Arc` so that a report document can hold it without a
+/// copy (docs/json.md, `tasks.state`); it is mutated only while its count
+/// is one, so `make_mut` never clones it.
+pub type TaskMap = std::collections::BTreeMap<Arc<str>, TaskStats>;
+
 /// The tasks of one group.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Tasks {
-    pub by_task: BTreeMap<String, TaskStats>,
+    pub by_task: Arc<TaskMap>,
     /// Records with no task id: left out of every per-task figure.
     pub records_without_task: u64,
 }
@@ -130,17 +137,30 @@ impl MoneySummary {
 }
 
 impl Tasks {
-    pub fn add(&mut self, b: &Billed) {
-        match b.record.task.as_deref().filter(|t| !t.is_empty()) {
+    /// The record's task id, shared with this map's copy when the task was
+    /// seen before (the run's totals see every task, so interning there
+    /// gives every group the same id).
+    pub fn intern(&self, b: &Billed) -> Option<Arc<str>> {
+        let t = b.record.task.as_deref().filter(|t| !t.is_empty())?;
+        Some(match self.by_task.get_key_value(t) {
+            Some((k, _)) => k.clone(),
+            None => Arc::from(t),
+        })
+    }
+
+    /// Add a record whose task id is `task` (from [`Tasks::intern`]).
+    pub fn add(&mut self, b: &Billed, task: Option<&Arc<str>>) {
+        match task {
             Some(t) => {
+                let map = Arc::make_mut(&mut self.by_task);
                 // Look up before inserting so the common case (task seen
-                // before) does not allocate a key.
-                if let Some(s) = self.by_task.get_mut(t) {
+                // before) does not touch the id's count.
+                if let Some(s) = map.get_mut(&**t) {
                     s.add(b);
                 } else {
                     let mut s = TaskStats::default();
                     s.add(b);
-                    self.by_task.insert(t.to_string(), s);
+                    map.insert(t.clone(), s);
                 }
             }
             None => self.records_without_task += 1,
@@ -148,10 +168,25 @@ impl Tasks {
     }
 
     pub fn merge(&mut self, o: &Tasks) {
-        for (t, s) in &o.by_task {
-            self.by_task.entry(t.clone()).or_default().merge(s);
+        let map = Arc::make_mut(&mut self.by_task);
+        for (t, s) in o.by_task.iter() {
+            match map.get_mut(&**t) {
+                Some(mine) => mine.merge(s),
+                None => {
+                    map.insert(t.clone(), s.clone());
+                }
+            }
         }
-        self.records_without_task += o.records_without_task;
+        self.records_without_task = self
+            .records_without_task
+            .saturating_add(o.records_without_task);
+    }
+
+    /// Every task, by id: the order reports list them in.
+    pub fn sorted(&self) -> Vec<(&Arc<str>, &TaskStats)> {
+        let mut v: Vec<_> = self.by_task.iter().collect();
+        v.sort_unstable_by(|a, b| a.0.cmp(b.0));
+        v
     }
 
     pub fn count(&self) -> u64 {
@@ -215,11 +250,12 @@ impl Tasks {
             .filter(|s| s.outcome().is_some() && s.priced())
             .collect();
         let wins = judged.iter().filter(|s| s.outcome() == Some(true)).count() as u64;
+        // Summed in value order, not map order, so that the same tasks give
+        // the same digits however they were gathered (shards, threads).
+        let mut costs: Vec<Decimal> = judged.iter().map(|s| s.cost).collect();
+        costs.sort_unstable();
         (wins > 0).then(|| {
-            judged
-                .iter()
-                .fold(Decimal::ZERO, |a, s| add_money(a, s.cost))
-                / Decimal::from(wins)
+            costs.iter().fold(Decimal::ZERO, |a, c| add_money(a, *c)) / Decimal::from(wins)
         })
     }
 
@@ -230,7 +266,7 @@ impl Tasks {
             .by_task
             .iter()
             .filter(|(_, s)| s.priced())
-            .map(|(t, s)| (t.as_str(), s))
+            .map(|(t, s)| (&**t, s))
             .collect();
         v.sort_by(|a, b| b.1.cost.cmp(&a.1.cost).then(a.0.cmp(b.0)));
         v.truncate(n);
@@ -278,10 +314,10 @@ mod tests {
     #[test]
     fn cost_per_success_counts_failed_attempts() {
         let mut t = Tasks::default();
-        t.by_task.insert("a".into(), task("0.30", 1, 2, 0));
-        t.by_task.insert("b".into(), task("0.10", 0, 1, 0));
-        t.by_task.insert("c".into(), task("0.50", 0, 0, 0));
-        t.by_task.insert("d".into(), task("0.20", 1, 0, 1));
+        Arc::make_mut(&mut t.by_task).insert("a".into(), task("0.30", 1, 2, 0));
+        Arc::make_mut(&mut t.by_task).insert("b".into(), task("0.10", 0, 1, 0));
+        Arc::make_mut(&mut t.by_task).insert("c".into(), task("0.50", 0, 0, 0));
+        Arc::make_mut(&mut t.by_task).insert("d".into(), task("0.20", 1, 0, 1));
         // Judged and priced: a (win) and b (loss) → (0.30 + 0.10) / 1.
         assert_eq!(t.cost_per_successful_task(), Some(d("0.40")));
         assert_eq!(t.successful_tasks(), 2);
@@ -295,9 +331,9 @@ mod tests {
     #[test]
     fn merging_sums_tasks_that_span_shards() {
         let mut a = Tasks::default();
-        a.by_task.insert("x".into(), task("0.10", 0, 1, 0));
+        Arc::make_mut(&mut a.by_task).insert("x".into(), task("0.10", 0, 1, 0));
         let mut b = Tasks::default();
-        b.by_task.insert("x".into(), task("0.05", 1, 0, 0));
+        Arc::make_mut(&mut b.by_task).insert("x".into(), task("0.05", 1, 0, 0));
         b.records_without_task = 2;
         a.merge(&b);
         let x = &a.by_task["x"];

@@ -149,9 +149,10 @@ fn read_logs(args: &CheckArgs, budget: &Budget) -> Result<(Aggregate, Vec<Stats>
     let acc = logs.run(&mut |b| {
         if let Some(b) = b {
             agg.add(&b);
+            let task = agg.totals.tasks.intern(&b);
             for (rule, s) in budget.rules.iter().zip(rules.iter_mut()) {
                 if rule.matches(&b) {
-                    s.add(&b);
+                    s.add(&b, task.as_ref());
                 }
             }
         }

@@ -163,7 +163,94 @@ pub struct TasksDoc {
     #[serde(default)]
     pub cost_per_successful_task_usd: Option<Dec>,
     /// One entry per task, the state per-task figures come from.
-    pub state: Vec<TaskStateDoc>,
+    pub state: TaskRows,
+}
+
+/// `tasks.state`: rows read from a report, or the live task map of a run,
+/// written row by row in task order without being copied (a run with
+/// millions of tasks would otherwise hold them twice while it writes).
+#[derive(Clone, Debug)]
+pub enum TaskRows {
+    Read(Vec<TaskStateDoc>),
+    Live(std::sync::Arc<crate::aggregate::tasks::TaskMap>),
+}
+
+impl TaskRows {
+    /// Each row, in the order it is written.
+    pub fn for_each(&self, mut f: impl FnMut(&TaskStateDoc)) {
+        match self {
+            TaskRows::Read(rows) => rows.iter().for_each(f),
+            TaskRows::Live(map) => {
+                for (name, s) in sorted(map) {
+                    f(&row(name, s));
+                }
+            }
+        }
+    }
+}
+
+fn sorted(
+    map: &crate::aggregate::tasks::TaskMap,
+) -> Vec<(&std::sync::Arc<str>, &crate::aggregate::tasks::TaskStats)> {
+    let mut v: Vec<_> = map.iter().collect();
+    v.sort_unstable_by(|a, b| a.0.cmp(b.0));
+    v
+}
+
+fn row(name: &str, s: &crate::aggregate::tasks::TaskStats) -> TaskStateDoc {
+    TaskStateDoc(
+        name.to_string(),
+        s.requests,
+        s.tokens,
+        s.output,
+        Dec(s.cost),
+        s.unpriced,
+        s.successes,
+        s.failures,
+    )
+}
+
+impl Serialize for TaskRows {
+    fn serialize<S: serde::Serializer>(&self, ser: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::{SerializeSeq, SerializeTuple};
+        match self {
+            TaskRows::Read(rows) => rows.serialize(ser),
+            TaskRows::Live(map) => {
+                let rows = sorted(map);
+                let mut seq = ser.serialize_seq(Some(rows.len()))?;
+                for (name, s) in rows {
+                    // The row as TaskStateDoc writes it, from borrowed parts.
+                    struct Row<'a>(&'a str, &'a crate::aggregate::tasks::TaskStats);
+                    impl Serialize for Row<'_> {
+                        fn serialize<S: serde::Serializer>(
+                            &self,
+                            ser: S,
+                        ) -> Result<S::Ok, S::Error> {
+                            let s = self.1;
+                            let mut t = ser.serialize_tuple(8)?;
+                            t.serialize_element(self.0)?;
+                            t.serialize_element(&s.requests)?;
+                            t.serialize_element(&s.tokens)?;
+                            t.serialize_element(&s.output)?;
+                            t.serialize_element(&Dec(s.cost))?;
+                            t.serialize_element(&s.unpriced)?;
+                            t.serialize_element(&s.successes)?;
+                            t.serialize_element(&s.failures)?;
+                            t.end()
+                        }
+                    }
+                    seq.serialize_element(&Row(name, s))?;
+                }
+                seq.end()
+            }
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for TaskRows {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        Vec::<TaskStateDoc>::deserialize(d).map(TaskRows::Read)
+    }
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
