@@ -27,3 +27,30 @@ fn invocation_logs_give_the_hand_computed_records() {
     assert_eq!(rep["accounting"]["deduplicated"]["records"], 1);
     assert_closes(&rep, "bedrock");
 }
+
+/// Converse responses (wrapped, or answering a request line) and a
+/// ConverseStream: the same calls as the invocation logs, the same bill.
+#[test]
+fn converse_responses_and_streams_give_the_hand_computed_records() {
+    let want = common::readme_table_with("bedrock", "File");
+    for name in ["converse.jsonl", "converse-stream.jsonl"] {
+        let file = fixture(&format!("bedrock/{name}"));
+        let recs = records(&[], &[&file]);
+        let rows: Vec<_> = want.iter().filter(|w| w["File"] == name).collect();
+        assert_eq!(recs.len(), rows.len(), "{name}");
+        for (r, w) in recs.iter().zip(rows) {
+            assert_eq!(r["format"], "bedrock");
+            assert_eq!(r["source"]["line"].to_string(), w["Line"], "{name}");
+            assert_eq!(r["model"], w["Model"].as_str());
+            let u = &r["usage"];
+            assert_eq!(u["input"].to_string(), w["Input"]);
+            assert_eq!(u["cache_read"].to_string(), w["Cache read"]);
+            assert_eq!(u["cache_write_5m"].to_string(), w["Cache write"]);
+            assert_eq!(u["output"].to_string(), w["Output"]);
+            assert_eq!(r["cost_usd"].as_str(), dollars(&w["Cost"]));
+        }
+        let rep = report(&[], &[&file]);
+        assert_closes(&rep, name);
+        assert_eq!(rep["skipped"]["lines"], 0, "{name}");
+    }
+}

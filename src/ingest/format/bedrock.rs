@@ -18,6 +18,17 @@
 //! input read neither from nor into the prompt cache, and the cache counts
 //! are buckets of their own (written as 5-minute cache writes). No task
 //! unless `--task-key`.
+//!
+//! Converse API responses as an application logs them are read too: a
+//! response (`output.message`, `stopReason`, `usage.{inputTokens,
+//! outputTokens, cacheReadInputTokens, cacheWriteInputTokens,
+//! cacheDetails[]{ttl, inputTokens}}`), alone or in a wrapper with
+//! `modelId` (and the request), and `ConverseStream` events, whose last,
+//! `metadata`, carries the call's usage. These counts are additive as well
+//! (`inputTokens` excludes the cache buckets). A response names no model:
+//! it comes from the wrapper's or the request's `modelId`, a request line
+//! (`modelId` + `messages`) being paired with the next response, first in,
+//! first out.
 
 use serde_json::Value;
 
@@ -27,7 +38,7 @@ use crate::ingest::fields::{
     numbers::count_field,
     task::task_from,
     text::{append_text, attach_text},
-    time::parse_timestamp,
+    time::{WRAPPER_TIME_KEYS, parse_timestamp, time_of},
 };
 use crate::record::{CallId, Format, Message, Record, Source, Text, Usage};
 
@@ -40,9 +51,112 @@ pub fn detect(v: &Value) -> bool {
     if v.get("schemaType").and_then(Value::as_str) == Some("ModelInvocationLog") {
         return true;
     }
-    v.get("modelId").is_some_and(Value::is_string)
+    if v.get("modelId").is_some_and(Value::is_string)
         && (v.pointer("/input/inputTokenCount").is_some()
             || v.pointer("/output/outputTokenCount").is_some())
+    {
+        return true;
+    }
+    let body = v.get("response").filter(|r| r.is_object()).unwrap_or(v);
+    is_converse_response(body) || stream_event(body).is_some()
+}
+
+/// A Converse response: camelCase `usage.inputTokens` beside the output
+/// message or the stop reason.
+fn is_converse_response(v: &Value) -> bool {
+    v.pointer("/usage/inputTokens")
+        .is_some_and(Value::is_number)
+        && (v.pointer("/output/message").is_some() || v.get("stopReason").is_some())
+}
+
+/// ConverseStream events, each an object with one key naming the event.
+const STREAM_EVENTS: &[&str] = &[
+    "messageStart",
+    "contentBlockStart",
+    "contentBlockDelta",
+    "contentBlockStop",
+    "messageStop",
+    "metadata",
+];
+
+fn stream_event(v: &Value) -> Option<(&'static str, &Value)> {
+    let obj = v.as_object()?;
+    if obj.len() != 1 {
+        return None;
+    }
+    let (k, body) = obj.iter().next()?;
+    let name = STREAM_EVENTS.iter().find(|e| **e == k)?;
+    // `metadata` is a common word: only the stream's has usage in it.
+    if *name == "metadata" && body.pointer("/usage/inputTokens").is_none() {
+        return None;
+    }
+    body.is_object().then_some((*name, body))
+}
+
+/// A Converse request: the model and the conversation.
+fn is_converse_request(v: &Value) -> bool {
+    v.get("modelId").is_some_and(Value::is_string) && v.get("messages").is_some_and(Value::is_array)
+}
+
+/// Converse usage: additive buckets; cache writes split by TTL when
+/// `cacheDetails` says so.
+fn converse_usage(u: &Value) -> Result<Usage, Skip> {
+    let usage = Usage {
+        input: count_field(u, "inputTokens")?.unwrap_or(0),
+        cache_read: count_field(u, "cacheReadInputTokens")?.unwrap_or(0),
+        output: count_field(u, "outputTokens")?.unwrap_or(0),
+        ..Usage::default()
+    };
+    let writes = count_field(u, "cacheWriteInputTokens")?.unwrap_or(0);
+    let mut by_ttl = (None, None);
+    for d in u
+        .get("cacheDetails")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+    {
+        let n = count_field(d, "inputTokens")?;
+        match d.get("ttl").and_then(Value::as_str) {
+            Some("5m") => by_ttl.0 = Some(by_ttl.0.unwrap_or(0) + n.unwrap_or(0)),
+            Some("1h") => by_ttl.1 = Some(by_ttl.1.unwrap_or(0) + n.unwrap_or(0)),
+            _ => {}
+        }
+    }
+    Ok(usage.with_cache_writes(writes, by_ttl.0, by_ttl.1))
+}
+
+/// The prompt of a Converse request (`system[].text`, `messages[]`).
+fn request_text(req: &Value, text: &mut Text) {
+    let mut system = String::new();
+    if let Some(s) = req.get("system") {
+        content_text(s, &mut system);
+    }
+    if !system.is_empty() {
+        text.messages.push(Message {
+            role: "system".into(),
+            name: None,
+            content: system,
+        });
+    }
+    for m in req
+        .get("messages")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+    {
+        let mut content = String::new();
+        content_text(m.get("content").unwrap_or(&Value::Null), &mut content);
+        text.messages.push(Message {
+            role: m
+                .get("role")
+                .and_then(Value::as_str)
+                .unwrap_or("user")
+                .to_string(),
+            name: None,
+            content,
+        });
+    }
+    text.has_prompt = !text.messages.is_empty();
 }
 
 /// The model from `modelId`: an ARN's last path segment (a foundation
@@ -90,36 +204,7 @@ fn content_text(c: &Value, out: &mut String) {
 fn text_of(v: &Value) -> Text {
     let mut text = Text::default();
     if let Some(req) = v.pointer("/input/inputBodyJson") {
-        let mut system = String::new();
-        if let Some(s) = req.get("system") {
-            content_text(s, &mut system);
-        }
-        if !system.is_empty() {
-            text.messages.push(Message {
-                role: "system".into(),
-                name: None,
-                content: system,
-            });
-        }
-        for m in req
-            .get("messages")
-            .and_then(Value::as_array)
-            .into_iter()
-            .flatten()
-        {
-            let mut content = String::new();
-            content_text(m.get("content").unwrap_or(&Value::Null), &mut content);
-            text.messages.push(Message {
-                role: m
-                    .get("role")
-                    .and_then(Value::as_str)
-                    .unwrap_or("user")
-                    .to_string(),
-                name: None,
-                content,
-            });
-        }
-        text.has_prompt = !text.messages.is_empty();
+        request_text(req, &mut text);
     }
     if let Some(resp) = v.pointer("/output/outputBodyJson") {
         let content = resp
@@ -132,18 +217,155 @@ fn text_of(v: &Value) -> Text {
     text
 }
 
+/// A Converse request waiting for its response.
+struct Request {
+    model: String,
+    text: Text,
+    line: Value,
+    source: Source,
+}
+
+/// A ConverseStream call being read: text so far, and its request.
+#[derive(Default)]
+struct Stream {
+    response: String,
+    request: Option<Request>,
+}
+
 pub struct Parser {
     opts: ParseOptions,
+    requests: std::collections::VecDeque<Request>,
+    stream: Option<Stream>,
 }
 
 impl Parser {
     pub fn new(opts: ParseOptions) -> Parser {
-        Parser { opts }
+        Parser {
+            opts,
+            requests: Default::default(),
+            stream: None,
+        }
+    }
+
+    /// One Converse call: usage from a response or a stream's `metadata`,
+    /// the model from the wrapper or the paired request.
+    fn converse(
+        &mut self,
+        line: &Value,
+        usage: &Value,
+        request: Option<Request>,
+        mut text: Text,
+        source: Source,
+        out: &mut Out,
+    ) -> Result<(), Skip> {
+        let mut rec = Record::new(source, Format::Bedrock);
+        rec.provider = Some(PROVIDER.to_string());
+        rec.usage = Some(converse_usage(usage)?);
+        let wrapper_req = line.get("request").filter(|r| r.is_object());
+        rec.model = line
+            .get("modelId")
+            .or_else(|| wrapper_req.and_then(|r| r.get("modelId")))
+            .and_then(Value::as_str)
+            .map(model_of)
+            .or_else(|| request.as_ref().map(|r| model_of(&r.model)));
+        let mut lines: Vec<&Value> = vec![line];
+        if let Some(r) = &request {
+            lines.push(&r.line);
+        }
+        rec.timestamp = time_of(&lines, WRAPPER_TIME_KEYS);
+        rec.task = task_from(&self.opts, &lines, &[], &[]);
+        if let Some(id) = line
+            .pointer("/response/ResponseMetadata/RequestId")
+            .or_else(|| line.pointer("/ResponseMetadata/RequestId"))
+            .and_then(Value::as_str)
+        {
+            rec.call_id = Some(Box::new(CallId::key(format!("bedrock:{id}"), DEDUP_REASON)));
+        }
+        if let Some(req) = wrapper_req {
+            request_text(req, &mut text);
+        } else if let Some(r) = request {
+            text.messages = r.text.messages;
+            text.has_prompt = r.text.has_prompt;
+        }
+        attach_text(&mut rec, text)?;
+        out.push(rec);
+        Ok(())
+    }
+
+    fn stream_event(
+        &mut self,
+        name: &str,
+        body: &Value,
+        line: &Value,
+        source: Source,
+        out: &mut Out,
+    ) -> Result<(), Skip> {
+        match name {
+            "messageStart" => {
+                self.stream = Some(Stream {
+                    response: String::new(),
+                    request: self.requests.pop_front(),
+                });
+            }
+            "contentBlockDelta" => {
+                if let Some(t) = body.pointer("/delta/text").and_then(Value::as_str) {
+                    let s = self.stream.get_or_insert_with(Stream::default);
+                    append_text(&mut s.response, t);
+                }
+            }
+            "metadata" => {
+                let stream = self.stream.take().unwrap_or_default();
+                let request = stream.request.or_else(|| self.requests.pop_front());
+                let text = Text {
+                    has_response: !stream.response.is_empty(),
+                    response: stream.response,
+                    ..Text::default()
+                };
+                let usage = body.get("usage").unwrap_or(&Value::Null);
+                return self.converse(line, usage, request, text, source, out);
+            }
+            // contentBlockStart/Stop, messageStop: nothing to bill.
+            _ => {}
+        }
+        Ok(())
     }
 }
 
 impl FormatParser for Parser {
     fn push(&mut self, value: Value, source: Source, out: &mut Out) -> Result<(), Skip> {
+        if is_converse_request(&value) && value.get("response").is_none() {
+            let mut text = Text::default();
+            request_text(&value, &mut text);
+            self.requests.push_back(Request {
+                model: value["modelId"].as_str().unwrap_or_default().to_string(),
+                text,
+                line: value,
+                source,
+            });
+            return Ok(());
+        }
+        let body = value
+            .get("response")
+            .filter(|r| r.is_object())
+            .unwrap_or(&value);
+        if is_converse_response(body) {
+            let mut text = Text::default();
+            if let Some(c) = body.pointer("/output/message/content") {
+                content_text(c, &mut text.response);
+            }
+            text.has_response = !text.response.is_empty();
+            let request = if value.get("modelId").is_some() || value.get("request").is_some() {
+                None
+            } else {
+                self.requests.pop_front()
+            };
+            let usage = body.get("usage").unwrap_or(&Value::Null).clone();
+            return self.converse(&value, &usage, request, text, source, out);
+        }
+        if let Some((name, body)) = stream_event(body) {
+            let body = body.clone();
+            return self.stream_event(name, &body, &value, source, out);
+        }
         if !detect(&value) {
             return Err(unrecognized(&value, EXPECTED));
         }
@@ -161,7 +383,21 @@ impl FormatParser for Parser {
         Ok(())
     }
 
-    fn finish(&mut self, _out: &mut Out) {}
+    fn finish(&mut self, out: &mut Out) {
+        // A request no response answered is a record of its text alone, as
+        // in the other formats: counted with `--usage counted`, else
+        // reported as having no usage.
+        for r in std::mem::take(&mut self.requests) {
+            let mut rec = Record::new(r.source, Format::Bedrock);
+            rec.provider = Some(PROVIDER.to_string());
+            rec.model = Some(model_of(&r.model));
+            rec.timestamp = time_of(&[&r.line], WRAPPER_TIME_KEYS);
+            rec.task = task_from(&self.opts, &[&r.line], &[], &[]);
+            if attach_text(&mut rec, r.text).is_ok() {
+                out.push(rec);
+            }
+        }
+    }
 }
 
 #[cfg(test)]

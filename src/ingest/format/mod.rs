@@ -179,6 +179,9 @@ pub fn is_bare_messages_request(v: &Value) -> bool {
         "response",
     ];
     body.get("messages").is_some_and(Value::is_array)
+        // A Bedrock Converse request (`modelId`) is neither: its file is
+        // decided by its responses.
+        && body.get("modelId").is_none()
         && !RESPONSE_KEYS.iter().any(|k| body.get(*k).is_some())
 }
 
