@@ -158,6 +158,8 @@ pub enum Format {
     ClaudeCode,
     /// Codex CLI rollouts and `codex exec --json` streams.
     Codex,
+    /// Gemini CLI chat recordings (`~/.gemini/tmp/<project>/chats/`).
+    GeminiCli,
     Gemini,
     /// OpenTelemetry GenAI spans in OTLP JSON.
     Otel,
@@ -179,7 +181,7 @@ pub enum Format {
 }
 
 impl Format {
-    pub const ALL: [Format; 17] = [
+    pub const ALL: [Format; 18] = [
         Format::OpenAiChat,
         Format::OpenAiResponses,
         Format::OpenAiBatch,
@@ -187,6 +189,7 @@ impl Format {
         Format::AnthropicBatch,
         Format::ClaudeCode,
         Format::Codex,
+        Format::GeminiCli,
         Format::Gemini,
         Format::Otel,
         Format::Langfuse,
@@ -208,6 +211,7 @@ impl Format {
             Format::AnthropicBatch => "anthropic-batch",
             Format::ClaudeCode => "claude-code",
             Format::Codex => "codex",
+            Format::GeminiCli => "gemini-cli",
             Format::Gemini => "gemini",
             Format::Otel => "otel",
             Format::Langfuse => "langfuse",

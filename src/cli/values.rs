@@ -63,6 +63,7 @@ value_enum!(UsageMode {
 value_enum!(AgentSource {
     ClaudeCode => "claude-code": "Claude Code transcripts: `<config>/projects/**.jsonl`",
     Codex => "codex": "Codex CLI rollouts: `<home>/sessions/**` and `<home>/archived_sessions/**`",
+    GeminiCli => "gemini-cli": "Gemini CLI chats: `<home>/.gemini/tmp/<project>/chats/**` (GEMINI_CLI_HOME moves <home>)",
 });
 
 value_enum!(ReportFormat {

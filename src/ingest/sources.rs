@@ -1,5 +1,5 @@
-//! `--source claude-code|codex`: where coding agents keep their logs, so
-//! `tokenmaxx report --source claude-code` works without a path.
+//! `--source claude-code|codex|gemini-cli`: where coding agents keep their
+//! logs, so `tokenmaxx report --source claude-code` works without a path.
 
 use std::collections::BTreeSet;
 use std::env;
@@ -14,6 +14,9 @@ pub enum AgentSource {
     ClaudeCode,
     /// Codex CLI rollouts: `<home>/sessions/**` and `<home>/archived_sessions/**`.
     Codex,
+    /// Gemini CLI chats: `<home>/.gemini/tmp/<project>/chats/**`, home
+    /// being `GEMINI_CLI_HOME` or the user's.
+    GeminiCli,
 }
 
 impl AgentSource {
@@ -21,6 +24,7 @@ impl AgentSource {
         match self {
             AgentSource::ClaudeCode => "claude-code",
             AgentSource::Codex => "codex",
+            AgentSource::GeminiCli => "gemini-cli",
         }
     }
 }
@@ -29,12 +33,20 @@ impl AgentSource {
 /// An error names every place looked at when none exists.
 pub fn roots(source: AgentSource) -> Result<Vec<PathBuf>> {
     let home = env::var_os("HOME").map(PathBuf::from);
-    let candidates = candidates(
+    let mut candidates = candidates(
         source,
         home.as_deref(),
         env::var("CLAUDE_CONFIG_DIR").ok().as_deref(),
         env::var_os("CODEX_HOME").map(PathBuf::from),
     );
+    if source == AgentSource::GeminiCli {
+        let base = env::var_os("GEMINI_CLI_HOME")
+            .filter(|h| !h.is_empty())
+            .map(PathBuf::from)
+            .or(home)
+            .map(|h| h.join(".gemini/tmp"));
+        candidates = base.map(|b| gemini_chats(&b)).unwrap_or_default();
+    }
     let found: Vec<PathBuf> = candidates.iter().filter(|p| p.is_dir()).cloned().collect();
     if found.is_empty() {
         let looked: Vec<String> = candidates.iter().map(|p| p.display().to_string()).collect();
@@ -49,6 +61,24 @@ pub fn roots(source: AgentSource) -> Result<Vec<PathBuf>> {
         );
     }
     Ok(found)
+}
+
+/// Each project's `chats` folder under Gemini CLI's `tmp` (the rest of
+/// `tmp` holds logs without tokens); `tmp` itself when it has none, so
+/// that the error names where it looked.
+fn gemini_chats(tmp: &Path) -> Vec<PathBuf> {
+    let mut found: Vec<PathBuf> = std::fs::read_dir(tmp)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .map(|e| e.path().join("chats"))
+        .filter(|p| p.is_dir())
+        .collect();
+    found.sort();
+    if found.is_empty() {
+        found.push(tmp.join("<project>/chats"));
+    }
+    found
 }
 
 fn candidates(
@@ -76,6 +106,8 @@ fn candidates(
                 }
             }
         }
+        // Listed from the disk by `roots`.
+        AgentSource::GeminiCli => {}
         AgentSource::Codex => {
             let base = codex_home.or_else(|| home.map(|h| h.join(".codex")));
             if let Some(b) = base {

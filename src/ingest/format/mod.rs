@@ -20,6 +20,7 @@ pub mod bedrock;
 pub mod claude_code;
 pub mod codex;
 pub mod gemini;
+pub mod gemini_cli;
 pub mod generic;
 pub mod helicone;
 pub mod langfuse;
@@ -189,7 +190,7 @@ pub fn is_bare_messages_request(v: &Value) -> bool {
 /// docs/formats.md, detection, rule 1.
 fn detect_specific(v: &Value) -> Option<Format> {
     type Rule = (fn(&Value) -> bool, Format);
-    let rules: [Rule; 12] = [
+    let rules: [Rule; 13] = [
         (otel::detect, Format::Otel),
         (bedrock::detect, Format::Bedrock),
         (openai_usage::detect, Format::OpenAiUsage),
@@ -197,6 +198,7 @@ fn detect_specific(v: &Value) -> Option<Format> {
         (openai_batch::detect, Format::OpenAiBatch),
         (anthropic_batch::detect, Format::AnthropicBatch),
         (codex::detect, Format::Codex),
+        (gemini_cli::detect, Format::GeminiCli),
         (claude_code::detect, Format::ClaudeCode),
         (helicone::detect, Format::Helicone),
         (litellm::detect, Format::LiteLlm),
@@ -233,6 +235,7 @@ pub fn parser_for(format: Format, opts: &ParseOptions) -> Box<dyn FormatParser> 
         Format::AnthropicBatch => Box::new(anthropic_batch::Parser::new(opts.clone())),
         Format::ClaudeCode => Box::new(claude_code::Parser::new(opts.clone())),
         Format::Codex => Box::new(codex::Parser::new(opts.clone())),
+        Format::GeminiCli => Box::new(gemini_cli::Parser::new(opts.clone())),
         Format::Otel => Box::new(otel::Parser::new(opts.clone())),
         Format::Langfuse => Box::new(langfuse::Parser::new(opts.clone())),
         Format::Helicone => Box::new(helicone::Parser::new(opts.clone())),

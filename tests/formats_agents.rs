@@ -1,0 +1,79 @@
+//! Coding agents beyond Claude Code and Codex, through the real binary;
+//! expected values (and where they come from) in each fixture folder's
+//! README.
+
+mod common;
+
+use std::fs;
+
+use common::{
+    assert_closes, dollars, fixture, readme_table, records, report, stdout_json, tokenmaxx,
+};
+
+#[test]
+fn gemini_cli_keeps_the_last_copy_of_each_message() {
+    let dir = fixture("gemini-cli/tmp/3c9a1f6e/chats");
+    let recs = records(&[], &[&dir]);
+    let want = readme_table("gemini-cli");
+    assert_eq!(recs.len(), want.len(), "{recs:?}");
+    for (r, w) in recs.iter().zip(&want) {
+        assert_eq!(r["format"], "gemini-cli");
+        assert!(r["source"]["path"].as_str().unwrap().ends_with(&w["File"]));
+        assert_eq!(r["source"]["line"].to_string(), w["Line"]);
+        assert_eq!(r["model"], w["Model"].as_str());
+        let u = &r["usage"];
+        assert_eq!(u["input"].to_string(), w["Input"]);
+        assert_eq!(u["cache_read"].to_string(), w["Cache read"]);
+        assert_eq!(u["output"].to_string(), w["Output"]);
+        assert_eq!(u["reasoning"].to_string(), w["Reasoning"]);
+        assert_eq!(r["cost_usd"].as_str(), dollars(&w["Cost"]));
+    }
+    let rep = report(&[], &[&dir]);
+    assert_closes(&rep, "gemini-cli");
+    assert_eq!(rep["skipped"]["lines"], 0);
+}
+
+/// `--source gemini-cli` reads every project's chats under
+/// `$GEMINI_CLI_HOME/.gemini/tmp`, and only them; a session copied into a
+/// second file (a resumed legacy session) is billed once.
+#[test]
+fn source_gemini_cli_reads_the_chats_of_every_project() {
+    let home = std::env::temp_dir().join(format!("tokenmaxx-gemini-home-{}", std::process::id()));
+    let _ = fs::remove_dir_all(&home);
+    let chats = home.join(".gemini/tmp/3c9a1f6e/chats");
+    fs::create_dir_all(&chats).unwrap();
+    for e in fs::read_dir(fixture("gemini-cli/tmp/3c9a1f6e/chats")).unwrap() {
+        let p = e.unwrap().path();
+        fs::copy(&p, chats.join(p.file_name().unwrap())).unwrap();
+    }
+    // The legacy session again, as the JSONL a resume writes beside it.
+    let legacy: serde_json::Value = serde_json::from_slice(
+        &fs::read(chats.join("session-2026-04-02T09-15-7c1d2e3f.json")).unwrap(),
+    )
+    .unwrap();
+    let mut copy = format!(
+        "{}\n",
+        serde_json::json!({"sessionId": legacy["sessionId"], "projectHash": "abc123", "startTime": legacy["startTime"]})
+    );
+    for m in legacy["messages"].as_array().unwrap() {
+        copy.push_str(&format!("{m}\n"));
+    }
+    fs::write(chats.join("session-2026-04-02T09-15-7c1d2e3f.jsonl"), copy).unwrap();
+    // Logs without tokens elsewhere under tmp are not read.
+    fs::write(
+        home.join(".gemini/tmp/3c9a1f6e/logs.json"),
+        "[{\"type\":\"user\"}]",
+    )
+    .unwrap();
+    let out = tokenmaxx()
+        .args(["report", "--format", "json", "--source", "gemini-cli"])
+        .env("GEMINI_CLI_HOME", &home)
+        .output()
+        .unwrap();
+    let rep = stdout_json(&out);
+    fs::remove_dir_all(&home).unwrap();
+    assert_eq!(rep["totals"]["records"], 3, "{rep}");
+    assert_eq!(rep["accounting"]["deduplicated"]["records"], 1, "{rep}");
+    assert_eq!(rep["skipped"]["lines"], 0, "{rep}");
+    assert_eq!(rep["totals"]["cost_usd"], "0.00835695");
+}
