@@ -294,7 +294,7 @@ impl<'o> FileParser<'o> {
                 self.raw = raw;
                 self.push(value, line, out);
                 if self.lean().is_some() {
-                    self.describe_unrecognized(&mut out[start..]);
+                    self.describe_unrecognized(line, &mut out[start..]);
                 }
                 self.raw = None;
             }
@@ -314,9 +314,13 @@ impl<'o> FileParser<'o> {
     /// the format does not recognize would be described by what is left
     /// ("an empty object"). Such lines are rare: describe them from the
     /// whole line, as a full parse does.
-    fn describe_unrecognized(&self, events: &mut [Event]) {
+    fn describe_unrecognized(&self, line: u64, events: &mut [Event]) {
         for ev in events {
-            if let Event::Skip { skip, .. } = ev
+            // Only this line's own skip: pushing it can also report an
+            // older line (one held while the format was being detected),
+            // which was described whole when it was read.
+            if let Event::Skip { skip, source } = ev
+                && source.line == line
                 && skip.reason == "unrecognized record"
                 && let Some(raw) = &self.raw
                 && let Ok(full) = serde_json::from_slice::<Value>(raw)

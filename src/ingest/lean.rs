@@ -304,6 +304,56 @@ mod tests {
         }
     }
 
+    /// Inputs the fuzzer found where the two paths differed (see
+    /// tests/fixtures/fuzz/README.md), read forced to every format with a
+    /// lean path and detected: every event the same.
+    #[test]
+    fn fuzz_findings_read_the_same_on_both_paths() {
+        use crate::ingest::{Event, IngestOptions, ParseOptions, finish_run, read_bytes};
+        use crate::record::Format;
+        fn events(bytes: &[u8], format: Option<Format>, usage_only: bool) -> Vec<String> {
+            let opts = IngestOptions {
+                parse: ParseOptions {
+                    usage_only,
+                    ..Default::default()
+                },
+                format,
+            };
+            let mut out = Vec::new();
+            let mut sink = |evs: Vec<Event>| -> anyhow::Result<()> {
+                for e in evs {
+                    out.push(match e {
+                        Event::Record(mut r) => {
+                            r.text = None;
+                            format!("{r:?}")
+                        }
+                        other => format!("{other:?}"),
+                    });
+                }
+                Ok(())
+            };
+            let _ = read_bytes(bytes.to_vec(), "f", &opts, &mut sink);
+            let _ = sink(finish_run(&opts));
+            out
+        }
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/fuzz");
+        for e in std::fs::read_dir(dir).unwrap() {
+            let p = e.unwrap().path();
+            if p.extension().is_some_and(|x| x == "md") {
+                continue;
+            }
+            let bytes = std::fs::read(&p).unwrap();
+            for format in [None, Some(Format::ClaudeCode)] {
+                assert_eq!(
+                    events(&bytes, format, false),
+                    events(&bytes, format, true),
+                    "{} {format:?}",
+                    p.display()
+                );
+            }
+        }
+    }
+
     /// A usage-only run must bill exactly what a full parse bills: the same
     /// records (text aside), drops, skips and line counts, on every Claude
     /// Code fixture and on damaged copies of them.
