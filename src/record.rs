@@ -160,6 +160,8 @@ pub enum Format {
     Codex,
     /// Gemini CLI chat recordings (`~/.gemini/tmp/<project>/chats/`).
     GeminiCli,
+    /// Qwen Code chat recordings (`~/.qwen/projects/<project>/chats/`).
+    QwenCode,
     Gemini,
     /// OpenTelemetry GenAI spans in OTLP JSON.
     Otel,
@@ -181,7 +183,7 @@ pub enum Format {
 }
 
 impl Format {
-    pub const ALL: [Format; 18] = [
+    pub const ALL: [Format; 19] = [
         Format::OpenAiChat,
         Format::OpenAiResponses,
         Format::OpenAiBatch,
@@ -190,6 +192,7 @@ impl Format {
         Format::ClaudeCode,
         Format::Codex,
         Format::GeminiCli,
+        Format::QwenCode,
         Format::Gemini,
         Format::Otel,
         Format::Langfuse,
@@ -212,6 +215,7 @@ impl Format {
             Format::ClaudeCode => "claude-code",
             Format::Codex => "codex",
             Format::GeminiCli => "gemini-cli",
+            Format::QwenCode => "qwen-code",
             Format::Gemini => "gemini",
             Format::Otel => "otel",
             Format::Langfuse => "langfuse",

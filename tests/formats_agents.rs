@@ -77,3 +77,38 @@ fn source_gemini_cli_reads_the_chats_of_every_project() {
     assert_eq!(rep["skipped"]["lines"], 0, "{rep}");
     assert_eq!(rep["totals"]["cost_usd"], "0.00835695");
 }
+
+#[test]
+fn qwen_code_bills_assistant_records_once_across_branches() {
+    let dir = fixture("qwen-code/projects");
+    let recs = records(&[], &[&dir]);
+    let want = common::readme_table("qwen-code");
+    assert_eq!(recs.len(), want.len(), "{recs:?}");
+    for (r, w) in recs.iter().zip(&want) {
+        assert_eq!(r["format"], "qwen-code");
+        assert!(r["source"]["path"].as_str().unwrap().ends_with(&w["File"]));
+        assert_eq!(r["source"]["line"].to_string(), w["Line"]);
+        assert_eq!(r["model"], w["Model"].as_str());
+        assert_eq!(r["project"], "/home/alice/proj");
+        let u = &r["usage"];
+        assert_eq!(u["input"].to_string(), w["Input"]);
+        assert_eq!(u["cache_read"].to_string(), w["Cache read"]);
+        assert_eq!(u["output"].to_string(), w["Output"]);
+        assert_eq!(u["reasoning"].to_string(), w["Reasoning"]);
+        assert!(r["cost_usd"].is_null(), "unpriced, never zero: {r}");
+    }
+    let rep = report(&[], &[&dir]);
+    assert_closes(&rep, "qwen-code");
+    assert_eq!(rep["accounting"]["deduplicated"]["records"], 1);
+    assert_eq!(rep["totals"]["unpriced_records"], 2);
+
+    // `--source qwen-code` finds the same under QWEN_RUNTIME_DIR.
+    let out = tokenmaxx()
+        .args(["report", "--format", "json", "--source", "qwen-code"])
+        .env("QWEN_RUNTIME_DIR", fixture("qwen-code"))
+        .output()
+        .unwrap();
+    let rep = stdout_json(&out);
+    assert_eq!(rep["totals"]["records"], 2, "{rep}");
+    assert_eq!(rep["totals"]["usage"]["input"], 12828);
+}

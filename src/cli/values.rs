@@ -64,6 +64,7 @@ value_enum!(AgentSource {
     ClaudeCode => "claude-code": "Claude Code transcripts: `<config>/projects/**.jsonl`",
     Codex => "codex": "Codex CLI rollouts: `<home>/sessions/**` and `<home>/archived_sessions/**`",
     GeminiCli => "gemini-cli": "Gemini CLI chats: `<home>/.gemini/tmp/<project>/chats/**` (GEMINI_CLI_HOME moves <home>)",
+    QwenCode => "qwen-code": "Qwen Code chats: `~/.qwen/projects/<project>/chats/*.jsonl` (QWEN_RUNTIME_DIR moves ~/.qwen)",
 });
 
 value_enum!(ReportFormat {

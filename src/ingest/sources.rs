@@ -1,4 +1,4 @@
-//! `--source claude-code|codex|gemini-cli`: where coding agents keep their
+//! `--source claude-code|codex|gemini-cli|qwen-code`: where coding agents keep their
 //! logs, so `tokenmaxx report --source claude-code` works without a path.
 
 use std::collections::BTreeSet;
@@ -17,6 +17,9 @@ pub enum AgentSource {
     /// Gemini CLI chats: `<home>/.gemini/tmp/<project>/chats/**`, home
     /// being `GEMINI_CLI_HOME` or the user's.
     GeminiCli,
+    /// Qwen Code chats: `<runtime>/projects/<project>/chats/*.jsonl`, the
+    /// runtime folder being `QWEN_RUNTIME_DIR` or `~/.qwen`.
+    QwenCode,
 }
 
 impl AgentSource {
@@ -25,6 +28,7 @@ impl AgentSource {
             AgentSource::ClaudeCode => "claude-code",
             AgentSource::Codex => "codex",
             AgentSource::GeminiCli => "gemini-cli",
+            AgentSource::QwenCode => "qwen-code",
         }
     }
 }
@@ -33,9 +37,10 @@ impl AgentSource {
 /// An error names every place looked at when none exists.
 pub fn roots(source: AgentSource) -> Result<Vec<PathBuf>> {
     let home = env::var_os("HOME").map(PathBuf::from);
+    let home = home.as_deref();
     let mut candidates = candidates(
         source,
-        home.as_deref(),
+        home,
         env::var("CLAUDE_CONFIG_DIR").ok().as_deref(),
         env::var_os("CODEX_HOME").map(PathBuf::from),
     );
@@ -43,9 +48,17 @@ pub fn roots(source: AgentSource) -> Result<Vec<PathBuf>> {
         let base = env::var_os("GEMINI_CLI_HOME")
             .filter(|h| !h.is_empty())
             .map(PathBuf::from)
-            .or(home)
+            .or_else(|| home.map(Path::to_path_buf))
             .map(|h| h.join(".gemini/tmp"));
-        candidates = base.map(|b| gemini_chats(&b)).unwrap_or_default();
+        candidates = base.map(|b| chats_of_projects(&b)).unwrap_or_default();
+    }
+    if source == AgentSource::QwenCode {
+        let base = env::var_os("QWEN_RUNTIME_DIR")
+            .filter(|h| !h.is_empty())
+            .map(PathBuf::from)
+            .or_else(|| home.map(|h| h.join(".qwen")))
+            .map(|r| r.join("projects"));
+        candidates = base.map(|b| chats_of_projects(&b)).unwrap_or_default();
     }
     let found: Vec<PathBuf> = candidates.iter().filter(|p| p.is_dir()).cloned().collect();
     if found.is_empty() {
@@ -63,10 +76,10 @@ pub fn roots(source: AgentSource) -> Result<Vec<PathBuf>> {
     Ok(found)
 }
 
-/// Each project's `chats` folder under Gemini CLI's `tmp` (the rest of
-/// `tmp` holds logs without tokens); `tmp` itself when it has none, so
-/// that the error names where it looked.
-fn gemini_chats(tmp: &Path) -> Vec<PathBuf> {
+/// Each project's `chats` folder under `tmp` (Gemini CLI's `tmp`, Qwen
+/// Code's `projects`; the rest holds logs without tokens); a placeholder
+/// under `tmp` when it has none, so that the error names where it looked.
+fn chats_of_projects(tmp: &Path) -> Vec<PathBuf> {
     let mut found: Vec<PathBuf> = std::fs::read_dir(tmp)
         .into_iter()
         .flatten()
@@ -107,7 +120,7 @@ fn candidates(
             }
         }
         // Listed from the disk by `roots`.
-        AgentSource::GeminiCli => {}
+        AgentSource::GeminiCli | AgentSource::QwenCode => {}
         AgentSource::Codex => {
             let base = codex_home.or_else(|| home.map(|h| h.join(".codex")));
             if let Some(b) = base {

@@ -31,6 +31,7 @@ pub mod openai_chat;
 pub mod openai_responses;
 pub mod openai_usage;
 pub mod otel;
+pub mod qwen_code;
 
 /// Why an input value produced no record. `reason` is a short stable key
 /// (it is a key of `skipped.by_reason` in the JSON report); `detail` is the
@@ -190,7 +191,7 @@ pub fn is_bare_messages_request(v: &Value) -> bool {
 /// docs/formats.md, detection, rule 1.
 fn detect_specific(v: &Value) -> Option<Format> {
     type Rule = (fn(&Value) -> bool, Format);
-    let rules: [Rule; 13] = [
+    let rules: [Rule; 14] = [
         (otel::detect, Format::Otel),
         (bedrock::detect, Format::Bedrock),
         (openai_usage::detect, Format::OpenAiUsage),
@@ -199,6 +200,7 @@ fn detect_specific(v: &Value) -> Option<Format> {
         (anthropic_batch::detect, Format::AnthropicBatch),
         (codex::detect, Format::Codex),
         (gemini_cli::detect, Format::GeminiCli),
+        (qwen_code::detect, Format::QwenCode),
         (claude_code::detect, Format::ClaudeCode),
         (helicone::detect, Format::Helicone),
         (litellm::detect, Format::LiteLlm),
@@ -236,6 +238,7 @@ pub fn parser_for(format: Format, opts: &ParseOptions) -> Box<dyn FormatParser> 
         Format::ClaudeCode => Box::new(claude_code::Parser::new(opts.clone())),
         Format::Codex => Box::new(codex::Parser::new(opts.clone())),
         Format::GeminiCli => Box::new(gemini_cli::Parser::new(opts.clone())),
+        Format::QwenCode => Box::new(qwen_code::Parser::new(opts.clone())),
         Format::Otel => Box::new(otel::Parser::new(opts.clone())),
         Format::Langfuse => Box::new(langfuse::Parser::new(opts.clone())),
         Format::Helicone => Box::new(helicone::Parser::new(opts.clone())),
