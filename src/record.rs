@@ -175,6 +175,8 @@ pub enum Format {
     LlmCli,
     /// AWS Bedrock model invocation logs (CloudWatch Logs / S3).
     Bedrock,
+    /// Cohere Chat API v2 responses and streams.
+    Cohere,
     /// OpenAI organization usage API pages (counts only).
     OpenAiUsage,
     /// Anthropic Admin API usage and cost reports (counts only).
@@ -183,7 +185,7 @@ pub enum Format {
 }
 
 impl Format {
-    pub const ALL: [Format; 19] = [
+    pub const ALL: [Format; 20] = [
         Format::OpenAiChat,
         Format::OpenAiResponses,
         Format::OpenAiBatch,
@@ -200,6 +202,7 @@ impl Format {
         Format::LiteLlm,
         Format::LlmCli,
         Format::Bedrock,
+        Format::Cohere,
         Format::OpenAiUsage,
         Format::AnthropicUsage,
         Format::Generic,
@@ -223,6 +226,7 @@ impl Format {
             Format::LiteLlm => "litellm",
             Format::LlmCli => "llm-cli",
             Format::Bedrock => "bedrock",
+            Format::Cohere => "cohere",
             Format::OpenAiUsage => "openai-usage",
             Format::AnthropicUsage => "anthropic-usage",
             Format::Generic => "generic",

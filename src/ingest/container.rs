@@ -198,7 +198,10 @@ impl<'o> FileParser<'o> {
                 Some(f) if chat_or_anthropic(&f) && format::is_bare_messages_request(&value) => {
                     self.tentative.get_or_insert(f);
                 }
-                Some(f) if self.tentative.is_none() || chat_or_anthropic(&f) => {
+                // A format with a signature of its own (Bedrock, Cohere)
+                // answers the requests held before it; only a generic row
+                // defers to them.
+                Some(f) if self.tentative.is_none() || f != Format::Generic => {
                     self.choose(f, out);
                     self.feed(value, source, out);
                     return;

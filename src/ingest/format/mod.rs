@@ -19,6 +19,7 @@ pub mod anthropic_usage;
 pub mod bedrock;
 pub mod claude_code;
 pub mod codex;
+pub mod cohere;
 pub mod gemini;
 pub mod gemini_cli;
 pub mod generic;
@@ -219,6 +220,8 @@ fn detect_unwrapped(v: &Value) -> Option<Format> {
         Some(Format::AnthropicMessages)
     } else if gemini::detect(v) {
         Some(Format::Gemini)
+    } else if cohere::detect(v) {
+        Some(Format::Cohere)
     } else if generic::detect(v) {
         Some(Format::Generic)
     } else {
@@ -245,6 +248,7 @@ pub fn parser_for(format: Format, opts: &ParseOptions) -> Box<dyn FormatParser> 
         Format::LiteLlm => Box::new(litellm::Parser::new(opts.clone())),
         Format::LlmCli => Box::new(llm_cli::Parser::new(opts.clone())),
         Format::Bedrock => Box::new(bedrock::Parser::new(opts.clone())),
+        Format::Cohere => Box::new(cohere::Parser::new(opts.clone())),
         Format::OpenAiUsage => Box::new(openai_usage::Parser::new(opts.clone())),
         Format::AnthropicUsage => Box::new(anthropic_usage::Parser::new(opts.clone())),
     }
