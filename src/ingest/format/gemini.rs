@@ -79,6 +79,81 @@ pub fn detect(v: &Value) -> bool {
             })
 }
 
+/// A Vertex AI request-response logging row (the BigQuery table of a
+/// Gemini endpoint, exported as JSON): `full_request`/`full_response` (or
+/// the older `request_payload`/`response_payload` string lists) beside the
+/// table's own columns.
+pub fn is_vertex_row(v: &Value) -> bool {
+    (v.get("full_response").is_some() || v.get("response_payload").is_some())
+        && [
+            "logging_time",
+            "api_method",
+            "deployed_model_id",
+            "endpoint",
+        ]
+        .iter()
+        .any(|k| v.get(*k).is_some())
+}
+
+/// A JSON column as exported: an object, or the same as a JSON string.
+fn json_column(v: &Value) -> Option<Value> {
+    match v {
+        Value::String(s) => serde_json::from_str(s).ok(),
+        Value::Null => None,
+        other => Some(other.clone()),
+    }
+}
+
+/// The row as the `{request, response}` wrapper this parser reads: the
+/// model column (`publishers/google/models/gemini-…` or a bare id) as the
+/// wrapper's model, `logging_time` as its timestamp, a streamed call's
+/// payloads as its chunks.
+fn vertex_wrapper(row: &Value) -> Value {
+    let request = row
+        .get("full_request")
+        .and_then(json_column)
+        .or_else(|| {
+            row.get("request_payload")
+                .and_then(Value::as_array)
+                .and_then(|p| p.first())
+                .and_then(json_column)
+        })
+        .unwrap_or(Value::Null);
+    let response = match row.get("full_response").and_then(json_column) {
+        Some(r) => r,
+        None => {
+            let chunks: Vec<Value> = row
+                .get("response_payload")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+                .filter_map(json_column)
+                .collect();
+            match chunks.len() {
+                1 => chunks.into_iter().next().unwrap_or(Value::Null),
+                _ => Value::Array(chunks),
+            }
+        }
+    };
+    let model = row
+        .get("model")
+        .and_then(Value::as_str)
+        .map(|m| m.rsplit('/').next().unwrap_or(m).to_string());
+    let mut w = serde_json::Map::new();
+    if let Some(m) = model {
+        w.insert("model".into(), Value::String(m));
+    }
+    if let Some(t) = row.get("logging_time") {
+        w.insert("timestamp".into(), t.clone());
+    }
+    if let Some(id) = row.get("request_id") {
+        w.insert("request_id".into(), id.clone());
+    }
+    w.insert("request".into(), request);
+    w.insert("response".into(), response);
+    Value::Object(w)
+}
+
 fn usage_meta(v: &Value) -> Option<&Value> {
     v.get("usageMetadata")
         .or_else(|| v.get("usage_metadata"))
@@ -493,6 +568,11 @@ impl Parser {
 
 impl FormatParser for Parser {
     fn push(&mut self, value: Value, source: Source, out: &mut Out) -> Result<(), Skip> {
+        let value = if is_vertex_row(&value) {
+            vertex_wrapper(&value)
+        } else {
+            value
+        };
         let env = envelope(&value);
         // `{request, response:[chunk, …]}`: a logged stream in one line.
         if let Some(chunks) = value.get("response").and_then(Value::as_array) {

@@ -192,7 +192,7 @@ pub fn is_bare_messages_request(v: &Value) -> bool {
 /// docs/formats.md, detection, rule 1.
 fn detect_specific(v: &Value) -> Option<Format> {
     type Rule = (fn(&Value) -> bool, Format);
-    let rules: [Rule; 14] = [
+    let rules: [Rule; 15] = [
         (otel::detect, Format::Otel),
         (bedrock::detect, Format::Bedrock),
         (openai_usage::detect, Format::OpenAiUsage),
@@ -207,6 +207,7 @@ fn detect_specific(v: &Value) -> Option<Format> {
         (litellm::detect, Format::LiteLlm),
         (langfuse::detect, Format::Langfuse),
         (llm_cli::detect, Format::LlmCli),
+        (gemini::is_vertex_row, Format::Gemini),
     ];
     rules.into_iter().find(|(rule, _)| rule(v)).map(|(_, f)| f)
 }
