@@ -367,3 +367,27 @@ fn requests_and_responses_pair_in_order_or_by_id() {
         [(1, 30), (2, 9)]
     );
 }
+
+/// The same call streamed and not (tests/fixtures/streams): one record
+/// each, with identical model, usage and cost.
+#[test]
+fn streamed_and_unstreamed_calls_bill_the_same() {
+    for provider in ["anthropic", "openai-chat", "openai-responses", "gemini"] {
+        let read = |kind: &str| {
+            let recs = jsonl(
+                &tokenmaxx()
+                    .args(["records", "--quiet"])
+                    .arg(fixture(&format!("streams/{provider}-{kind}.jsonl")))
+                    .output()
+                    .unwrap(),
+            );
+            assert_eq!(recs.len(), 1, "{provider}-{kind}: {recs:?}");
+            recs.into_iter().next().unwrap()
+        };
+        let (once, stream) = (read("once"), read("stream"));
+        for field in ["model", "format", "usage", "cost_usd"] {
+            assert_eq!(once[field], stream[field], "{provider}: {field}");
+        }
+        assert!(once["cost_usd"].is_string(), "{provider}: priced");
+    }
+}

@@ -146,9 +146,15 @@ fn report_by_format_names_every_format_of_a_mixed_tree() {
         "openai-usage",
         "anthropic-usage",
         "generic",
+        "bedrock",
+        "cohere",
+        "gemini-cli",
+        "qwen-code",
     ] {
         assert!(formats.contains(f), "{f} missing from {formats:?}");
     }
+    // Every line of every fixture is a record or an accounted reason.
+    common::assert_closes(&rep, "all fixtures");
 }
 
 /// A gateway log holds every provider's bodies in one file: the file's
