@@ -1193,3 +1193,49 @@ fn bad_dates_are_explained_in_plain_words() {
         }
     }
 }
+
+/// A task id or model name from a log that starts with `=`, `+`, `-` or `@`
+/// would be a formula in a spreadsheet: CSV cells are neutralised with a
+/// leading `'` (OWASP), numbers are left alone, `--csv-raw` writes them as
+/// they are.
+#[test]
+fn csv_cells_that_would_be_formulas_are_neutralised() {
+    let dir = tempfile::tempdir().unwrap();
+    let line = |task: &str, model: &str| {
+        format!(
+            r#"{{"timestamp":"2025-11-03T08:20:00Z","model":"{model}","task_id":"{task}","input_tokens":10,"output_tokens":5}}"#
+        )
+    };
+    let body = [
+        line("=HYPERLINK(\\\"http://x\\\",\\\"y\\\")", "gpt-4o-mini"),
+        line("@SUM(A1)", "+cmd"),
+        line("-2+3", "gpt-4o-mini"),
+    ]
+    .join("\n");
+    let p = write(&dir, "x.jsonl", body.as_bytes());
+    let run = |args: &[&str]| {
+        let out = tokenmaxx().args(args).arg(&p).output().unwrap();
+        assert!(out.status.success());
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let records = run(&["records", "--format", "csv", "--quiet"]);
+    assert!(records.contains("\"'=HYPERLINK("), "{records}");
+    assert!(records.contains("'@SUM(A1)"), "{records}");
+    assert!(records.contains("'+cmd"), "{records}");
+    assert!(records.contains("'-2+3"), "{records}");
+    assert!(
+        !records.contains(",=") && !records.contains(",@"),
+        "{records}"
+    );
+    let report = run(&["report", "--by", "task", "--format", "csv", "--quiet"]);
+    assert!(
+        report.contains("'@SUM(A1)") && report.contains("'-2+3"),
+        "{report}"
+    );
+    let raw = run(&["records", "--format", "csv", "--quiet", "--csv-raw"]);
+    assert!(
+        raw.contains(",@SUM(A1),") || raw.contains("\n@SUM"),
+        "{raw}"
+    );
+    assert!(!raw.contains("'@SUM"), "{raw}");
+}

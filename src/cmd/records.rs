@@ -23,6 +23,11 @@ pub struct RecordsArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = RecordsFormat::Jsonl)]
     pub format: RecordsFormat,
+    /// CSV: write cells as the logs have them. By default a cell that a
+    /// spreadsheet would run as a formula (`=`, `+`, `-`, `@` first) gets a
+    /// leading `'`.
+    #[arg(long)]
+    pub csv_raw: bool,
 }
 
 pub fn run(args: RecordsArgs) -> Result<Outcome> {
@@ -43,7 +48,10 @@ pub fn run(args: RecordsArgs) -> Result<Outcome> {
             w.write_record(records::csv_header())?;
             let acc = logs.run(&mut |b| {
                 match b {
-                    Some(b) => w.write_record(records::csv_row(&b))?,
+                    Some(b) if args.csv_raw => w.write_record(records::csv_row(&b))?,
+                    Some(b) => {
+                        w.write_record(records::csv_row(&b).map(crate::export::csv::neutralise))?
+                    }
                     None => w.flush()?,
                 }
                 Ok(())

@@ -55,6 +55,11 @@ pub struct ReportArgs {
     /// is not a group breaks tools that sum or load the rows).
     #[arg(long)]
     pub csv_total_row: bool,
+    /// CSV: write cells as the logs have them. By default a cell that a
+    /// spreadsheet would run as a formula (`=`, `+`, `-`, `@` first) gets a
+    /// leading `'`.
+    #[arg(long)]
+    pub csv_raw: bool,
 }
 
 impl ReportArgs {
@@ -68,6 +73,7 @@ impl ReportArgs {
             top: self.top,
             drift_tolerance: self.drift_tolerance,
             csv_total_row: self.csv_total_row,
+            csv_raw: self.csv_raw,
             columns: if self.compact {
                 ColumnPolicy::Compact
             } else if self.wide {

@@ -14,7 +14,7 @@ use crate::run::Accounting;
 pub mod check;
 mod columns;
 pub mod count;
-mod csv;
+pub mod csv;
 mod json;
 mod markdown;
 pub mod prices;

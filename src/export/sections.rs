@@ -42,6 +42,8 @@ pub struct ReportOptions {
     pub columns: ColumnPolicy,
     /// `--csv-total-row`: a `TOTAL` row after the groups in CSV.
     pub csv_total_row: bool,
+    /// CSV: write cells from logs as they are (see `csv::neutralise`).
+    pub csv_raw: bool,
 }
 
 /// Which columns the terminal table shows.
@@ -64,6 +66,7 @@ impl Default for ReportOptions {
             top: 0,
             columns: ColumnPolicy::Fit,
             csv_total_row: false,
+            csv_raw: false,
             drift_tolerance: Decimal::from(10),
         }
     }
