@@ -162,6 +162,8 @@ pub enum Format {
     GeminiCli,
     /// Qwen Code chat recordings (`~/.qwen/projects/<project>/chats/`).
     QwenCode,
+    /// Amp threads (`~/.local/share/amp/threads/T-*.json`).
+    Amp,
     Gemini,
     /// OpenTelemetry GenAI spans in OTLP JSON.
     Otel,
@@ -185,7 +187,7 @@ pub enum Format {
 }
 
 impl Format {
-    pub const ALL: [Format; 20] = [
+    pub const ALL: [Format; 21] = [
         Format::OpenAiChat,
         Format::OpenAiResponses,
         Format::OpenAiBatch,
@@ -195,6 +197,7 @@ impl Format {
         Format::Codex,
         Format::GeminiCli,
         Format::QwenCode,
+        Format::Amp,
         Format::Gemini,
         Format::Otel,
         Format::Langfuse,
@@ -219,6 +222,7 @@ impl Format {
             Format::Codex => "codex",
             Format::GeminiCli => "gemini-cli",
             Format::QwenCode => "qwen-code",
+            Format::Amp => "amp",
             Format::Gemini => "gemini",
             Format::Otel => "otel",
             Format::Langfuse => "langfuse",

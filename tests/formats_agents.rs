@@ -112,3 +112,34 @@ fn qwen_code_bills_assistant_records_once_across_branches() {
     assert_eq!(rep["totals"]["records"], 2, "{rep}");
     assert_eq!(rep["totals"]["usage"]["input"], 12828);
 }
+
+/// Amp threads: every assistant message with usage, and a partial ledger
+/// neither doubles nor drops a call; `--source amp` reads
+/// `$XDG_DATA_HOME/amp/threads`.
+#[test]
+fn amp_threads_bill_each_call_once() {
+    let dir = fixture("amp/threads");
+    let recs = records(&[], &[&dir]);
+    let want = readme_table("amp");
+    assert_eq!(recs.len(), want.len(), "{recs:?}");
+    for (r, w) in recs.iter().zip(&want) {
+        assert_eq!(r["format"], "amp");
+        assert!(r["source"]["path"].as_str().unwrap().ends_with(&w["File"]));
+        assert_eq!(r["model"], w["Model"].as_str());
+        let u = &r["usage"];
+        assert_eq!(u["input"].to_string(), w["Input"]);
+        assert_eq!(u["cache_read"].to_string(), w["Cache read"]);
+        assert_eq!(u["cache_write_5m"].to_string(), w["Cache write"]);
+        assert_eq!(u["output"].to_string(), w["Output"]);
+        assert_eq!(r["cost_usd"].as_str(), dollars(&w["Cost"]));
+    }
+    let rep = report(&[], &[&dir]);
+    assert_closes(&rep, "amp");
+    let out = tokenmaxx()
+        .args(["report", "--format", "json", "--source", "amp"])
+        .env("XDG_DATA_HOME", fixture(""))
+        .output()
+        .unwrap();
+    let rep = stdout_json(&out);
+    assert_eq!(rep["totals"]["records"], 4, "{rep}");
+}

@@ -150,6 +150,7 @@ fn report_by_format_names_every_format_of_a_mixed_tree() {
         "cohere",
         "gemini-cli",
         "qwen-code",
+        "amp",
     ] {
         assert!(formats.contains(f), "{f} missing from {formats:?}");
     }

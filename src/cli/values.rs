@@ -65,6 +65,7 @@ value_enum!(AgentSource {
     Codex => "codex": "Codex CLI rollouts: `<home>/sessions/**` and `<home>/archived_sessions/**`",
     GeminiCli => "gemini-cli": "Gemini CLI chats: `<home>/.gemini/tmp/<project>/chats/**` (GEMINI_CLI_HOME moves <home>)",
     QwenCode => "qwen-code": "Qwen Code chats: `~/.qwen/projects/<project>/chats/*.jsonl` (QWEN_RUNTIME_DIR moves ~/.qwen)",
+    Amp => "amp": "Amp threads: `$XDG_DATA_HOME/amp/threads/T-*.json` (default ~/.local/share)",
 });
 
 value_enum!(ReportFormat {

@@ -1,4 +1,4 @@
-//! `--source claude-code|codex|gemini-cli|qwen-code`: where coding agents keep their
+//! `--source claude-code|codex|gemini-cli|qwen-code|amp`: where coding agents keep their
 //! logs, so `tokenmaxx report --source claude-code` works without a path.
 
 use std::collections::BTreeSet;
@@ -20,6 +20,8 @@ pub enum AgentSource {
     /// Qwen Code chats: `<runtime>/projects/<project>/chats/*.jsonl`, the
     /// runtime folder being `QWEN_RUNTIME_DIR` or `~/.qwen`.
     QwenCode,
+    /// Amp threads: `$XDG_DATA_HOME/amp/threads` (`~/.local/share/amp/threads`).
+    Amp,
 }
 
 impl AgentSource {
@@ -29,6 +31,7 @@ impl AgentSource {
             AgentSource::Codex => "codex",
             AgentSource::GeminiCli => "gemini-cli",
             AgentSource::QwenCode => "qwen-code",
+            AgentSource::Amp => "amp",
         }
     }
 }
@@ -121,6 +124,15 @@ fn candidates(
         }
         // Listed from the disk by `roots`.
         AgentSource::GeminiCli | AgentSource::QwenCode => {}
+        AgentSource::Amp => {
+            let data = std::env::var_os("XDG_DATA_HOME")
+                .filter(|d| !d.is_empty())
+                .map(PathBuf::from)
+                .or_else(|| home.map(|h| h.join(".local/share")));
+            if let Some(d) = data {
+                out.push(d.join("amp/threads"));
+            }
+        }
         AgentSource::Codex => {
             let base = codex_home.or_else(|| home.map(|h| h.join(".codex")));
             if let Some(b) = base {

@@ -13,6 +13,7 @@ use super::fields::envelope::envelope;
 use super::lean::Lean;
 use crate::record::{Format, Record, Source};
 
+pub mod amp;
 pub mod anthropic;
 pub mod anthropic_batch;
 pub mod anthropic_usage;
@@ -192,7 +193,7 @@ pub fn is_bare_messages_request(v: &Value) -> bool {
 /// docs/formats.md, detection, rule 1.
 fn detect_specific(v: &Value) -> Option<Format> {
     type Rule = (fn(&Value) -> bool, Format);
-    let rules: [Rule; 15] = [
+    let rules: [Rule; 16] = [
         (otel::detect, Format::Otel),
         (bedrock::detect, Format::Bedrock),
         (openai_usage::detect, Format::OpenAiUsage),
@@ -200,6 +201,7 @@ fn detect_specific(v: &Value) -> Option<Format> {
         (openai_batch::detect, Format::OpenAiBatch),
         (anthropic_batch::detect, Format::AnthropicBatch),
         (codex::detect, Format::Codex),
+        (amp::detect, Format::Amp),
         (gemini_cli::detect, Format::GeminiCli),
         (qwen_code::detect, Format::QwenCode),
         (claude_code::detect, Format::ClaudeCode),
@@ -243,6 +245,7 @@ pub fn parser_for(format: Format, opts: &ParseOptions) -> Box<dyn FormatParser> 
         Format::Codex => Box::new(codex::Parser::new(opts.clone())),
         Format::GeminiCli => Box::new(gemini_cli::Parser::new(opts.clone())),
         Format::QwenCode => Box::new(qwen_code::Parser::new(opts.clone())),
+        Format::Amp => Box::new(amp::Parser::new(opts.clone())),
         Format::Otel => Box::new(otel::Parser::new(opts.clone())),
         Format::Langfuse => Box::new(langfuse::Parser::new(opts.clone())),
         Format::Helicone => Box::new(helicone::Parser::new(opts.clone())),
