@@ -143,3 +143,38 @@ fn amp_threads_bill_each_call_once() {
     let rep = stdout_json(&out);
     assert_eq!(rep["totals"]["records"], 4, "{rep}");
 }
+
+/// Copilot CLI's OpenTelemetry file export: metrics and log records beside
+/// the spans, and one call recorded three ways, billed once;
+/// `--source copilot-cli` reads `$COPILOT_HOME/otel`.
+#[test]
+fn copilot_cli_otel_export_bills_each_call_once() {
+    let dir = fixture("copilot-cli/otel");
+    let recs = records(&[], &[&dir]);
+    let want = readme_table("copilot-cli");
+    assert_eq!(recs.len(), want.len(), "{recs:?}");
+    for (r, w) in recs.iter().zip(&want) {
+        assert_eq!(r["format"], "otel");
+        assert_eq!(r["source"]["line"].to_string(), w["Line"]);
+        assert_eq!(r["model"], w["Model"].as_str());
+        let u = &r["usage"];
+        assert_eq!(u["input"].to_string(), w["Input"]);
+        assert_eq!(u["cache_read"].to_string(), w["Cache read"]);
+        assert_eq!(u["cache_write_5m"].to_string(), w["Cache write"]);
+        assert_eq!(u["output"].to_string(), w["Output"]);
+        assert_eq!(u["reasoning"].to_string(), w["Reasoning"]);
+    }
+    assert_eq!(recs[0]["timestamp"], "2026-04-11T19:04:24.967317833Z");
+    let rep = report(&[], &[&dir]);
+    assert_closes(&rep, "copilot");
+    assert_eq!(
+        rep["accounting"]["not_billed"]["by_reason"],
+        serde_json::json!({"aggregate span": 1, "log record of a span": 1, "metric": 1})
+    );
+    let out = tokenmaxx()
+        .args(["report", "--format", "json", "--source", "copilot-cli"])
+        .env("COPILOT_HOME", fixture("copilot-cli"))
+        .output()
+        .unwrap();
+    assert_eq!(stdout_json(&out)["totals"]["records"], 2);
+}

@@ -66,6 +66,7 @@ value_enum!(AgentSource {
     GeminiCli => "gemini-cli": "Gemini CLI chats: `<home>/.gemini/tmp/<project>/chats/**` (GEMINI_CLI_HOME moves <home>)",
     QwenCode => "qwen-code": "Qwen Code chats: `~/.qwen/projects/<project>/chats/*.jsonl` (QWEN_RUNTIME_DIR moves ~/.qwen)",
     Amp => "amp": "Amp threads: `$XDG_DATA_HOME/amp/threads/T-*.json` (default ~/.local/share)",
+    CopilotCli => "copilot-cli": "GitHub Copilot CLI OpenTelemetry file export: `~/.copilot/otel/*.jsonl` (COPILOT_HOME moves ~/.copilot)",
 });
 
 value_enum!(ReportFormat {

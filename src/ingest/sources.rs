@@ -1,4 +1,4 @@
-//! `--source claude-code|codex|gemini-cli|qwen-code|amp`: where coding agents keep their
+//! `--source claude-code|codex|gemini-cli|qwen-code|amp|copilot-cli`: where coding agents keep their
 //! logs, so `tokenmaxx report --source claude-code` works without a path.
 
 use std::collections::BTreeSet;
@@ -22,6 +22,9 @@ pub enum AgentSource {
     QwenCode,
     /// Amp threads: `$XDG_DATA_HOME/amp/threads` (`~/.local/share/amp/threads`).
     Amp,
+    /// GitHub Copilot CLI's OpenTelemetry file export: `~/.copilot/otel`
+    /// (`COPILOT_HOME` moves `~/.copilot`).
+    CopilotCli,
 }
 
 impl AgentSource {
@@ -32,6 +35,7 @@ impl AgentSource {
             AgentSource::GeminiCli => "gemini-cli",
             AgentSource::QwenCode => "qwen-code",
             AgentSource::Amp => "amp",
+            AgentSource::CopilotCli => "copilot-cli",
         }
     }
 }
@@ -124,6 +128,15 @@ fn candidates(
         }
         // Listed from the disk by `roots`.
         AgentSource::GeminiCli | AgentSource::QwenCode => {}
+        AgentSource::CopilotCli => {
+            let base = std::env::var_os("COPILOT_HOME")
+                .filter(|d| !d.is_empty())
+                .map(PathBuf::from)
+                .or_else(|| home.map(|h| h.join(".copilot")));
+            if let Some(b) = base {
+                out.push(b.join("otel"));
+            }
+        }
         AgentSource::Amp => {
             let data = std::env::var_os("XDG_DATA_HOME")
                 .filter(|d| !d.is_empty())

@@ -217,7 +217,7 @@ const INDEXED_COMPLETIONS: &[(&str, &str, &str)] = &[
 /// Detection signature (docs/formats.md, otel), OTLP documents and the
 /// one-span-per-line forms.
 pub fn detect(v: &Value) -> bool {
-    resource_spans(v).is_some() || is_flat_span(v)
+    resource_spans(v).is_some() || is_flat_span(v) || is_log_record(v)
 }
 
 fn resource_spans(v: &Value) -> Option<&Vec<Value>> {
@@ -232,6 +232,44 @@ fn resource_spans(v: &Value) -> Option<&Vec<Value>> {
         .iter()
         .any(|b| SCOPE_KEYS.iter().any(|k| b.get(*k).is_some()))
         .then_some(batches)
+}
+
+/// A metric written by an OpenTelemetry file exporter beside its spans.
+fn is_metric(v: &Value) -> bool {
+    v.get("type").and_then(Value::as_str) == Some("metric")
+        || (v.get("dataPoints").is_some() && v.get("name").is_some())
+}
+
+/// A log record holding a GenAI event's attributes, written beside the
+/// spans (Copilot CLI's file exporter): `attributes` with an `event.name`
+/// the module reads, and a time.
+fn is_log_record(v: &Value) -> bool {
+    let event = match v.get("attributes") {
+        Some(a @ Value::Object(_)) => a
+            .get("event.name")
+            .and_then(Value::as_str)
+            .map(str::to_string),
+        Some(Value::Array(_)) => attributes(v.get("attributes"))
+            .get("event.name")
+            .and_then(Value::as_str)
+            .map(str::to_string),
+        _ => None,
+    };
+    event.is_some_and(|e| ATTRIBUTE_EVENTS.contains(&e.as_str()))
+        && ["hrTime", "timeUnixNano", "timestamp", "observedTimestamp"]
+            .iter()
+            .any(|k| v.get(*k).is_some())
+}
+
+/// A time as an exporter may write it: what [`parse_timestamp`] reads, or
+/// an `[seconds, nanoseconds]` pair (the JS SDK's `HrTime`).
+fn time_value(v: &Value) -> Option<jiff::Timestamp> {
+    if let Some([s, n]) = v.as_array().map(Vec::as_slice) {
+        let secs = s.as_i64()?;
+        let nanos = i32::try_from(n.as_i64()?).ok()?;
+        return jiff::Timestamp::new(secs, nanos).ok();
+    }
+    parse_timestamp(v)
 }
 
 /// One span per line: ids, a name, and attributes as an object or as an
@@ -356,6 +394,8 @@ struct SpanRead {
     ids: Option<(String, String, Option<String>)>,
     has_usage: bool,
     outcome: Outcome,
+    /// `gen_ai.response.id`: what ties a log record to its span.
+    response_id: Option<String>,
 }
 
 /// Remembers the span tree of the most recent [`MAX_TRACES`] traces, so
@@ -366,6 +406,13 @@ pub struct Parser {
     opts: ParseOptions,
     traces: HashMap<String, TraceState>,
     order: VecDeque<String>,
+    /// Log records with a call's usage (`gen_ai.client.inference.operation.details`
+    /// logged on its own), held to the end of the file: a span with usage
+    /// and the same response id (or trace) is the same call.
+    logs: Vec<(Option<String>, Option<String>, Record)>,
+    /// Response ids and traces of the spans with usage read so far.
+    span_responses: std::collections::HashSet<String>,
+    span_traces: std::collections::HashSet<String>,
 }
 
 impl Parser {
@@ -374,6 +421,51 @@ impl Parser {
             opts,
             traces: HashMap::new(),
             order: VecDeque::new(),
+            logs: Vec::new(),
+            span_responses: Default::default(),
+            span_traces: Default::default(),
+        }
+    }
+
+    /// A log record carrying a call's usage, as Copilot CLI's file exporter
+    /// writes them beside its spans: read like a span, held (see `logs`).
+    fn log_record(&mut self, value: &Value, source: Source, out: &mut Out) -> Result<(), Skip> {
+        let attrs = attributes(value.get("attributes"));
+        let mut span = serde_json::Map::new();
+        span.insert(
+            "name".into(),
+            attrs
+                .get("event.name")
+                .cloned()
+                .unwrap_or(Value::String("log".into())),
+        );
+        for k in [
+            "traceId",
+            "trace_id",
+            "spanId",
+            "span_id",
+            "hrTime",
+            "timeUnixNano",
+            "timestamp",
+        ] {
+            if let Some(v) = value.get(k) {
+                span.insert(k.into(), v.clone());
+            }
+        }
+        span.insert("attributes".into(), Value::Object(attrs));
+        let span = Value::Object(span);
+        let read = self.read_span(&span, &Value::Object(Default::default()), &source);
+        match read.outcome {
+            Outcome::Call { record, .. } if read.has_usage => {
+                let trace = read.ids.map(|(t, _, _)| t);
+                self.logs.push((read.response_id, trace, *record));
+                Ok(())
+            }
+            Outcome::Skip(skip) => Err(skip),
+            _ => {
+                out.drop_line(source, "log record");
+                Ok(())
+            }
         }
     }
     fn read_span(&self, span: &Value, resource: &Value, source: &Source) -> SpanRead {
@@ -382,6 +474,7 @@ impl Parser {
                 ids: None,
                 has_usage: false,
                 outcome: Outcome::Skip(unrecognized(span, "an OTLP span object")),
+                response_id: None,
             };
         };
         let ids = span_ids(span);
@@ -420,6 +513,7 @@ impl Parser {
                     ids,
                     has_usage: false,
                     outcome: Outcome::Skip(skip),
+                    response_id: None,
                 };
             }
         };
@@ -450,6 +544,7 @@ impl Parser {
             ids,
             has_usage,
             outcome,
+            response_id: first_str(&attrs, &["gen_ai.response.id"]),
         }
     }
 
@@ -475,9 +570,13 @@ impl Parser {
             "startTime",
             "start_time",
             "timestamp",
+            "hrTime",
+            "timeUnixNano",
+            "endTimeUnixNano",
+            "endTime",
         ]
         .iter()
-        .find_map(|k| span.get(*k).and_then(parse_timestamp));
+        .find_map(|k| span.get(*k).and_then(time_value));
         rec.session = first_str(attrs, SESSION_KEYS).or_else(|| first_str(resource, SESSION_KEYS));
         rec.task = task_from(&self.opts, &[attrs, resource, span], &[], &[]);
         rec.project =
@@ -540,14 +639,38 @@ impl FormatParser for Parser {
                 value.get("resource").and_then(|x| x.get("attributes")),
             ));
             reads.push(self.read_span(&value, &resource, &source));
+        } else if is_metric(&value) {
+            out.drop_line(source, "metric");
+            return Ok(());
+        } else if is_log_record(&value) {
+            return self.log_record(&value, source, out);
         } else {
             return Err(unrecognized(&value, EXPECTED));
+        }
+        for r in &reads {
+            if r.has_usage {
+                if let Some(id) = &r.response_id {
+                    self.span_responses.insert(id.clone());
+                }
+                if let Some((t, _, _)) = &r.ids {
+                    self.span_traces.insert(t.clone());
+                }
+            }
         }
         out.extra_entries += (reads.len() as u64).saturating_sub(1);
         self.settle_document(reads, &source, out)
     }
 
     fn finish(&mut self, out: &mut Out) {
+        for (response, trace, rec) in std::mem::take(&mut self.logs) {
+            let of_a_span = response.is_some_and(|r| self.span_responses.contains(&r))
+                || trace.is_some_and(|t| self.span_traces.contains(&t));
+            if of_a_span {
+                out.drop_line(rec.source, "log record of a span");
+            } else {
+                out.push(rec);
+            }
+        }
         for id in std::mem::take(&mut self.order) {
             if let Some(mut st) = self.traces.remove(&id) {
                 st.settle(out);

@@ -66,6 +66,10 @@ pub(super) struct TraceState {
     /// Spans with usage that are not model calls, waiting for the calls
     /// that may come under them.
     held: Vec<(String, Record)>,
+    /// Whether any span of the trace names its parent. Exporters that
+    /// flatten a trace (Copilot CLI's file exporter) name none: there an
+    /// agent span with usage beside billed model calls is their sum.
+    pub(super) linked: bool,
 }
 
 impl TraceState {
@@ -99,7 +103,7 @@ impl TraceState {
     /// Held spans are settled: billed unless a span below them has usage.
     pub(super) fn settle(&mut self, out: &mut Out) {
         for (id, rec) in std::mem::take(&mut self.held) {
-            if self.marked.contains(&id) {
+            if self.marked.contains(&id) || (!self.linked && !self.billed.is_empty()) {
                 out.drop_line(rec.source, "aggregate span");
             } else if self.ancestor_billed(&id) {
                 out.drop_line(rec.source, "nested span");
@@ -138,6 +142,7 @@ impl Parser {
         for r in &reads {
             if let Some((trace, id, parent)) = &r.ids {
                 let st = self.trace(trace, out);
+                st.linked |= parent.is_some();
                 st.parent.insert(id.clone(), parent.clone());
             }
         }
