@@ -263,3 +263,41 @@ pub fn assert_accounting_closes(a: &serde_json::Value, what: &str) {
         "{what}: accounting does not close: {a}"
     );
 }
+
+/// Check one record against one row of a fixture README's table, column by
+/// column, for the columns the table has: `File` (the end of the source
+/// path), `Line`, `Format`, `Model`, the usage buckets (`Input`, `Cache
+/// read`, `Cache write` = 5-minute writes, `Output`, `Reasoning`) and `Cost`
+/// (`$…`, or a cell without `$` for an unpriced record).
+pub fn assert_record_matches(r: &serde_json::Value, w: &Row, what: &str) {
+    let at = format!("{what}: {}", r["source"]);
+    if let Some(f) = w.get("File") {
+        assert!(
+            r["source"]["path"].as_str().unwrap().ends_with(f.as_str()),
+            "{at}: file {f}"
+        );
+    }
+    if let Some(l) = w.get("Line") {
+        assert_eq!(&r["source"]["line"].to_string(), l, "{at}: line");
+    }
+    if let Some(f) = w.get("Format") {
+        assert_eq!(r["format"], f.as_str(), "{at}: format");
+    }
+    if let Some(m) = w.get("Model") {
+        assert_eq!(r["model"], m.as_str(), "{at}: model");
+    }
+    for (column, bucket) in [
+        ("Input", "input"),
+        ("Cache read", "cache_read"),
+        ("Cache write", "cache_write_5m"),
+        ("Output", "output"),
+        ("Reasoning", "reasoning"),
+    ] {
+        if let Some(n) = w.get(column) {
+            assert_eq!(&r["usage"][bucket].to_string(), n, "{at}: {column}");
+        }
+    }
+    if let Some(c) = w.get("Cost") {
+        assert_eq!(r["cost_usd"].as_str(), dollars(c), "{at}: cost");
+    }
+}

@@ -23,7 +23,7 @@ use crate::ingest::fields::{
     errors::unrecognized,
     numbers::count_field,
     task::task_from,
-    text::{append_text, attach_text},
+    text::{attach_text, content_text},
     time::parse_timestamp,
 };
 use crate::record::{CallId, Format, Record, Source, Text, Usage};
@@ -58,16 +58,7 @@ fn message_usage(u: &Value) -> Result<Usage, Skip> {
 
 fn text_of(m: &Value) -> Text {
     let mut text = Text::default();
-    for c in m
-        .get("content")
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten()
-    {
-        if let Some(s) = c.get("text").and_then(Value::as_str) {
-            append_text(&mut text.response, s);
-        }
-    }
+    content_text(m.get("content").unwrap_or(&Value::Null), &mut text.response);
     text.has_response = !text.response.is_empty();
     text
 }

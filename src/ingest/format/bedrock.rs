@@ -40,7 +40,7 @@ use crate::ingest::fields::{
     text::{append_text, attach_text},
     time::{WRAPPER_TIME_KEYS, parse_timestamp, time_of},
 };
-use crate::record::{CallId, Format, Message, Record, Source, Text, Usage};
+use crate::record::{CallId, Format, Record, Source, Text, Usage};
 
 const EXPECTED: &str = "a Bedrock model invocation log record";
 const DEDUP_REASON: &str = "same Bedrock request";
@@ -127,35 +127,7 @@ fn converse_usage(u: &Value) -> Result<Usage, Skip> {
 
 /// The prompt of a Converse request (`system[].text`, `messages[]`).
 fn request_text(req: &Value, text: &mut Text) {
-    let mut system = String::new();
-    if let Some(s) = req.get("system") {
-        content_text(s, &mut system);
-    }
-    if !system.is_empty() {
-        text.messages.push(Message {
-            role: "system".into(),
-            name: None,
-            content: system,
-        });
-    }
-    for m in req
-        .get("messages")
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten()
-    {
-        let mut content = String::new();
-        content_text(m.get("content").unwrap_or(&Value::Null), &mut content);
-        text.messages.push(Message {
-            role: m
-                .get("role")
-                .and_then(Value::as_str)
-                .unwrap_or("user")
-                .to_string(),
-            name: None,
-            content,
-        });
-    }
+    super::otel::push_messages(req, &mut text.messages);
     text.has_prompt = !text.messages.is_empty();
 }
 

@@ -21,10 +21,10 @@ use crate::ingest::fields::{
     errors::unrecognized,
     numbers::count_field,
     task::task_from,
-    text::{append_text, attach_text},
+    text::{append_text, attach_text, content_text},
     time::{WRAPPER_TIME_KEYS, time_of},
 };
-use crate::record::{CallId, Format, Message, Record, Source, Text, Usage};
+use crate::record::{CallId, Format, Record, Source, Text, Usage};
 
 const EXPECTED: &str = "a Cohere v2 chat response, stream event or request";
 const DEDUP_REASON: &str = "same Cohere response";
@@ -91,43 +91,9 @@ fn usage_of(u: &Value) -> Result<Option<Usage>, Skip> {
     }))
 }
 
-/// Text of a v2 `content`: a string, or parts with `text` (and thinking).
-fn content_text(c: &Value, out: &mut String) {
-    match c {
-        Value::String(s) => append_text(out, s),
-        Value::Array(parts) => {
-            for p in parts {
-                for key in ["text", "thinking"] {
-                    if let Some(s) = p.get(key).and_then(Value::as_str) {
-                        append_text(out, s);
-                    }
-                }
-            }
-        }
-        _ => {}
-    }
-}
-
 fn request_text(req: &Value) -> Text {
     let mut text = Text::default();
-    for m in req
-        .get("messages")
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten()
-    {
-        let mut content = String::new();
-        content_text(m.get("content").unwrap_or(&Value::Null), &mut content);
-        text.messages.push(Message {
-            role: m
-                .get("role")
-                .and_then(Value::as_str)
-                .unwrap_or("user")
-                .to_string(),
-            name: None,
-            content,
-        });
-    }
+    super::otel::push_messages(req, &mut text.messages);
     text.has_prompt = !text.messages.is_empty();
     text
 }
@@ -217,7 +183,7 @@ impl FormatParser for Parser {
                 let delta = body.get("delta").unwrap_or(&Value::Null);
                 let mut piece = String::new();
                 if let Some(c) = delta.pointer("/message/content") {
-                    content_text(&Value::Array(vec![c.clone()]), &mut piece);
+                    content_text(c, &mut piece);
                 }
                 if let Some(t) = delta.pointer("/message/tool_plan").and_then(Value::as_str) {
                     append_text(&mut piece, t);

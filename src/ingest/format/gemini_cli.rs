@@ -36,7 +36,7 @@ use crate::ingest::fields::{
     errors::unrecognized,
     numbers::count_field,
     task::task_from,
-    text::{append_text, attach_text},
+    text::{append_text, attach_text, content_text},
     time::parse_timestamp,
 };
 use crate::record::{CallId, Format, Record, Source, Text, Usage};
@@ -105,17 +105,7 @@ fn usage_of(t: &Value) -> Result<Option<Usage>, Skip> {
 
 fn response_text(m: &Value) -> Text {
     let mut text = Text::default();
-    match m.get("content") {
-        Some(Value::String(s)) => append_text(&mut text.response, s),
-        Some(Value::Array(parts)) => {
-            for p in parts {
-                if let Some(s) = p.get("text").and_then(Value::as_str) {
-                    append_text(&mut text.response, s);
-                }
-            }
-        }
-        _ => {}
-    }
+    content_text(m.get("content").unwrap_or(&Value::Null), &mut text.response);
     for t in m
         .get("thoughts")
         .and_then(Value::as_array)

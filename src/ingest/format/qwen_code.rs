@@ -27,7 +27,7 @@ use crate::ingest::fields::{
     errors::unrecognized,
     numbers::count_field,
     task::task_from,
-    text::{append_text, attach_text},
+    text::{attach_text, content_text},
     time::parse_timestamp,
 };
 use crate::record::{CallId, Format, Record, Source, Text, Usage};
@@ -75,16 +75,10 @@ fn usage_of(u: &Value) -> Result<Usage, Skip> {
 
 fn response_text(v: &Value) -> Text {
     let mut text = Text::default();
-    for p in v
-        .pointer("/message/parts")
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten()
-    {
-        if let Some(s) = p.get("text").and_then(Value::as_str) {
-            append_text(&mut text.response, s);
-        }
-    }
+    content_text(
+        v.pointer("/message/parts").unwrap_or(&Value::Null),
+        &mut text.response,
+    );
     text.has_response = !text.response.is_empty();
     text
 }
