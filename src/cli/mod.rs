@@ -19,7 +19,9 @@ pub struct InputArgs {
     pub paths: Vec<PathBuf>,
     /// Also read an agent's logs from their default location
     /// (claude-code: $CLAUDE_CONFIG_DIR, ~/.config/claude, ~/.claude;
-    /// codex: $CODEX_HOME or ~/.codex, sessions and archived sessions).
+    /// codex: $CODEX_HOME or ~/.codex, sessions and archived sessions;
+    /// gemini-cli: ~/.gemini/tmp/*/chats; qwen-code: ~/.qwen/projects/*/chats;
+    /// amp: ~/.local/share/amp/threads; copilot-cli: ~/.copilot/otel).
     #[arg(long, value_enum, value_delimiter = ',', value_name = "AGENT")]
     pub source: Vec<crate::ingest::AgentSource>,
     /// Force the input format instead of detecting it per file.

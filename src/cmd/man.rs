@@ -102,6 +102,9 @@ Where \-\-source claude\-code looks (a comma\-separated list).
 CODEX_HOME
 Where \-\-source codex looks (default ~/.codex).
 .TP
+GEMINI_CLI_HOME, QWEN_RUNTIME_DIR, XDG_DATA_HOME, COPILOT_HOME
+Where \-\-source gemini\-cli (GEMINI_CLI_HOME/.gemini/tmp), qwen\-code (QWEN_RUNTIME_DIR/projects), amp (XDG_DATA_HOME/amp/threads) and copilot\-cli (COPILOT_HOME/otel) look.
+.TP
 GITHUB_ACTIONS
 When true, check also writes its table to the job summary and one ::error annotation per failed check.
 "#;
