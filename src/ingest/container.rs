@@ -773,7 +773,7 @@ fn read_array(
         index: u64,
         sink_error: Option<anyhow::Error>,
         /// Bytes read since the current element began (see [`ElementCap`]).
-        element: Arc<std::sync::atomic::AtomicUsize>,
+        element: std::rc::Rc<std::cell::Cell<usize>>,
     }
     impl<'de> Visitor<'de> for &mut Seed<'_, '_> {
         type Value = ();
@@ -796,7 +796,7 @@ fn read_array(
                     }
                 };
                 self.index += 1;
-                self.element.store(0, std::sync::atomic::Ordering::Relaxed);
+                self.element.set(0);
                 self.fp.push(v, self.index, &mut events);
                 if events.len() >= BATCH_LINES
                     && let Err(e) = (self.sink)(std::mem::take(&mut events))
@@ -823,7 +823,7 @@ fn read_array(
         sink,
         index: 0,
         sink_error: None,
-        element: Arc::default(),
+        element: Default::default(),
     };
     let mut de = serde_json::Deserializer::from_reader(ElementCap {
         inner: r,
@@ -867,20 +867,22 @@ fn read_array(
 /// count is reset as each element is handed on.
 struct ElementCap {
     inner: Reader,
-    read: Arc<std::sync::atomic::AtomicUsize>,
+    read: std::rc::Rc<std::cell::Cell<usize>>,
     limit: usize,
 }
 
 impl ElementCap {
-    fn exceeded(read: &std::sync::atomic::AtomicUsize) -> bool {
-        read.load(std::sync::atomic::Ordering::Relaxed) > crate::limits::max_line_bytes()
+    fn exceeded(read: &std::cell::Cell<usize>) -> bool {
+        read.get() > crate::limits::max_line_bytes()
     }
 }
 
 impl Read for ElementCap {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         let n = self.inner.read(buf)?;
-        let total = self.read.fetch_add(n, std::sync::atomic::Ordering::Relaxed) + n;
+        // Serde reads a byte at a time: a plain cell, not an atomic.
+        let total = self.read.get() + n;
+        self.read.set(total);
         if total > self.limit {
             return Err(io::Error::other("array element too long"));
         }
