@@ -142,7 +142,7 @@ struct FileParser<'o> {
     others: Vec<(Format, Box<dyn FormatParser>)>,
     /// The bytes of the line being fed, while it is fed: a line the file's
     /// format does not recognize is parsed whole again and detected alone.
-    raw: Option<Vec<u8>>,
+    raw: Option<(u64, Vec<u8>)>,
 }
 
 impl<'o> FileParser<'o> {
@@ -236,9 +236,12 @@ impl<'o> FileParser<'o> {
         let at = source.clone();
         let (produced, result) = push_value(parser.as_mut(), &self.opts.parse, value, source);
         self.emit(produced, out);
-        if let Err(skip) = result {
+        if let Err(mut skip) = result {
             if skip.reason == "unrecognized record" && self.route(&at, out) {
                 return;
+            }
+            if self.lean().is_some() {
+                self.describe_unrecognized(at.line, &mut skip);
             }
             out.push(Event::Skip { source: at, skip });
         }
@@ -249,7 +252,7 @@ impl<'o> FileParser<'o> {
     /// format's parser. Per-file detection stays the fast path; this costs
     /// only the lines that do not fit. False when no format claims it.
     fn route(&mut self, source: &Source, out: &mut Vec<Event>) -> bool {
-        let Some(raw) = self.raw.as_deref() else {
+        let Some((_, raw)) = self.raw.as_ref() else {
             return false;
         };
         let Ok(value) = serde_json::from_slice::<Value>(raw) else {
@@ -293,12 +296,8 @@ impl<'o> FileParser<'o> {
         match parsed {
             None => {}
             Some(Ok(LeanLine::Value(value))) => {
-                let start = out.len();
-                self.raw = raw;
+                self.raw = raw.map(|r| (line, r));
                 self.push(value, line, out);
-                if self.lean().is_some() {
-                    self.describe_unrecognized(line, &mut out[start..]);
-                }
                 self.raw = None;
             }
             Some(Ok(LeanLine::Dropped(reason))) => {
@@ -314,23 +313,19 @@ impl<'o> FileParser<'o> {
     }
 
     /// A lean parse keeps only the fields a format bills from, so a line
-    /// the format does not recognize would be described by what is left
-    /// ("an empty object"). Such lines are rare: describe them from the
-    /// whole line, as a full parse does.
-    fn describe_unrecognized(&self, line: u64, events: &mut [Event]) {
-        for ev in events {
-            // Only this line's own skip: pushing it can also report an
-            // older line (one held while the format was being detected),
-            // which was described whole when it was read.
-            if let Event::Skip { skip, source } = ev
-                && source.line == line
-                && skip.reason == "unrecognized record"
-                && let Some(raw) = &self.raw
-                && let Ok(full) = serde_json::from_slice::<Value>(raw)
-                && let Some((expected, _)) = skip.detail.split_once("; got ")
-            {
-                skip.detail = format!("{expected}; got {}", fields::errors::describe(&full));
-            }
+    /// the file's format does not recognize would be described by what is
+    /// left ("an empty object"). Such lines are rare: describe them from
+    /// the whole line, as a full parse does. Only the line being read, and
+    /// only the file's own parser's skip: a line held while the format was
+    /// detected, or one routed to another format, was read whole.
+    fn describe_unrecognized(&self, line: u64, skip: &mut Skip) {
+        if skip.reason == "unrecognized record"
+            && let Some((raw_line, raw)) = &self.raw
+            && *raw_line == line
+            && let Ok(full) = serde_json::from_slice::<Value>(raw)
+            && let Some((expected, _)) = skip.detail.split_once("; got ")
+        {
+            skip.detail = format!("{expected}; got {}", fields::errors::describe(&full));
         }
     }
 
