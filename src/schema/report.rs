@@ -181,20 +181,13 @@ impl TaskRows {
         match self {
             TaskRows::Read(rows) => rows.iter().for_each(f),
             TaskRows::Live(map) => {
-                for (name, s) in sorted(map) {
+                // A B-tree: already in task order.
+                for (name, s) in map.iter() {
                     f(&row(name, s));
                 }
             }
         }
     }
-}
-
-fn sorted(
-    map: &crate::aggregate::tasks::TaskMap,
-) -> Vec<(&std::sync::Arc<str>, &crate::aggregate::tasks::TaskStats)> {
-    let mut v: Vec<_> = map.iter().collect();
-    v.sort_unstable_by(|a, b| a.0.cmp(b.0));
-    v
 }
 
 fn row(name: &str, s: &crate::aggregate::tasks::TaskStats) -> TaskStateDoc {
@@ -216,9 +209,8 @@ impl Serialize for TaskRows {
         match self {
             TaskRows::Read(rows) => rows.serialize(ser),
             TaskRows::Live(map) => {
-                let rows = sorted(map);
-                let mut seq = ser.serialize_seq(Some(rows.len()))?;
-                for (name, s) in rows {
+                let mut seq = ser.serialize_seq(Some(map.len()))?;
+                for (name, s) in map.iter() {
                     // The row as TaskStateDoc writes it, from borrowed parts.
                     struct Row<'a>(&'a str, &'a crate::aggregate::tasks::TaskStats);
                     impl Serialize for Row<'_> {

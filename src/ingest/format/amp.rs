@@ -74,7 +74,6 @@ impl Parser {
 
     fn record(&self, thread: &Value, key: String, source: Source) -> Record {
         let mut rec = Record::new(source, Format::Amp);
-        rec.provider = None;
         rec.session = thread.get("id").and_then(Value::as_str).map(str::to_string);
         rec.task = task_from(&self.opts, &[thread], &[], &[]);
         rec.call_id = Some(Box::new(CallId::key(key, DEDUP_REASON)));
@@ -89,15 +88,14 @@ impl FormatParser for Parser {
         }
         let thread_id = value["id"].as_str().unwrap_or_default().to_string();
         let created = value.get("created").and_then(parse_timestamp);
-        let messages = value["messages"].as_array().cloned().unwrap_or_default();
-        let events: Vec<Value> = value
+        let messages = value["messages"].as_array().map_or(&[][..], Vec::as_slice);
+        let events = value
             .pointer("/usageLedger/events")
             .and_then(Value::as_array)
-            .cloned()
-            .unwrap_or_default();
+            .map_or(&[][..], Vec::as_slice);
         let mut billed_ids = Vec::new();
         let mut entries = 0u64;
-        for m in &messages {
+        for m in messages {
             entries += 1;
             let Some(u) = m
                 .get("usage")

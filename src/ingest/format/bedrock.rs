@@ -191,8 +191,6 @@ fn text_of(v: &Value) -> Text {
 
 /// A Converse request waiting for its response.
 struct Request {
-    model: String,
-    text: Text,
     line: Value,
     source: Source,
 }
@@ -239,7 +237,13 @@ impl Parser {
             .or_else(|| wrapper_req.and_then(|r| r.get("modelId")))
             .and_then(Value::as_str)
             .map(model_of)
-            .or_else(|| request.as_ref().map(|r| model_of(&r.model)));
+            .or_else(|| {
+                request
+                    .as_ref()
+                    .and_then(|r| r.line.get("modelId"))
+                    .and_then(Value::as_str)
+                    .map(model_of)
+            });
         let mut lines: Vec<&Value> = vec![line];
         if let Some(r) = &request {
             lines.push(&r.line);
@@ -256,8 +260,7 @@ impl Parser {
         if let Some(req) = wrapper_req {
             request_text(req, &mut text);
         } else if let Some(r) = request {
-            text.messages = r.text.messages;
-            text.has_prompt = r.text.has_prompt;
+            request_text(&r.line, &mut text);
         }
         attach_text(&mut rec, text)?;
         out.push(rec);
@@ -306,11 +309,7 @@ impl Parser {
 impl FormatParser for Parser {
     fn push(&mut self, value: Value, source: Source, out: &mut Out) -> Result<(), Skip> {
         if is_converse_request(&value) && value.get("response").is_none() {
-            let mut text = Text::default();
-            request_text(&value, &mut text);
             self.requests.push_back(Request {
-                model: value["modelId"].as_str().unwrap_or_default().to_string(),
-                text,
                 line: value,
                 source,
             });
@@ -331,12 +330,11 @@ impl FormatParser for Parser {
             } else {
                 self.requests.pop_front()
             };
-            let usage = body.get("usage").unwrap_or(&Value::Null).clone();
-            return self.converse(&value, &usage, request, text, source, out);
+            let usage = body.get("usage").unwrap_or(&Value::Null);
+            return self.converse(&value, usage, request, text, source, out);
         }
         if let Some((name, body)) = stream_event(body) {
-            let body = body.clone();
-            return self.stream_event(name, &body, &value, source, out);
+            return self.stream_event(name, body, &value, source, out);
         }
         if !detect(&value) {
             return Err(unrecognized(&value, EXPECTED));
@@ -362,10 +360,12 @@ impl FormatParser for Parser {
         for r in std::mem::take(&mut self.requests) {
             let mut rec = Record::new(r.source, Format::Bedrock);
             rec.provider = Some(PROVIDER.to_string());
-            rec.model = Some(model_of(&r.model));
+            rec.model = r.line.get("modelId").and_then(Value::as_str).map(model_of);
             rec.timestamp = time_of(&[&r.line], WRAPPER_TIME_KEYS);
             rec.task = task_from(&self.opts, &[&r.line], &[], &[]);
-            if attach_text(&mut rec, r.text).is_ok() {
+            let mut text = Text::default();
+            request_text(&r.line, &mut text);
+            if attach_text(&mut rec, text).is_ok() {
                 out.push(rec);
             }
         }
