@@ -21,6 +21,7 @@ pub mod join;
 pub(crate) mod lean;
 mod open;
 mod sources;
+pub mod sqlite;
 pub mod turns;
 pub mod walk;
 
