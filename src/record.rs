@@ -164,6 +164,11 @@ pub enum Format {
     QwenCode,
     /// Amp threads (`~/.local/share/amp/threads/T-*.json`).
     Amp,
+    /// OpenCode messages (`~/.local/share/opencode/opencode.db`, and the
+    /// older `storage/message/**.json`).
+    OpenCode,
+    /// Pi coding agent sessions (`~/.pi/agent/sessions/**.jsonl`).
+    Pi,
     Gemini,
     /// OpenTelemetry GenAI spans in OTLP JSON.
     Otel,
@@ -187,7 +192,7 @@ pub enum Format {
 }
 
 impl Format {
-    pub const ALL: [Format; 21] = [
+    pub const ALL: [Format; 23] = [
         Format::OpenAiChat,
         Format::OpenAiResponses,
         Format::OpenAiBatch,
@@ -198,6 +203,8 @@ impl Format {
         Format::GeminiCli,
         Format::QwenCode,
         Format::Amp,
+        Format::OpenCode,
+        Format::Pi,
         Format::Gemini,
         Format::Otel,
         Format::Langfuse,
@@ -223,6 +230,8 @@ impl Format {
             Format::GeminiCli => "gemini-cli",
             Format::QwenCode => "qwen-code",
             Format::Amp => "amp",
+            Format::OpenCode => "opencode",
+            Format::Pi => "pi",
             Format::Gemini => "gemini",
             Format::Otel => "otel",
             Format::Langfuse => "langfuse",

@@ -150,3 +150,105 @@ fn copilot_cli_otel_export_bills_each_call_once() {
         .unwrap();
     assert_eq!(stdout_json(&out)["totals"]["records"], 2);
 }
+
+/// OpenCode's store as it is while OpenCode runs: `opencode.db` with its
+/// rows still in the write-ahead log, OpenCode 2's `opencode-next.db`, and
+/// the older message files the migration left behind. A fork copy and the
+/// old files' copies are billed once; `--source opencode` finds it all
+/// under `$XDG_DATA_HOME/opencode`.
+#[test]
+fn opencode_databases_and_old_files_bill_each_call_once() {
+    let data = tempfile::tempdir().unwrap();
+    let store = data.path().join("opencode");
+    fs::create_dir_all(&store).unwrap();
+    copy_tree(&fixture("opencode/storage"), &store.join("storage"));
+    // Open connections keep their log: nothing is checkpointed into the
+    // database file until they close.
+    let mut open = Vec::new();
+    for name in ["opencode.db", "opencode-next.db"] {
+        let c = rusqlite::Connection::open(store.join(name)).unwrap();
+        c.execute_batch("PRAGMA journal_mode = WAL; PRAGMA wal_autocheckpoint = 0;")
+            .unwrap();
+        let sql = fs::read_to_string(fixture(&format!("opencode/{name}.sql"))).unwrap();
+        c.execute_batch(&sql).unwrap();
+        assert!(store.join(format!("{name}-wal")).metadata().unwrap().len() > 0);
+        open.push(c);
+    }
+    let run = |cmd: &str| {
+        tokenmaxx()
+            .args([cmd, "--quiet", "--source", "opencode"])
+            .args(if cmd == "report" {
+                &["--format", "json"][..]
+            } else {
+                &[][..]
+            })
+            .env("XDG_DATA_HOME", data.path())
+            .output()
+            .unwrap()
+    };
+    let recs = common::jsonl(&run("records"));
+    let want = readme_table("opencode");
+    assert_eq!(recs.len(), want.len(), "{recs:?}");
+    for (r, w) in recs.iter().zip(&want) {
+        assert_eq!(r["format"], "opencode");
+        assert_record_matches(r, w, "opencode");
+        assert_eq!(r["project"], "/home/alice/proj");
+    }
+    assert_eq!(recs[1]["session"], "ses_4b2e9c1f7ffeQhT2mN8rK5vJ3x");
+    assert_eq!(recs[1]["timestamp"], "2026-01-02T00:00:00Z");
+    let rep = stdout_json(&run("report"));
+    assert_closes(&rep, "opencode");
+    let acc = &rep["accounting"];
+    // Rows: 4 + 2; files: the 3 messages (session files are not read).
+    assert_eq!(acc["lines"], 9, "{acc}");
+    assert_eq!(acc["deduplicated"]["records"], 3, "{acc}");
+    assert_eq!(acc["not_billed"]["by_reason"]["context line"], 3, "{acc}");
+    assert_eq!(rep["skipped"]["lines"], 0, "{rep}");
+    drop(open);
+}
+
+fn copy_tree(from: &std::path::Path, to: &std::path::Path) {
+    fs::create_dir_all(to).unwrap();
+    for e in fs::read_dir(from).unwrap() {
+        let p = e.unwrap().path();
+        let dest = to.join(p.file_name().unwrap());
+        if p.is_dir() {
+            copy_tree(&p, &dest);
+        } else {
+            fs::copy(&p, dest).unwrap();
+        }
+    }
+}
+
+/// Pi sessions: a session started from another copies its entries, billed
+/// once; an aborted request is not billed; `--source pi` reads
+/// `$PI_CODING_AGENT_DIR/sessions`.
+#[test]
+fn pi_sessions_bill_copied_entries_once() {
+    let dir = fixture("pi/sessions");
+    let recs = records(&[], &[&dir]);
+    let want = readme_table("pi");
+    assert_eq!(recs.len(), want.len(), "{recs:?}");
+    for (r, w) in recs.iter().zip(&want) {
+        assert_eq!(r["format"], "pi");
+        assert_record_matches(r, w, "pi");
+        assert_eq!(r["project"], "/home/dev/myapp");
+    }
+    assert_eq!(recs[2]["session"], "0197c2b0-1a2b-7c3d-8e4f-5a6b7c8d9e0f");
+    let rep = report(&[], &[&dir]);
+    assert_closes(&rep, "pi");
+    assert_eq!(rep["accounting"]["deduplicated"]["records"], 2);
+    assert_eq!(
+        rep["accounting"]["not_billed"]["by_reason"]["request failed"],
+        1
+    );
+    assert_eq!(rep["skipped"]["lines"], 0);
+    let out = tokenmaxx()
+        .args(["report", "--format", "json", "--source", "pi"])
+        .env("PI_CODING_AGENT_DIR", fixture("pi"))
+        .output()
+        .unwrap();
+    let rep = stdout_json(&out);
+    assert_eq!(rep["totals"]["records"], 3, "{rep}");
+    assert_eq!(rep["totals"]["cost_usd"], "0.0503025");
+}

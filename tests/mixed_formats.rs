@@ -151,6 +151,8 @@ fn report_by_format_names_every_format_of_a_mixed_tree() {
         "gemini-cli",
         "qwen-code",
         "amp",
+        "opencode",
+        "pi",
     ] {
         assert!(formats.contains(f), "{f} missing from {formats:?}");
     }

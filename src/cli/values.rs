@@ -66,6 +66,8 @@ value_enum!(AgentSource {
     GeminiCli => "gemini-cli": "Gemini CLI chats: `<home>/.gemini/tmp/<project>/chats/**` (GEMINI_CLI_HOME moves <home>)",
     QwenCode => "qwen-code": "Qwen Code chats: `~/.qwen/projects/<project>/chats/*.jsonl` (QWEN_RUNTIME_DIR moves ~/.qwen)",
     Amp => "amp": "Amp threads: `$XDG_DATA_HOME/amp/threads/T-*.json` (default ~/.local/share)",
+    OpenCode => "opencode": "OpenCode: `$XDG_DATA_HOME/opencode/opencode*.db` (default ~/.local/share) and the older `storage/message/**.json`",
+    Pi => "pi": "Pi sessions: `~/.pi/agent/sessions/**.jsonl` (PI_CODING_AGENT_DIR moves ~/.pi/agent)",
     CopilotCli => "copilot-cli": "GitHub Copilot CLI OpenTelemetry file export: `~/.copilot/otel/*.jsonl` (COPILOT_HOME moves ~/.copilot)",
 });
 

@@ -46,6 +46,18 @@ pub fn read(
             return sink(events);
         }
     };
+    if r.fill_buf()?.starts_with(super::sqlite::MAGIC) {
+        let mut events = Vec::new();
+        fp.skip(
+            1,
+            Skip::new(
+                "binary data",
+                "a SQLite database: name its file to read it (a database is not read from stdin or compressed)",
+            ),
+            &mut events,
+        );
+        return sink(events);
+    }
     if looks_binary(&mut r)? {
         let mut events = Vec::new();
         fp.skip(
@@ -67,6 +79,44 @@ pub fn read(
             }
         }
     }
+}
+
+/// Values that do not come from a text container (the rows of a database
+/// table), read as lines of `name` by `format`'s parser: each is a line in
+/// the run's accounting, as a JSONL line is.
+pub(super) fn read_values(
+    name: Arc<str>,
+    format: Format,
+    values: &mut dyn Iterator<Item = (u64, Result<Value, Skip>)>,
+    opts: &IngestOptions,
+    sink: &mut dyn FnMut(Vec<Event>) -> Result<()>,
+) -> Result<()> {
+    let mut fp = FileParser::new(name, opts);
+    let mut events = Vec::new();
+    fp.choose(format, &mut events);
+    for (line, value) in values {
+        match value {
+            Ok(v) => fp.push(v, line, &mut events),
+            Err(skip) => fp.skip(line, skip, &mut events),
+        }
+        if events.len() >= BATCH_LINES {
+            sink(std::mem::take(&mut events))?;
+        }
+    }
+    fp.finish(&mut events);
+    sink(events)
+}
+
+/// One accounted line of `name` that could not be read at all.
+pub(super) fn skip_input(
+    name: Arc<str>,
+    skip: Skip,
+    opts: &IngestOptions,
+    sink: &mut dyn FnMut(Vec<Event>) -> Result<()>,
+) -> Result<()> {
+    let mut events = Vec::new();
+    FileParser::new(name, opts).skip(1, skip, &mut events);
+    sink(events)
 }
 
 fn skip_bom(r: &mut Reader) -> io::Result<()> {

@@ -15,6 +15,7 @@ use crate::record::{Format, Record, Source};
 
 pub mod call;
 mod container;
+mod database;
 pub mod fields;
 pub mod format;
 pub mod join;
@@ -154,6 +155,14 @@ pub fn collect_inputs_with(
     for &s in sources {
         let roots = sources::roots(s)?;
         for root in &roots {
+            if let Ok(meta) = fs::metadata(root)
+                && meta.is_file()
+            {
+                if seen.first_file(root, &meta) {
+                    out.push(Input::File(root.clone()));
+                }
+                continue;
+            }
             let mut found = Vec::new();
             walk(root, Walk::Logs, seen, &mut found)
                 .with_context(|| format!("{}: cannot list directory", root.display()))?;
@@ -176,6 +185,11 @@ pub fn read_input(
     sink: &mut dyn FnMut(Vec<Event>) -> Result<()>,
 ) -> Result<Option<(u64, u128)>> {
     let name: Arc<str> = Arc::from(input.display_name());
+    if let Input::File(path) = input
+        && database::is_database(path)
+    {
+        return database::read(path, name, opts, sink);
+    }
     let (reader, fingerprint) =
         open::open(input).with_context(|| format!("{name}: cannot open"))?;
     container::read(reader, name, matches!(input, Input::Stdin), opts, sink)?;

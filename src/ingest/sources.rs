@@ -1,4 +1,4 @@
-//! `--source claude-code|codex|gemini-cli|qwen-code|amp|copilot-cli`: where coding agents keep their
+//! `--source claude-code|codex|gemini-cli|qwen-code|amp|opencode|pi|copilot-cli`: where coding agents keep their
 //! logs, so `tokenmaxx report --source claude-code` works without a path.
 
 use std::collections::BTreeSet;
@@ -22,6 +22,12 @@ pub enum AgentSource {
     QwenCode,
     /// Amp threads: `$XDG_DATA_HOME/amp/threads` (`~/.local/share/amp/threads`).
     Amp,
+    /// OpenCode: its databases `$XDG_DATA_HOME/opencode/opencode*.db` (with
+    /// their write-ahead logs) and the older `storage/message/**.json`.
+    OpenCode,
+    /// Pi sessions: `<agent>/sessions`, the agent folder being
+    /// `PI_CODING_AGENT_DIR` or `~/.pi/agent`.
+    Pi,
     /// GitHub Copilot CLI's OpenTelemetry file export: `~/.copilot/otel`
     /// (`COPILOT_HOME` moves `~/.copilot`).
     CopilotCli,
@@ -35,12 +41,15 @@ impl AgentSource {
             AgentSource::GeminiCli => "gemini-cli",
             AgentSource::QwenCode => "qwen-code",
             AgentSource::Amp => "amp",
+            AgentSource::OpenCode => "opencode",
+            AgentSource::Pi => "pi",
             AgentSource::CopilotCli => "copilot-cli",
         }
     }
 }
 
-/// Directories to read for `source`, existing ones only, in a fixed order.
+/// Directories (and, for agents that keep a database, files) to read for
+/// `source`, existing ones only, in a fixed order.
 /// An error names every place looked at when none exists.
 pub fn roots(source: AgentSource) -> Result<Vec<PathBuf>> {
     let home = env::var_os("HOME").map(PathBuf::from);
@@ -67,7 +76,16 @@ pub fn roots(source: AgentSource) -> Result<Vec<PathBuf>> {
             .map(|r| r.join("projects"));
         candidates = base.map(|b| chats_of_projects(&b)).unwrap_or_default();
     }
-    let found: Vec<PathBuf> = candidates.iter().filter(|p| p.is_dir()).cloned().collect();
+    if source == AgentSource::OpenCode {
+        candidates = xdg_data(home)
+            .map(|d| opencode_stores(&d.join("opencode")))
+            .unwrap_or_default();
+    }
+    let found: Vec<PathBuf> = candidates
+        .iter()
+        .filter(|p| p.is_dir() || p.is_file())
+        .cloned()
+        .collect();
     if found.is_empty() {
         let looked: Vec<String> = candidates.iter().map(|p| p.display().to_string()).collect();
         bail!(
@@ -81,6 +99,39 @@ pub fn roots(source: AgentSource) -> Result<Vec<PathBuf>> {
         );
     }
     Ok(found)
+}
+
+/// `$XDG_DATA_HOME`, else `~/.local/share` (where Amp and OpenCode keep
+/// their data on every platform).
+fn xdg_data(home: Option<&Path>) -> Option<PathBuf> {
+    env::var_os("XDG_DATA_HOME")
+        .filter(|d| !d.is_empty())
+        .map(PathBuf::from)
+        .or_else(|| home.map(|h| h.join(".local/share")))
+}
+
+/// OpenCode's databases (`opencode.db`, a release channel's
+/// `opencode-<channel>.db`, OpenCode 2's `opencode-next.db`), then the
+/// message files of the store it used before 1.2. The databases come first:
+/// they are the newer copy of anything the old files also hold.
+fn opencode_stores(data: &Path) -> Vec<PathBuf> {
+    let mut dbs: Vec<PathBuf> = std::fs::read_dir(data)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| {
+            p.file_name()
+                .and_then(|n| n.to_str())
+                .is_some_and(|n| n.starts_with("opencode") && n.ends_with(".db"))
+        })
+        .collect();
+    dbs.sort();
+    if dbs.is_empty() {
+        dbs.push(data.join("opencode.db"));
+    }
+    dbs.push(data.join("storage/message"));
+    dbs
 }
 
 /// Each project's `chats` folder under `tmp` (Gemini CLI's `tmp`, Qwen
@@ -127,7 +178,7 @@ fn candidates(
             }
         }
         // Listed from the disk by `roots`.
-        AgentSource::GeminiCli | AgentSource::QwenCode => {}
+        AgentSource::GeminiCli | AgentSource::QwenCode | AgentSource::OpenCode => {}
         AgentSource::CopilotCli => {
             let base = std::env::var_os("COPILOT_HOME")
                 .filter(|d| !d.is_empty())
@@ -137,12 +188,17 @@ fn candidates(
                 out.push(b.join("otel"));
             }
         }
-        AgentSource::Amp => {
-            let data = std::env::var_os("XDG_DATA_HOME")
+        AgentSource::Pi => {
+            let agent = std::env::var_os("PI_CODING_AGENT_DIR")
                 .filter(|d| !d.is_empty())
                 .map(PathBuf::from)
-                .or_else(|| home.map(|h| h.join(".local/share")));
-            if let Some(d) = data {
+                .or_else(|| home.map(|h| h.join(".pi/agent")));
+            if let Some(a) = agent {
+                out.push(a.join("sessions"));
+            }
+        }
+        AgentSource::Amp => {
+            if let Some(d) = xdg_data(home) {
                 out.push(d.join("amp/threads"));
             }
         }

@@ -28,7 +28,10 @@ pub enum Walk {
 
 /// Extensions picked up when walking a directory for logs. Files named on
 /// the command line are read whatever their name.
-const LOG_EXTENSIONS: &[&str] = &["jsonl", "ndjson", "json", "csv", "log", "gz", "zst", "zstd"];
+/// `db`: agents that keep their calls in SQLite (OpenCode).
+const LOG_EXTENSIONS: &[&str] = &[
+    "jsonl", "ndjson", "json", "csv", "log", "gz", "zst", "zstd", "db",
+];
 
 /// What one collection of inputs has already taken, and what it left out.
 #[derive(Debug, Default)]

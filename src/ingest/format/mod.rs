@@ -32,7 +32,9 @@ pub mod openai_batch;
 pub mod openai_chat;
 pub mod openai_responses;
 pub mod openai_usage;
+pub mod opencode;
 pub mod otel;
+pub mod pi;
 pub mod qwen_code;
 
 /// Why an input value produced no record. `reason` is a short stable key
@@ -193,7 +195,7 @@ pub fn is_bare_messages_request(v: &Value) -> bool {
 /// docs/formats.md, detection, rule 1.
 fn detect_specific(v: &Value) -> Option<Format> {
     type Rule = (fn(&Value) -> bool, Format);
-    let rules: [Rule; 16] = [
+    let rules: [Rule; 18] = [
         (otel::detect, Format::Otel),
         (bedrock::detect, Format::Bedrock),
         (openai_usage::detect, Format::OpenAiUsage),
@@ -204,6 +206,8 @@ fn detect_specific(v: &Value) -> Option<Format> {
         (amp::detect, Format::Amp),
         (gemini_cli::detect, Format::GeminiCli),
         (qwen_code::detect, Format::QwenCode),
+        (opencode::detect, Format::OpenCode),
+        (pi::detect, Format::Pi),
         (claude_code::detect, Format::ClaudeCode),
         (helicone::detect, Format::Helicone),
         (litellm::detect, Format::LiteLlm),
@@ -246,6 +250,8 @@ pub fn parser_for(format: Format, opts: &ParseOptions) -> Box<dyn FormatParser> 
         Format::GeminiCli => Box::new(gemini_cli::Parser::new(opts.clone())),
         Format::QwenCode => Box::new(qwen_code::Parser::new(opts.clone())),
         Format::Amp => Box::new(amp::Parser::new(opts.clone())),
+        Format::OpenCode => Box::new(opencode::Parser::new(opts.clone())),
+        Format::Pi => Box::new(pi::Parser::new(opts.clone())),
         Format::Otel => Box::new(otel::Parser::new(opts.clone())),
         Format::Langfuse => Box::new(langfuse::Parser::new(opts.clone())),
         Format::Helicone => Box::new(helicone::Parser::new(opts.clone())),
