@@ -205,6 +205,18 @@ fn opencode_databases_and_old_files_bill_each_call_once() {
     assert_eq!(acc["not_billed"]["by_reason"]["context line"], 3, "{acc}");
     assert_eq!(rep["skipped"]["lines"], 0, "{rep}");
     drop(open);
+
+    // The Kilo CLI, an OpenCode fork, keeps the same store as kilo.db.
+    fs::create_dir_all(data.path().join("kilo")).unwrap();
+    fs::copy(store.join("opencode.db"), data.path().join("kilo/kilo.db")).unwrap();
+    let out = tokenmaxx()
+        .args(["report", "--format", "json", "--source", "kilo"])
+        .env("XDG_DATA_HOME", data.path())
+        .output()
+        .unwrap();
+    let rep = stdout_json(&out);
+    assert_eq!(rep["totals"]["records"], 2, "{rep}");
+    assert_eq!(rep["totals"]["cost_usd"], "0.01797825");
 }
 
 fn copy_tree(from: &std::path::Path, to: &std::path::Path) {

@@ -67,6 +67,7 @@ value_enum!(AgentSource {
     QwenCode => "qwen-code": "Qwen Code chats: `~/.qwen/projects/<project>/chats/*.jsonl` (QWEN_RUNTIME_DIR moves ~/.qwen)",
     Amp => "amp": "Amp threads: `$XDG_DATA_HOME/amp/threads/T-*.json` (default ~/.local/share)",
     OpenCode => "opencode": "OpenCode: `$XDG_DATA_HOME/opencode/opencode*.db` (default ~/.local/share) and the older `storage/message/**.json`",
+    Kilo => "kilo": "Kilo CLI and Kilo Code 7: `$XDG_DATA_HOME/kilo/kilo.db` (default ~/.local/share), read as OpenCode's store",
     Pi => "pi": "Pi sessions: `~/.pi/agent/sessions/**.jsonl` (PI_CODING_AGENT_DIR moves ~/.pi/agent)",
     CopilotCli => "copilot-cli": "GitHub Copilot CLI OpenTelemetry file export: `~/.copilot/otel/*.jsonl` (COPILOT_HOME moves ~/.copilot)",
 });

@@ -1,4 +1,4 @@
-//! `--source claude-code|codex|gemini-cli|qwen-code|amp|opencode|pi|copilot-cli`: where coding agents keep their
+//! `--source claude-code|codex|gemini-cli|qwen-code|amp|opencode|kilo|pi|copilot-cli`: where coding agents keep their
 //! logs, so `tokenmaxx report --source claude-code` works without a path.
 
 use std::collections::BTreeSet;
@@ -25,6 +25,9 @@ pub enum AgentSource {
     /// OpenCode: its databases `$XDG_DATA_HOME/opencode/opencode*.db` (with
     /// their write-ahead logs) and the older `storage/message/**.json`.
     OpenCode,
+    /// Kilo CLI (an OpenCode fork; Kilo Code 7 in VS Code): its database
+    /// `$XDG_DATA_HOME/kilo/kilo.db`, OpenCode's `message` table.
+    Kilo,
     /// Pi sessions: `<agent>/sessions`, the agent folder being
     /// `PI_CODING_AGENT_DIR` or `~/.pi/agent`.
     Pi,
@@ -42,6 +45,7 @@ impl AgentSource {
             AgentSource::QwenCode => "qwen-code",
             AgentSource::Amp => "amp",
             AgentSource::OpenCode => "opencode",
+            AgentSource::Kilo => "kilo",
             AgentSource::Pi => "pi",
             AgentSource::CopilotCli => "copilot-cli",
         }
@@ -186,6 +190,11 @@ fn candidates(
                 .or_else(|| home.map(|h| h.join(".copilot")));
             if let Some(b) = base {
                 out.push(b.join("otel"));
+            }
+        }
+        AgentSource::Kilo => {
+            if let Some(d) = xdg_data(home) {
+                out.push(d.join("kilo/kilo.db"));
             }
         }
         AgentSource::Pi => {
