@@ -19,6 +19,8 @@ pub mod price;
 pub mod run;
 // Billed records grouped into the report's figures.
 pub mod aggregate;
+// Each record priced again under a scenario (`whatif`).
+pub mod whatif;
 // The report rendered (table, JSON, CSV, Markdown) and records written.
 pub mod export;
 

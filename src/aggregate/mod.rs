@@ -70,7 +70,7 @@ impl Dimension {
 
     /// The group value of a record. Missing values get a visible placeholder
     /// rather than disappearing from the report.
-    fn value(self, b: &Billed, tz: &TimeZone) -> String {
+    pub(crate) fn value(self, b: &Billed, tz: &TimeZone) -> String {
         let r = &b.record;
         let or_none = |v: Option<&str>| v.filter(|s| !s.is_empty()).unwrap_or(NONE).to_string();
         let date = || {

@@ -13,6 +13,8 @@ use crate::export::prices::PricesFormat;
 use crate::export::records::RecordsFormat;
 use crate::export::{Metric, ReportFormat};
 use crate::ingest::AgentSource;
+use crate::record::ServiceTier;
+use crate::whatif::CachePolicy;
 
 /// `ValueEnum` for a fieldless enum: each variant, its name on the command
 /// line, and optionally its help.
@@ -70,6 +72,18 @@ value_enum!(AgentSource {
     Kilo => "kilo": "Kilo CLI and Kilo Code 7: `$XDG_DATA_HOME/kilo/kilo.db` (default ~/.local/share), read as OpenCode's store",
     Pi => "pi": "Pi sessions: `~/.pi/agent/sessions/**.jsonl` (PI_CODING_AGENT_DIR moves ~/.pi/agent)",
     CopilotCli => "copilot-cli": "GitHub Copilot CLI OpenTelemetry file export: `~/.copilot/otel/*.jsonl` (COPILOT_HOME moves ~/.copilot)",
+});
+
+value_enum!(ServiceTier {
+    Standard => "standard",
+    Batch => "batch": "Batch API prices (about half for most providers)",
+    Flex => "flex": "Flex processing prices (OpenAI)",
+    Priority => "priority": "Priority processing prices",
+});
+
+value_enum!(CachePolicy {
+    AsLogged => "as-logged": "Cache reads and writes as the log has them",
+    None => "none": "No prompt caching: every cache read and write billed as plain input",
 });
 
 value_enum!(ReportFormat {

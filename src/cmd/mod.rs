@@ -24,6 +24,7 @@ pub mod prices;
 pub mod records;
 pub mod report;
 pub mod tokenizers;
+pub mod whatif;
 
 const AFTER_HELP: &str = "\
 Examples:
@@ -34,7 +35,8 @@ Examples:
   tokenmaxx prices claude-sonnet-4-5 --at 2025-10-01
   tokenmaxx report --source claude-code --by day,project
   tokenmaxx check eval-runs/ --format markdown  CI gate: exit 1 when a budget or baseline fails
-  tokenmaxx merge shard1.json shard2.json      combine shard reports exactly";
+  tokenmaxx merge shard1.json shard2.json      combine shard reports exactly
+  tokenmaxx whatif logs/ --as claude-sonnet-4-5 the same calls priced as another model";
 
 #[derive(Parser, Debug)]
 #[command(name = "tokenmaxx", version, about = "Token economics for LLM API logs: tokens, dollars and verbosity, priced at the rates in effect when each request was made.", after_help = AFTER_HELP)]
@@ -55,6 +57,8 @@ pub enum Command {
     Prices(prices::PricesArgs),
     /// List tokenizers and which model uses which.
     Tokenizers(tokenizers::TokenizersArgs),
+    /// Price the same logs under a scenario (another model, tier, no cache, other date) and compare.
+    Whatif(whatif::WhatIfArgs),
     /// Combine `report --format json` outputs of shards into one report, exactly.
     Merge(merge::MergeArgs),
     /// CI gate: check logs against a budget file and a baseline; exit 1 on a failure.
@@ -70,6 +74,7 @@ pub fn run(cli: Cli) -> anyhow::Result<Outcome> {
     crate::limits::check_env()?;
     match cli.command {
         Command::Report(a) => report::run(a),
+        Command::Whatif(a) => whatif::run(a),
         Command::Records(a) => records::run(a),
         Command::Count(a) => count::run(a),
         Command::Prices(a) => prices::run(a),

@@ -21,6 +21,7 @@ pub mod prices;
 pub mod records;
 mod sections;
 pub(crate) mod table;
+pub mod whatif;
 
 pub use sections::{ColumnPolicy, Metric, ReportOptions};
 

@@ -154,6 +154,19 @@ fn natural_width(cols: &[Header], rows: &[Vec<String>]) -> usize {
     total
 }
 
+/// A table of another command (`whatif`) fitted to the terminal like the
+/// report's.
+pub(crate) fn render_fitted(out: &mut dyn Write, grid: Grid) -> Result<()> {
+    render(
+        out,
+        grid,
+        Fit {
+            policy: ColumnPolicy::Fit,
+            terminal: terminal_width(),
+        },
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

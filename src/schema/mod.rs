@@ -22,6 +22,7 @@ pub mod count;
 pub mod prices;
 pub mod records;
 pub mod report;
+pub mod whatif;
 
 /// Version of every JSON shape here; bumped on any rename or removal
 /// (adding a field is not a change of version).

@@ -1,0 +1,163 @@
+//! `whatif` through the real binary on tests/fixtures/whatif/calls.jsonl,
+//! whose every figure is computed by hand in that folder's README.
+
+mod common;
+
+use common::{fixture, stdout_json, tokenmaxx};
+
+fn whatif(args: &[&str]) -> serde_json::Value {
+    stdout_json(
+        &tokenmaxx()
+            .args(["whatif", "--format", "json", "--quiet"])
+            .arg(fixture("whatif/calls.jsonl"))
+            .args(args)
+            .output()
+            .unwrap(),
+    )
+}
+
+/// (actual, what-if, delta, delta %) of the totals.
+fn totals(doc: &serde_json::Value) -> [&str; 4] {
+    let t = &doc["totals"];
+    [
+        t["actual_cost_usd"].as_str().unwrap(),
+        t["whatif_cost_usd"].as_str().unwrap(),
+        t["delta_usd"].as_str().unwrap(),
+        t["delta_pct"].as_str().unwrap(),
+    ]
+}
+
+#[test]
+fn another_model_for_every_record() {
+    let doc = whatif(&["--as", "gpt-4o-mini", "--by", "model"]);
+    assert_eq!(totals(&doc), ["12.46", "0.57", "-11.89", "-95.43"]);
+    let t = &doc["totals"];
+    assert_eq!(t["records"], 4);
+    assert_eq!(t["compared_records"], 3);
+    // Claude's tokens counted by another tokenizer than OpenAI's.
+    assert_eq!(t["approx_token_records"], 1);
+    // The unknown model is counted apart with its reason, never as $0.
+    assert_eq!(t["actual_unpriced"]["unknown model `acme-llm-1`"], 1);
+    let claude = doc["groups"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|g| g["key"]["model"] == "claude-sonnet-4-5")
+        .unwrap();
+    assert_eq!(claude["whatif_cost_usd"], "0.015");
+    assert_eq!(doc["scenario"]["models"][0]["pattern"], "*");
+    assert!(!doc["assumptions"].as_array().unwrap().is_empty());
+}
+
+#[test]
+fn a_map_changes_only_the_models_it_matches() {
+    let doc = whatif(&["--map", "gpt-4o=gpt-4o-mini"]);
+    assert_eq!(totals(&doc), ["12.46", "0.765", "-11.695", "-93.86"]);
+    assert_eq!(doc["totals"]["approx_token_records"], 0);
+}
+
+#[test]
+fn batch_tier() {
+    let doc = whatif(&["--tier", "batch"]);
+    assert_eq!(totals(&doc), ["12.46", "6.855", "-5.605", "-44.98"]);
+    assert_eq!(doc["scenario"]["tier"], "batch");
+}
+
+#[test]
+fn no_prompt_caching() {
+    let doc = whatif(&["--cache", "none"]);
+    assert_eq!(totals(&doc), ["12.46", "13.965", "1.505", "12.08"]);
+}
+
+/// Prices of one date for every request: a model that had no price then is
+/// not compared, and says why.
+#[test]
+fn prices_of_another_date() {
+    let doc = whatif(&["--at", "2025-01-01"]);
+    assert_eq!(totals(&doc), ["12.25", "9.25", "-3", "-24.49"]);
+    let t = &doc["totals"];
+    assert_eq!(t["compared_records"], 2);
+    let why = t["whatif_unpriced"].as_object().unwrap();
+    assert_eq!(why.values().map(|v| v.as_u64().unwrap()).sum::<u64>(), 1);
+    assert!(
+        why.keys().next().unwrap().contains("claude-sonnet-4-5"),
+        "{why:?}"
+    );
+}
+
+/// The table says the scenario, the assumptions and what was left out;
+/// Markdown and CSV carry the same figures.
+#[test]
+fn table_markdown_and_csv() {
+    let run = |format: &str| {
+        let out = tokenmaxx()
+            .args([
+                "whatif",
+                "--quiet",
+                "--as",
+                "gpt-4o-mini",
+                "--format",
+                format,
+            ])
+            .arg(fixture("whatif/calls.jsonl"))
+            .env("COLUMNS", "200")
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let table = run("table");
+    assert!(
+        table.contains("$12.4600") && table.contains("$0.5700"),
+        "{table}"
+    );
+    assert!(table.contains("-95.43%"), "{table}");
+    assert!(
+        table.contains("Scenario: every model as gpt-4o-mini."),
+        "{table}"
+    );
+    assert!(
+        table.contains("Not compared, the log's own price unknown (1)"),
+        "{table}"
+    );
+    let md = run("markdown");
+    assert!(md.contains("| **TOTAL** |"), "{md}");
+    assert!(md.contains("- Assumed: Output length"), "{md}");
+    let csv = run("csv");
+    assert!(
+        csv.contains("gpt-4o,2,2,12.25,0.555,-11.695,-95.47,0,0,0"),
+        "{csv}"
+    );
+}
+
+#[test]
+fn bad_scenarios_are_errors() {
+    let out = tokenmaxx()
+        .args(["whatif", "--as", "gpt-4o-minii"])
+        .arg(fixture("whatif/calls.jsonl"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("unknown model `gpt-4o-minii`") && err.contains("gpt-4o-mini"),
+        "{err}"
+    );
+    let out = tokenmaxx()
+        .arg("whatif")
+        .arg(fixture("whatif/calls.jsonl"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("give a scenario"));
+    let out = tokenmaxx()
+        .args(["whatif", "--map", "gpt-4o"])
+        .arg(fixture("whatif/calls.jsonl"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+}
