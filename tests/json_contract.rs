@@ -190,6 +190,27 @@ fn check_fields_are_documented() {
 }
 
 #[test]
+fn whatif_fields_are_documented() {
+    let calls = fixture("whatif/calls.jsonl");
+    let calls = calls.to_str().unwrap();
+    let docs = [
+        run_json(&["whatif", calls, "--as", "gpt-4o-mini", "--format", "json"]),
+        run_json(&[
+            "whatif",
+            calls,
+            "--at",
+            "2025-01-01",
+            "--tier",
+            "batch",
+            "--format",
+            "json",
+        ]),
+    ]
+    .concat();
+    assert_contract("whatif", &written(&docs));
+}
+
+#[test]
 fn count_fields_are_documented() {
     let prompts = fixture("check/prompts");
     let docs = run_json(&["count", prompts.to_str().unwrap(), "--format", "json"]);

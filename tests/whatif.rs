@@ -161,3 +161,65 @@ fn bad_scenarios_are_errors() {
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
 }
+
+/// Every command of the README's "What if" section runs on the bundled
+/// examples and prints a comparison.
+#[test]
+fn readme_examples_run() {
+    let readme =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+    let section = readme
+        .split("\n## What if\n")
+        .nth(1)
+        .and_then(|s| s.split("\n## ").next())
+        .expect("a What if section");
+    let block = section
+        .split("```sh\n")
+        .nth(1)
+        .and_then(|s| s.split("```").next())
+        .unwrap();
+    let mut ran = 0;
+    for line in block.lines().filter(|l| l.starts_with("tokenmaxx ")) {
+        let command = line.split("  #").next().unwrap().trim();
+        let words = shell_words(command.strip_prefix("tokenmaxx ").unwrap());
+        let out = tokenmaxx()
+            .args(&words)
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .env("COLUMNS", "200")
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{command}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(
+            String::from_utf8_lossy(&out.stdout).contains("Scenario: "),
+            "{command}"
+        );
+        ran += 1;
+    }
+    assert!(ran >= 5, "only {ran} examples");
+}
+
+/// Words of a command line with single quotes (all the README uses).
+fn shell_words(s: &str) -> Vec<String> {
+    let mut words = Vec::new();
+    let mut cur = String::new();
+    let mut quoted = false;
+    for c in s.chars() {
+        match c {
+            '\'' => quoted = !quoted,
+            ' ' if !quoted => {
+                if !cur.is_empty() {
+                    words.push(std::mem::take(&mut cur));
+                }
+            }
+            c => cur.push(c),
+        }
+    }
+    if !cur.is_empty() {
+        words.push(cur);
+    }
+    words
+}
