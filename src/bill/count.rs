@@ -22,7 +22,7 @@ impl Biller {
         let model = record.model.as_deref().unwrap_or("");
         let choice = TokenizerChoice::for_model(Some(&self.book), model);
         let tok = &Memoized {
-            inner: choice.encoding.tokenizer(),
+            inner: choice.engine.tokenizer(),
             cache: &self.counts,
         };
         let framed = text.chat_framing && choice.exact;

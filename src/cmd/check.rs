@@ -210,7 +210,7 @@ fn prompt_checks(budget: &Budget, args: &CheckArgs, out: &mut Vec<CheckResult>) 
             p.encoding.as_deref(),
             &at,
         )?;
-        let tok = choice.encoding.tokenizer();
+        let tok = choice.engine.tokenizer();
         let files = prompt_files(budget, &p.files, &at)?;
         let tokenizer = choice.label();
         let mut total = 0u64;

@@ -21,7 +21,9 @@ use crate::tokenize::{TokenizerChoice, tokenizer_for};
 #[command(after_help = "Examples:
   tokenmaxx count prompts/ --model gpt-4o
   echo 'hello world' | tokenmaxx count --encoding cl100k_base
-  tokenmaxx count AGENTS.md prompts/*.md --model gpt-5 --max-tokens 2500")]
+  tokenmaxx count AGENTS.md prompts/*.md --model gpt-5 --max-tokens 2500
+  tokenmaxx count prompts/ --tokenizer Qwen3/tokenizer.json
+  tokenmaxx count prompts/ --tokenizer llama3/tokenizer.model --tokenizer-pattern llama3")]
 pub struct CountArgs {
     /// Files or directories (every file inside, recursively); `-` or nothing reads stdin.
     pub paths: Vec<PathBuf>,
@@ -31,6 +33,14 @@ pub struct CountArgs {
     /// Count with this encoding.
     #[arg(long, value_parser = clap::builder::PossibleValuesParser::new(crate::price::KNOWN_TOKENIZERS.iter().copied()))]
     pub encoding: Option<String>,
+    /// Count with a built-in encoding, or a tokenizer file: a Hugging Face
+    /// tokenizer.json, or a tiktoken rank file (with --tokenizer-pattern).
+    #[arg(long, conflicts_with_all = ["model", "encoding"], value_name = "NAME|FILE")]
+    pub tokenizer: Option<String>,
+    /// The pre-tokenizer of a tiktoken rank file: cl100k (= llama3), o200k,
+    /// qwen2, or a regex.
+    #[arg(long, requires = "tokenizer", value_name = "PATTERN")]
+    pub tokenizer_pattern: Option<String>,
     /// Exit 1 when any single file has more tokens than this.
     #[arg(long, value_name = "N")]
     pub max_tokens: Option<u64>,
@@ -47,7 +57,7 @@ pub struct CountArgs {
 pub fn run(args: CountArgs) -> Result<Outcome> {
     super::init_threads(&args.common)?;
     let choice = choose(&args)?;
-    let tok = choice.encoding.tokenizer();
+    let tok = choice.engine.tokenizer();
     let files = collect(&args.paths)?;
     // A file found by walking a folder that is not text (an image beside
     // the prompts) is skipped with a warning; one named alone is an error.
@@ -124,6 +134,9 @@ fn over_budget(args: &CountArgs, counts: &[FileCount], total: u64) -> bool {
 }
 
 fn choose(args: &CountArgs) -> Result<TokenizerChoice> {
+    if let Some(t) = &args.tokenizer {
+        return crate::tokenize::named_tokenizer(t, args.tokenizer_pattern.as_deref());
+    }
     let book = match &args.model {
         Some(_) => Some(super::price_book(
             &args.common.pricing,

@@ -23,8 +23,10 @@ pub fn check(models: &[ModelEntry]) -> Vec<String> {
 
     for m in models {
         let ctx = format!("{}: model `{}`", m.origin, m.id);
+        // A tokenizer file was loaded (and checked) when its overlay was read.
         if let Some(t) = &m.tokenizer
             && !KNOWN_TOKENIZERS.contains(&t.as_str())
+            && !std::path::Path::new(t).is_file()
         {
             out.push(format!(
                 "{ctx}: unknown tokenizer `{t}` (known: {})",

@@ -9,9 +9,10 @@
 //! problems (unordered dates, negative prices, ambiguous names, missing
 //! provenance, …) are reported by [`super::PriceBook::check`].
 
+use std::path::Path;
 use std::str::FromStr;
 
-use anyhow::{Result, anyhow, bail};
+use anyhow::{Context, Result, anyhow, bail};
 use jiff::civil::Date;
 use rust_decimal::Decimal;
 use serde::Deserialize;
@@ -33,7 +34,11 @@ pub struct ModelEntry {
     pub provider: String,
     /// Exact names (compared after normalization, see `pricing/README.md`).
     pub names: Vec<String>,
+    /// A built-in encoding's name, or (from an overlay) the path of a
+    /// tokenizer file, made absolute when the overlay was read.
     pub tokenizer: Option<String>,
+    /// A tiktoken rank file's pre-tokenizer (a preset or a regex).
+    pub tokenizer_pattern: Option<String>,
     /// False when `tokenizer` only approximates the model's real tokenizer.
     pub tokenizer_exact: bool,
     pub context_window: Option<u64>,
@@ -212,6 +217,7 @@ struct RawModel {
     #[serde(default)]
     names: Vec<String>,
     tokenizer: Option<String>,
+    tokenizer_pattern: Option<String>,
     tokenizer_exact: Option<bool>,
     context_window: Option<u64>,
     #[serde(default)]
@@ -301,6 +307,7 @@ const MODEL_KEYS: &[&str] = &[
     "provider",
     "names",
     "tokenizer",
+    "tokenizer_pattern",
     "tokenizer_exact",
     "context_window",
     "price",
@@ -406,11 +413,25 @@ fn convert_model(origin: &str, n: usize, m: RawModel) -> Result<ModelEntry> {
         }
         rows.push(row);
     }
+    let tokenizer = match m.tokenizer.map(|s| s.trim().to_string()) {
+        Some(t) if !KNOWN_TOKENIZERS.contains(&t.as_str()) && !origin.starts_with("embedded:") => {
+            // A tokenizer file, relative to the overlay that names it;
+            // loaded now so that a missing or invalid file stops the run
+            // (exit 2) instead of silently counting with something else.
+            let base = Path::new(origin).parent().unwrap_or(Path::new(""));
+            let path = base.join(&t);
+            crate::tokenize::user::UserTokenizer::shared(&path, m.tokenizer_pattern.as_deref())
+                .with_context(|| format!("{ctx}: tokenizer `{t}`"))?;
+            Some(path.to_string_lossy().into_owned())
+        }
+        other => other,
+    };
     Ok(ModelEntry {
         id,
         provider,
         names: m.names.into_iter().map(|s| s.trim().to_string()).collect(),
-        tokenizer: m.tokenizer.map(|s| s.trim().to_string()),
+        tokenizer,
+        tokenizer_pattern: m.tokenizer_pattern,
         tokenizer_exact: m.tokenizer_exact.unwrap_or(true),
         context_window: m.context_window,
         rows,

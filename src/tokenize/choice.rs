@@ -3,13 +3,61 @@
 
 use anyhow::{Context, Result, bail};
 
-use super::Encoding;
+use super::user::UserTokenizer;
+use super::{Encoding, Tokenizer};
 use crate::price::PriceBook;
+
+/// A built-in encoding, or a tokenizer loaded from a file.
+#[derive(Clone, Copy)]
+pub enum Engine {
+    Builtin(Encoding),
+    File(&'static UserTokenizer),
+}
+
+impl Engine {
+    pub fn tokenizer(self) -> &'static dyn Tokenizer {
+        match self {
+            Engine::Builtin(e) => e.tokenizer(),
+            Engine::File(t) => t,
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Engine::Builtin(e) => e.name(),
+            Engine::File(t) => t.name(),
+        }
+    }
+}
+
+impl PartialEq for Engine {
+    fn eq(&self, other: &Engine) -> bool {
+        match (self, other) {
+            (Engine::Builtin(a), Engine::Builtin(b)) => a == b,
+            (Engine::File(a), Engine::File(b)) => std::ptr::eq(*a, *b),
+            _ => false,
+        }
+    }
+}
+
+impl Eq for Engine {}
+
+impl std::fmt::Debug for Engine {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl From<Encoding> for Engine {
+    fn from(e: Encoding) -> Engine {
+        Engine::Builtin(e)
+    }
+}
 
 /// Which tokenizer a model is counted with, and whether that is exact.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct TokenizerChoice {
-    pub encoding: Encoding,
+    pub engine: Engine,
     /// False when the model's real tokenizer is not public (Claude 3+,
     /// Gemini): the count is an approximation and says so.
     pub exact: bool,
@@ -19,9 +67,9 @@ impl TokenizerChoice {
     /// The label every output carries: `o200k_base` or `approx:o200k_base`.
     pub fn label(&self) -> String {
         if self.exact {
-            self.encoding.name().to_string()
+            self.engine.name().to_string()
         } else {
-            format!("approx:{}", self.encoding.name())
+            format!("approx:{}", self.engine.name())
         }
     }
 
@@ -37,9 +85,21 @@ impl TokenizerChoice {
     /// not as the entry says.
     fn from_book(book: Option<&PriceBook>, model: &str) -> Option<TokenizerChoice> {
         let entry = book?.find(model)?;
-        let encoding = Encoding::from_name(entry.tokenizer.as_deref()?)?;
+        let name = entry.tokenizer.as_deref()?;
+        let engine = match Encoding::from_name(name) {
+            Some(e) => Engine::Builtin(e),
+            // A file named by an overlay, loaded (and checked) when the
+            // overlay was read.
+            None => Engine::File(
+                UserTokenizer::shared(
+                    std::path::Path::new(name),
+                    entry.tokenizer_pattern.as_deref(),
+                )
+                .ok()?,
+            ),
+        };
         Some(TokenizerChoice {
-            encoding,
+            engine,
             exact: entry.tokenizer_exact,
         })
     }
@@ -49,8 +109,8 @@ impl TokenizerChoice {
     pub fn for_unknown_model(model: &str) -> TokenizerChoice {
         let m = model.to_ascii_lowercase();
         let m = m.rsplit('/').next().unwrap_or(&m);
-        let exact = |encoding| TokenizerChoice {
-            encoding,
+        let exact = |encoding: Encoding| TokenizerChoice {
+            engine: encoding.into(),
             exact: true,
         };
         if m.starts_with("gpt-oss") {
@@ -80,11 +140,30 @@ impl TokenizerChoice {
             exact(Encoding::P50kBase)
         } else {
             TokenizerChoice {
-                encoding: Encoding::O200kBase,
+                engine: Encoding::O200kBase.into(),
                 exact: false,
             }
         }
     }
+}
+
+/// `--tokenizer NAME|FILE`: a built-in encoding by name, else a tokenizer
+/// file (exit 2 when it cannot be read or is not one).
+pub fn named_tokenizer(name: &str, pattern: Option<&str>) -> Result<TokenizerChoice> {
+    if let Some(e) = Encoding::from_name(name) {
+        if pattern.is_some() {
+            bail!("--tokenizer-pattern is for tokenizer files, not the built-in `{name}`");
+        }
+        return Ok(TokenizerChoice {
+            engine: e.into(),
+            exact: true,
+        });
+    }
+    let t = UserTokenizer::shared(std::path::Path::new(name), pattern)?;
+    Ok(TokenizerChoice {
+        engine: Engine::File(t),
+        exact: true,
+    })
 }
 
 /// The tokenizer a user named with `--encoding` or `--model` (o200k_base
@@ -107,13 +186,13 @@ pub fn tokenizer_for(
             )
         })?;
         return Ok(TokenizerChoice {
-            encoding,
+            engine: encoding.into(),
             exact: true,
         });
     }
     let Some(model) = model else {
         return Ok(TokenizerChoice {
-            encoding: Encoding::O200kBase,
+            engine: Encoding::O200kBase.into(),
             exact: true,
         });
     };

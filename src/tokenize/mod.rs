@@ -18,8 +18,9 @@ mod choice;
 mod fast;
 pub mod memo;
 mod tiktoken;
+pub mod user;
 
-pub use choice::{TokenizerChoice, tokenizer_for};
+pub use choice::{Engine, TokenizerChoice, named_tokenizer, tokenizer_for};
 
 /// Something that counts tokens.
 pub trait Tokenizer: Send + Sync {

@@ -166,6 +166,7 @@ fn model(p: &Provider, m: &Model, opts: &Options, out: &mut Import) -> Result<Op
         provider: p.id.clone(),
         names,
         tokenizer: None,
+        tokenizer_pattern: None,
         tokenizer_exact: true,
         context_window: m.context_window.filter(|&c| c > 0),
         rows,

@@ -252,6 +252,7 @@ fn model(key: &str, entry: &Entry, opts: &Options, out: &mut Import) -> Result<O
         provider,
         names,
         tokenizer: None,
+        tokenizer_pattern: None,
         tokenizer_exact: true,
         context_window: entry
             .get("max_input_tokens")
