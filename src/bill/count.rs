@@ -20,12 +20,18 @@ impl Biller {
             return Ok(None);
         };
         let model = record.model.as_deref().unwrap_or("");
-        let choice = TokenizerChoice::for_model(Some(&self.book), model);
+        let choice = self
+            .tokenizer
+            .unwrap_or_else(|| TokenizerChoice::for_model(Some(&self.book), model));
         let tok = &Memoized {
             inner: choice.engine.tokenizer(),
             cache: &self.counts,
         };
-        let framed = text.chat_framing && choice.exact;
+        // OpenAI's framing belongs to OpenAI's encodings; a tokenizer file
+        // frames with its own family's template (tokenize/user/template.rs).
+        let framed = text.chat_framing
+            && choice.exact
+            && matches!(choice.engine, crate::tokenize::Engine::Builtin(_));
         let err = |e: crate::tokenize::TokenizeError| Skip::new("tokenize failed", e.to_string());
         let prompt = if text.has_prompt {
             Some(chat::prompt_tokens(tok, text, framed).map_err(err)? as u64)

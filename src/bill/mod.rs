@@ -108,6 +108,8 @@ pub struct Biller {
     pub book: PriceBook,
     pub mode: UsageMode,
     pub measures: Measures,
+    /// `--tokenizer`: counts every record's text instead of its model's.
+    pub tokenizer: Option<crate::tokenize::TokenizerChoice>,
     /// Counts of text seen before in the run (resent history).
     counts: CountCache,
 }
@@ -118,6 +120,7 @@ impl Biller {
             book,
             mode,
             measures,
+            tokenizer: None,
             counts: CountCache::default(),
         }
     }

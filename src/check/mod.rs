@@ -108,6 +108,10 @@ pub struct PromptBudget {
     pub files: Vec<String>,
     pub model: Option<String>,
     pub encoding: Option<String>,
+    /// A tokenizer file (relative to the budget file) or a built-in name.
+    pub tokenizer: Option<String>,
+    /// A tiktoken rank file's pattern.
+    pub tokenizer_pattern: Option<String>,
     pub max_tokens: Option<u64>,
     pub max_total_tokens: Option<u64>,
 }
@@ -348,6 +352,8 @@ fn prompt(v: &Value, i: usize) -> Result<PromptBudget> {
         files: Vec::new(),
         model: None,
         encoding: None,
+        tokenizer: None,
+        tokenizer_pattern: None,
         max_tokens: None,
         max_total_tokens: None,
     };
@@ -365,12 +371,16 @@ fn prompt(v: &Value, i: usize) -> Result<PromptBudget> {
             }
             "model" => p.model = Some(string(x, &format!("{at} model"))?),
             "encoding" => p.encoding = Some(string(x, &format!("{at} encoding"))?),
+            "tokenizer" => p.tokenizer = Some(string(x, &format!("{at} tokenizer"))?),
+            "tokenizer_pattern" => {
+                p.tokenizer_pattern = Some(string(x, &format!("{at} tokenizer_pattern"))?)
+            }
             "max_tokens" => p.max_tokens = Some(count(x, &format!("{at} max_tokens"))?),
             "max_total_tokens" => {
                 p.max_total_tokens = Some(count(x, &format!("{at} max_total_tokens"))?)
             }
             other => bail!(
-                "{at}: unknown key `{other}` (expected files, model, encoding, max_tokens, max_total_tokens)"
+                "{at}: unknown key `{other}` (expected files, model, encoding, tokenizer, tokenizer_pattern, max_tokens, max_total_tokens)"
             ),
         }
     }
@@ -380,8 +390,17 @@ fn prompt(v: &Value, i: usize) -> Result<PromptBudget> {
     if p.max_tokens.is_none() && p.max_total_tokens.is_none() {
         bail!("{at}: set max_tokens and/or max_total_tokens");
     }
-    if p.model.is_some() && p.encoding.is_some() {
-        bail!("{at}: give `model` or `encoding`, not both");
+    if [
+        p.model.is_some(),
+        p.encoding.is_some(),
+        p.tokenizer.is_some(),
+    ]
+    .iter()
+    .filter(|&&b| b)
+    .count()
+        > 1
+    {
+        bail!("{at}: give one of `model`, `encoding` or `tokenizer`");
     }
     Ok(p)
 }

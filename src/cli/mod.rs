@@ -46,6 +46,15 @@ pub struct InputArgs {
     /// Where token counts come from.
     #[arg(long, value_enum, default_value_t = UsageMode::Auto)]
     pub usage: UsageMode,
+    /// Count every record's text with this tokenizer instead of its model's:
+    /// a built-in encoding, or a tokenizer file (tokenizer.json, or a
+    /// tiktoken rank file with --tokenizer-pattern).
+    #[arg(long, value_name = "NAME|FILE")]
+    pub tokenizer: Option<String>,
+    /// The pre-tokenizer of a tiktoken rank file: cl100k (= llama3), o200k,
+    /// qwen2, or a regex.
+    #[arg(long, requires = "tokenizer", value_name = "PATTERN")]
+    pub tokenizer_pattern: Option<String>,
     /// Only records at or after this date (YYYY-MM-DD, YYYYMMDD or RFC 3339).
     #[arg(long, value_name = "DATE")]
     pub since: Option<String>,

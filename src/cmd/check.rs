@@ -204,12 +204,24 @@ fn prompt_checks(budget: &Budget, args: &CheckArgs, out: &mut Vec<CheckResult>) 
     let book = super::price_book(&args.input.common.pricing, &args.input.common.model_map)?;
     for (i, p) in budget.prompts.iter().enumerate() {
         let at = format!("{} [[prompt]] #{} ", args.budget.display(), i + 1);
-        let choice = crate::tokenize::tokenizer_for(
-            Some(&book),
-            p.model.as_deref(),
-            p.encoding.as_deref(),
-            &at,
-        )?;
+        let choice = match &p.tokenizer {
+            // A file is relative to the budget file, as its globs are.
+            Some(t) => {
+                let name = if crate::tokenize::Encoding::from_name(t).is_some() {
+                    t.clone()
+                } else {
+                    budget.dir().join(t).to_string_lossy().into_owned()
+                };
+                crate::tokenize::named_tokenizer(&name, p.tokenizer_pattern.as_deref())
+                    .with_context(|| format!("{at}tokenizer `{t}`"))?
+            }
+            None => crate::tokenize::tokenizer_for(
+                Some(&book),
+                p.model.as_deref(),
+                p.encoding.as_deref(),
+                &at,
+            )?,
+        };
         let tok = choice.engine.tokenizer();
         let files = prompt_files(budget, &p.files, &at)?;
         let tokenizer = choice.label();

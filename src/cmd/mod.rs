@@ -246,7 +246,13 @@ impl LogRun {
                 eprintln!("tokenmaxx: warning: {note}");
             }
         }
-        let biller = Biller::new(book, args.usage, measures);
+        let mut biller = Biller::new(book, args.usage, measures);
+        if let Some(t) = &args.tokenizer {
+            biller.tokenizer = Some(crate::tokenize::named_tokenizer(
+                t,
+                args.tokenizer_pattern.as_deref(),
+            )?);
+        }
         let opts = RunOptions {
             ingest: IngestOptions {
                 parse: ParseOptions {

@@ -420,6 +420,13 @@ fn convert_model(origin: &str, n: usize, m: RawModel) -> Result<ModelEntry> {
             // (exit 2) instead of silently counting with something else.
             let base = Path::new(origin).parent().unwrap_or(Path::new(""));
             let path = base.join(&t);
+            if !path.exists() {
+                bail!(
+                    "{ctx}: unknown tokenizer `{t}`: not a built-in encoding ({}) and no file {}",
+                    KNOWN_TOKENIZERS.join(", "),
+                    path.display()
+                );
+            }
             crate::tokenize::user::UserTokenizer::shared(&path, m.tokenizer_pattern.as_deref())
                 .with_context(|| format!("{ctx}: tokenizer `{t}`"))?;
             Some(path.to_string_lossy().into_owned())

@@ -480,13 +480,20 @@ fn check_finds_each_problem_kind() {
         ),
         "ambiguous name `a`",
     );
-    assert_one(
+    // Neither a built-in encoding nor a file: the overlay does not load.
+    let e = PriceBook::from_toml_str(
+        "bad.toml",
         &model(
             "a",
             "",
             &format!("tokenizer = \"gpt2\"\n{}", row("2024-01-01", GOOD_ROW)),
         ),
-        "unknown tokenizer `gpt2`",
+    )
+    .err()
+    .unwrap();
+    assert!(
+        format!("{e:#}").contains("unknown tokenizer `gpt2`: not a built-in encoding"),
+        "{e:#}"
     );
     assert_one(
         &model(

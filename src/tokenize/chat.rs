@@ -29,6 +29,18 @@ pub fn prompt_tokens(
     framed: bool,
 ) -> Result<usize, TokenizeError> {
     let mut n = 0;
+    // A tokenizer file of a family with a known template: the prompt as
+    // the template writes it, markers included.
+    if !framed
+        && text.chat_framing
+        && let Some(rendered) = tok.render_chat(&text.messages)
+    {
+        n += tok.count(&rendered)?;
+        for def in &text.tools {
+            n += tok.count(def)?;
+        }
+        return Ok(n);
+    }
     for m in &text.messages {
         n += tok.count(&m.content)?;
         if framed {

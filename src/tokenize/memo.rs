@@ -89,6 +89,10 @@ impl Tokenizer for Memoized<'_> {
     fn count(&self, text: &str) -> Result<usize, TokenizeError> {
         self.cache.count(self.inner, text)
     }
+
+    fn render_chat(&self, messages: &[crate::record::Message]) -> Option<String> {
+        self.inner.render_chat(messages)
+    }
 }
 
 #[cfg(test)]

@@ -29,6 +29,11 @@ pub trait Tokenizer: Send + Sync {
     /// Number of tokens in `text`. Errors only on engine failure, never on
     /// ordinary input.
     fn count(&self, text: &str) -> Result<usize, TokenizeError>;
+    /// The messages as the model family's chat template writes them, for
+    /// tokenizers that know their family's template (tokenizer files).
+    fn render_chat(&self, _messages: &[crate::record::Message]) -> Option<String> {
+        None
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]

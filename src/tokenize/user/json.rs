@@ -248,6 +248,7 @@ pub fn from_json(bytes: &[u8]) -> Result<UserTokenizer> {
         symbols,
         merges: Merges::Pairs(pairs),
         whole_words,
+        template: None,
     })
 }
 
@@ -304,6 +305,7 @@ pub fn from_tiktoken(bytes: &[u8], pattern: &str) -> Result<UserTokenizer> {
             bytes: by_rank,
         },
         whole_words: Some(whole),
+        template: None,
     })
 }
 

@@ -26,9 +26,11 @@ use super::{TokenizeError, Tokenizer};
 
 mod json;
 mod merge;
+mod template;
 mod text;
 
 use merge::Merges;
+pub use template::ChatTemplate;
 use text::{AddedTokens, Normalizer, PreTokenizer};
 
 /// How the symbols of a word start.
@@ -58,6 +60,8 @@ pub struct UserTokenizer {
     /// A word the vocabulary holds whole is one token, merges or not
     /// (Llama 3's `ignore_merges`; tiktoken does this always).
     whole_words: Option<HashMap<Vec<u8>, u32>>,
+    /// The family's chat template, when its markers are added tokens.
+    pub template: Option<ChatTemplate>,
 }
 
 impl UserTokenizer {
@@ -87,12 +91,11 @@ impl UserTokenizer {
             json::from_tiktoken(&bytes, pattern).with_context(what)?
         };
         t.path = path.to_path_buf();
+        t.template = ChatTemplate::detect(|m| t.added.contains(m));
         t.name = Box::leak(
-            format!(
-                "file:{}",
-                path.file_name().unwrap_or_default().to_string_lossy()
-            )
-            .into_boxed_str(),
+            // The whole path: counts are cached by tokenizer name, and two
+            // models' files are often both called tokenizer.json.
+            format!("file:{}", path.display()).into_boxed_str(),
         );
         Ok(t)
     }
@@ -129,18 +132,11 @@ impl UserTokenizer {
             return 1;
         }
         let mut ids = Vec::with_capacity(word.len());
-        let mut extra = 0;
         match &self.symbols {
-            Symbols::Bytes(table) => {
-                for &b in word {
-                    match table[b as usize] {
-                        Some(id) => ids.push(id),
-                        // A byte the vocabulary lacks cannot merge: one
-                        // (unknown) token of its own.
-                        None => extra += 1,
-                    }
-                }
-            }
+            // A byte the vocabulary lacks is dropped, as the `tokenizers`
+            // crate drops it (every byte-level vocabulary of a real model
+            // has all 256).
+            Symbols::Bytes(table) => ids.extend(word.iter().filter_map(|&b| table[b as usize])),
             Symbols::Chars {
                 vocab,
                 byte_tokens,
@@ -168,13 +164,17 @@ impl UserTokenizer {
                 }
             }
         }
-        self.merges.count(&ids) + extra
+        self.merges.count(&ids)
     }
 }
 
 impl Tokenizer for UserTokenizer {
     fn name(&self) -> &'static str {
         self.name
+    }
+
+    fn render_chat(&self, messages: &[crate::record::Message]) -> Option<String> {
+        self.template.map(|t| t.render(messages))
     }
 
     fn count(&self, input: &str) -> Result<usize, TokenizeError> {

@@ -66,6 +66,14 @@ impl AddedTokens {
         AddedTokens { by_first }
     }
 
+    pub fn contains(&self, content: &str) -> bool {
+        content
+            .chars()
+            .next()
+            .and_then(|c| self.by_first.get(&c))
+            .is_some_and(|v| v.iter().any(|t| t.content == content))
+    }
+
     /// The text cut into (segment, is an added token) parts, in order.
     pub fn split<'t>(&self, text: &'t str) -> Vec<(&'t str, bool)> {
         if self.by_first.is_empty() {
