@@ -59,7 +59,7 @@ CACHE = os.path.join(os.path.expanduser("~"), ".cache", "tokenmaxx-bench")
 TIKTOKEN_PY_VERSION = "0.12.0"
 ENCODINGS = ["o200k_base", "cl100k_base"]
 CC_TARGET = 10.0
-SECTIONS = ["cc", "chat", "counted", "text", "rss"]
+SECTIONS = ["cc", "chat", "counted", "text", "usertok", "rss"]
 GNU_TIME = os.access("/usr/bin/time", os.X_OK)
 
 
@@ -647,6 +647,55 @@ class Bench:
         return row(label, 1, nbytes, best["seconds"], r["rss_kib"], None, engine="tiktoken-py", encoding=enc,
                    tokens=best["tokens"], passes=[p["seconds"] for p in ps], load_s=load.get("load_seconds"),
                    rank_file=load.get("rank_file"), rank_sha256_checked=load.get("hash_checked"))
+
+    # -- user tokenizers (tokenizer.json) against Hugging Face's library ---------
+    def sec_usertok(self):
+        """tokenmaxx count --tokenizer FILE beside Python `tokenizers` on the
+        unique-text corpus, 1 thread, for each family scripts/fetch-tokenizers.sh
+        fetches (it also makes the venv with the library)."""
+        a = self.a
+        try:
+            env = subprocess.run(["bash", os.path.join(ROOT, "scripts", "fetch-tokenizers.sh")],
+                                 capture_output=True, cwd=ROOT, check=True).stdout.decode()
+        except Exception as e:  # noqa: BLE001
+            self.emit("usertok", "Tokenizer files, 1 thread", [{"tool": "fetch", "skipped": str(e)[:300]}], [])
+            return
+        vals = dict(l.split("=", 1) for l in env.replace("export ", "").split() if "=" in l)
+        hf_dir, py = vals["TOKENMAXX_HF_TOKENIZERS"].strip("'"), vals["TOKENMAXX_HF_PYTHON"].strip("'")
+        path, _ = self.corpus("text", a.text_mb)
+        nbytes = os.path.getsize(path)
+        prewarm([path])
+        tiny = os.path.join(self.tmp, "tiny.txt")
+        with open(tiny, "w") as f:
+            f.write("hello world\n")
+        rows, notes = [], []
+        for family in ("llama3", "qwen3", "deepseek_v3", "gemma3"):
+            tokfile = os.path.join(hf_dir, family, "tokenizer.json")
+            log("usertok: %s" % family)
+            r = timed([self.tm, "count", "--tokenizer", tokfile, path, "--threads", "1", "--format", "json"], a.runs)
+            tokens = json.loads(r["stdout"])["total_tokens"]
+            st = timed([self.tm, "count", "--tokenizer", tokfile, tiny, "--threads", "1"], max(3, a.runs))
+            net = max(1e-6, r["wall"] - st["wall"])
+            tm_row = row("%s tokenmaxx count --tokenizer (net of load)" % family, 1, nbytes, net, r["rss_kib"], None,
+                         tokens=tokens, load_s=round(st["wall"], 3), wall_incl_load=round(r["wall"], 3))
+            p = timed([py, os.path.join(HERE, "hf_peer.py"), "--tokenizer", tokfile, "--passes", str(a.runs), path], 1)
+            passes = [json.loads(l) for l in p["stdout"].decode().splitlines()]
+            load = next(x for x in passes if x.get("event") == "load")
+            best = min((x for x in passes if "pass" in x), key=lambda x: x["seconds"])
+            hf_row = row("%s tokenizers %s (Python, Rust core)" % (family, load["version"]), 1, nbytes,
+                         best["seconds"], p["rss_kib"], None, tokens=best["tokens"], load_s=load["load_seconds"])
+            ratio = hf_row["wall_s"] / tm_row["wall_s"] if tm_row["wall_s"] else 0
+            tm_row["ratio"] = "load %.2fs; %.2fx %s" % (st["wall"], ratio if ratio >= 1 else 1 / ratio,
+                                                        "faster" if ratio >= 1 else "SLOWER")
+            hf_row["ratio"] = "load %.2fs excluded" % load["load_seconds"]
+            if tokens != best["tokens"]:
+                msg = "TOKEN COUNT MISMATCH for %s: tokenmaxx %d, tokenizers %d" % (family, tokens, best["tokens"])
+                self.problems.append(msg)
+                notes.append("!!! " + msg)
+            rows += [tm_row, hf_row]
+        notes.append("input: %s (%.1f MB); tokenizers counts 64 KiB chunks one by one, tokenmaxx the whole file "
+                     "(same totals: chunks end after a blank line)" % (os.path.relpath(path, ROOT), nbytes / 1e6))
+        self.emit("usertok", "Tokenizer files (tokenizer.json), 1 thread", rows, notes)
 
     # -- RSS flatness -----------------------------------------------------------
     def sec_rss(self):

@@ -182,7 +182,7 @@ pub fn from_json(bytes: &[u8]) -> Result<UserTokenizer> {
         let to_bytes =
             |s: &str| -> Option<Vec<u8>> { s.chars().map(|c| map.get(&c).copied()).collect() };
         let mut table = [None; 256];
-        let mut whole = HashMap::new();
+        let mut whole = FxHashMap::default();
         for (k, &id) in &vocab {
             let Some(b) = to_bytes(k) else { continue };
             if b.len() == 1 {
@@ -288,7 +288,7 @@ pub fn from_tiktoken(bytes: &[u8], pattern: &str) -> Result<UserTokenizer> {
     if table.iter().any(Option::is_none) {
         bail!("not a byte-level rank file: a single byte has no rank");
     }
-    let whole = ranks.iter().map(|(k, &r)| (k.clone(), r)).collect();
+    let whole: FxHashMap<Vec<u8>, u32> = ranks.iter().map(|(k, &r)| (k.clone(), r)).collect();
     Ok(UserTokenizer {
         name: "",
         path: Default::default(),

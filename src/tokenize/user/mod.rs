@@ -59,7 +59,7 @@ pub struct UserTokenizer {
     merges: Merges,
     /// A word the vocabulary holds whole is one token, merges or not
     /// (Llama 3's `ignore_merges`; tiktoken does this always).
-    whole_words: Option<HashMap<Vec<u8>, u32>>,
+    whole_words: Option<rustc_hash::FxHashMap<Vec<u8>, u32>>,
     /// The family's chat template, when its markers are added tokens.
     pub template: Option<ChatTemplate>,
 }
@@ -122,10 +122,67 @@ impl UserTokenizer {
         Ok(t)
     }
 
+    /// Words repeat (Zipf): each thread keeps the counts of the words it
+    /// has merged, per tokenizer, up to a bound.
     fn count_word(&self, word: &[u8]) -> usize {
         if word.is_empty() {
             return 0;
         }
+        // Long words (a SentencePiece tokenizer's whole message) are rarely
+        // seen twice: not worth keeping.
+        if word.len() > 64 {
+            return self.merge_word(word);
+        }
+        thread_local! {
+            static WORDS: std::cell::RefCell<(usize, rustc_hash::FxHashMap<Vec<u8>, u32>)> =
+                Default::default();
+        }
+        let me = self as *const UserTokenizer as usize;
+        let hit = WORDS.with(|w| {
+            let w = w.borrow();
+            if w.0 == me {
+                w.1.get(word).copied()
+            } else {
+                None
+            }
+        });
+        if let Some(n) = hit {
+            return n as usize;
+        }
+        let n = self.merge_word(word);
+        WORDS.with(|w| {
+            let mut w = w.borrow_mut();
+            if w.0 != me || w.1.len() >= 200_000 {
+                w.1.clear();
+                w.0 = me;
+            }
+            w.1.insert(word.to_vec(), n as u32);
+        });
+        n
+    }
+
+    /// Pre-tokenizer `step` on one piece, depth first, counting each word
+    /// that comes out of the last step.
+    fn pre_tokenize(
+        &self,
+        step: usize,
+        piece: std::borrow::Cow<'_, str>,
+        first: bool,
+        total: &mut usize,
+    ) -> Result<(), String> {
+        let Some(pre) = self.pre.get(step) else {
+            *total += self.count_word(piece.as_bytes());
+            return Ok(());
+        };
+        let mut n = 0;
+        pre.split_each(piece, first, &mut |p| {
+            let f = first && n == 0;
+            n += 1;
+            self.pre_tokenize(step + 1, p, f, total)
+        })
+    }
+
+    fn merge_word(&self, word: &[u8]) -> usize {
         if let Some(whole) = &self.whole_words
             && whole.contains_key(word)
         {
@@ -188,15 +245,8 @@ impl Tokenizer for UserTokenizer {
                 Some(n) => n.apply(segment),
                 None => std::borrow::Cow::Borrowed(segment),
             };
-            let mut pieces: Vec<std::borrow::Cow<str>> = vec![normalized];
-            for step in &self.pre {
-                pieces = step
-                    .split(pieces)
-                    .map_err(|e| TokenizeError(format!("{}: {e}", self.name)))?;
-            }
-            for p in &pieces {
-                total += self.count_word(p.as_bytes());
-            }
+            self.pre_tokenize(0, normalized, true, &mut total)
+                .map_err(|e| TokenizeError(format!("{}: {e}", self.name)))?;
         }
         Ok(total)
     }

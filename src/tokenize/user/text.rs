@@ -236,75 +236,125 @@ impl PreTokenizer {
         })
     }
 
-    /// Apply to every piece so far.
-    pub fn split<'t>(&self, pieces: Vec<Cow<'t, str>>) -> Result<Vec<Cow<'t, str>>, String> {
-        let mut out = Vec::with_capacity(pieces.len());
-        for (i, piece) in pieces.into_iter().enumerate() {
-            match self {
-                PreTokenizer::Split {
-                    pattern,
-                    behavior,
-                    invert,
-                } => split_piece(piece, pattern, *behavior, *invert, &mut out)?,
-                PreTokenizer::ByteLevel {
-                    add_prefix_space,
-                    split,
-                } => {
-                    let piece = if *add_prefix_space && !piece.starts_with(' ') {
-                        Cow::Owned(format!(" {piece}"))
-                    } else {
-                        piece
-                    };
-                    match split {
-                        Some(re) => split_piece(piece, re, Behavior::Isolated, false, &mut out)?,
-                        None => out.push(piece),
-                    }
+    /// Cut one piece, handing each result to `emit` as it is found (a
+    /// whole message is never held as a list of its pieces: that costs
+    /// more in page faults than the splitting itself). `first`: the piece
+    /// is the text's first (Metaspace's `prepend_scheme = "first"`).
+    pub fn split_each<'t>(
+        &self,
+        piece: Cow<'t, str>,
+        first: bool,
+        emit: &mut dyn FnMut(Cow<'t, str>) -> Result<(), String>,
+    ) -> Result<(), String> {
+        match self {
+            PreTokenizer::Split {
+                pattern,
+                behavior,
+                invert,
+            } => split_piece(piece, pattern, *behavior, *invert, emit),
+            PreTokenizer::ByteLevel {
+                add_prefix_space,
+                split,
+            } => {
+                let piece = if *add_prefix_space && !piece.starts_with(' ') {
+                    Cow::Owned(format!(" {piece}"))
+                } else {
+                    piece
+                };
+                match split {
+                    Some(re) => split_piece(piece, re, Behavior::Isolated, false, emit),
+                    None => emit(piece),
                 }
-                PreTokenizer::Metaspace {
-                    replacement,
-                    prepend,
-                    split,
-                } => {
-                    let r = replacement.to_string();
-                    let mut s = piece.replace(' ', &r);
-                    let first = i == 0;
-                    if (*prepend == Prepend::Always || (*prepend == Prepend::First && first))
-                        && !s.starts_with(*replacement)
-                    {
-                        s.insert(0, *replacement);
-                    }
-                    if *split {
-                        let mut cur = String::new();
-                        for c in s.chars() {
-                            if c == *replacement && !cur.is_empty() {
-                                out.push(Cow::Owned(std::mem::take(&mut cur)));
-                            }
-                            cur.push(c);
+            }
+            PreTokenizer::Metaspace {
+                replacement,
+                prepend,
+                split,
+            } => {
+                let r = replacement.to_string();
+                let mut s = piece.replace(' ', &r);
+                if (*prepend == Prepend::Always || (*prepend == Prepend::First && first))
+                    && !s.starts_with(*replacement)
+                {
+                    s.insert(0, *replacement);
+                }
+                if *split {
+                    let mut cur = String::new();
+                    for c in s.chars() {
+                        if c == *replacement && !cur.is_empty() {
+                            emit(Cow::Owned(std::mem::take(&mut cur)))?;
                         }
-                        if !cur.is_empty() {
-                            out.push(Cow::Owned(cur));
-                        }
-                    } else {
-                        out.push(Cow::Owned(s));
+                        cur.push(c);
                     }
+                    if !cur.is_empty() {
+                        emit(Cow::Owned(cur))?;
+                    }
+                    Ok(())
+                } else {
+                    emit(Cow::Owned(s))
                 }
             }
         }
-        Ok(out)
     }
 }
 
-/// One piece cut by a pattern, as the `tokenizers` crate's `split` does.
+/// One piece cut by a pattern, as the `tokenizers` crate's `split` does:
+/// the matches and the text between them, kept, dropped or joined to a
+/// neighbour by `behavior`.
 fn split_piece<'t>(
     piece: Cow<'t, str>,
     re: &Regex,
     behavior: Behavior,
     invert: bool,
-    out: &mut Vec<Cow<'t, str>>,
+    emit: &mut dyn FnMut(Cow<'t, str>) -> Result<(), String>,
 ) -> Result<(), String> {
     let s: &str = &piece;
-    // (start, end, matched) spans covering the piece.
-    let mut spans = Vec::new();
+    let mut out = |a: usize, z: usize| -> Result<(), String> {
+        emit(match &piece {
+            Cow::Borrowed(b) => Cow::Borrowed(&b[a..z]),
+            Cow::Owned(o) => Cow::Owned(o[a..z].to_string()),
+        })
+    };
+    // A span waiting for its neighbour: (start, end, is a match).
+    let mut pending: Option<(usize, usize, bool)> = None;
+    let mut span = |a: usize, z: usize, matched: bool| -> Result<(), String> {
+        match behavior {
+            Behavior::Isolated => out(a, z),
+            Behavior::Removed => {
+                if matched {
+                    Ok(())
+                } else {
+                    out(a, z)
+                }
+            }
+            // A match joins its neighbour unless that neighbour is a match
+            // too (the crate's fold over the spans).
+            Behavior::MergedWithPrevious => match pending {
+                Some(p) if matched && !p.2 => {
+                    pending = Some((p.0, z, true));
+                    Ok(())
+                }
+                _ => {
+                    if let Some(p) = pending.replace((a, z, matched)) {
+                        out(p.0, p.1)?;
+                    }
+                    Ok(())
+                }
+            },
+            Behavior::MergedWithNext => match pending {
+                Some(p) if p.2 && !matched => {
+                    pending = Some((p.0, z, false));
+                    Ok(())
+                }
+                _ => {
+                    if let Some(p) = pending.replace((a, z, matched)) {
+                        out(p.0, p.1)?;
+                    }
+                    Ok(())
+                }
+            },
+        }
+    };
     let mut last = 0;
     for m in re.find_iter(s) {
         let m = m.map_err(|e| format!("pattern failed: {e}"))?;
@@ -312,49 +362,16 @@ fn split_piece<'t>(
             continue;
         }
         if m.start() > last {
-            spans.push((last, m.start(), invert));
+            span(last, m.start(), invert)?;
         }
-        spans.push((m.start(), m.end(), !invert));
+        span(m.start(), m.end(), !invert)?;
         last = m.end();
     }
     if last < s.len() {
-        spans.push((last, s.len(), invert));
+        span(last, s.len(), invert)?;
     }
-    let mut pieces: Vec<(usize, usize)> = Vec::new();
-    match behavior {
-        Behavior::Isolated => pieces.extend(spans.iter().map(|&(a, b, _)| (a, b))),
-        Behavior::Removed => pieces.extend(spans.iter().filter(|s| !s.2).map(|&(a, b, _)| (a, b))),
-        // As the `tokenizers` crate merges: a match joins its neighbour
-        // unless that neighbour is a match too.
-        Behavior::MergedWithPrevious => {
-            let mut previous_match = false;
-            for &(a, b, matched) in &spans {
-                match pieces.last_mut() {
-                    Some(p) if matched && !previous_match => p.1 = b,
-                    _ => pieces.push((a, b)),
-                }
-                previous_match = matched;
-            }
-        }
-        Behavior::MergedWithNext => {
-            let mut previous_match = false;
-            for &(a, b, matched) in spans.iter().rev() {
-                match pieces.last_mut() {
-                    Some(p) if matched && !previous_match => p.0 = a,
-                    _ => pieces.push((a, b)),
-                }
-                previous_match = matched;
-            }
-            pieces.reverse();
-        }
-    }
-    match piece {
-        Cow::Borrowed(b) => out.extend(pieces.into_iter().map(|(a, z)| Cow::Borrowed(&b[a..z]))),
-        Cow::Owned(o) => out.extend(
-            pieces
-                .into_iter()
-                .map(|(a, z)| Cow::Owned(o[a..z].to_string())),
-        ),
+    if let Some(p) = pending {
+        out(p.0, p.1)?;
     }
     Ok(())
 }
