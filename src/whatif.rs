@@ -86,11 +86,17 @@ pub struct Scenario {
     pub cache: CachePolicy,
     /// Prices in effect at this instant instead of at each request's time.
     pub at: Option<Timestamp>,
+    /// Where a record has text, count it with the target's tokenizer
+    /// (`Billed::recounted`) instead of carrying the logged counts over.
+    pub recount: bool,
 }
 
-/// What every what-if assumes, printed under the table and put in the JSON.
-pub const ASSUMPTIONS: &[&str] = &[
-    "Token counts are the logged ones: the same input, output and reasoning tokens on the target model (a model with another tokenizer would count the same text differently; such records are counted as approximate).",
+const LOGGED_COUNTS: &str = "Token counts are the logged ones: the same input, output and reasoning tokens on the target model (a model with another tokenizer would count the same text differently; such records are counted as approximate).";
+const RECOUNTED: &str = "Token counts of records with text are recounted with the target's tokenizer (the logged cache split kept in proportion, reasoning tokens as logged); records without text keep the logged counts.";
+
+/// What every what-if assumes besides its token counts, printed under the
+/// table and put in the JSON (see [`Scenario::assumptions`]).
+const ASSUMPTIONS: &[&str] = &[
     "Output length and reasoning are unchanged: another model may answer longer or shorter.",
     "Caching is as logged unless --cache says otherwise; with --cache none every cache read and write is billed as plain input.",
     "Long-context tiers are judged on each request's logged input size.",
@@ -115,6 +121,17 @@ pub enum Repriced {
 }
 
 impl Scenario {
+    /// What this scenario assumes, for the notes and the JSON.
+    pub fn assumptions(&self) -> Vec<&'static str> {
+        let mut a = vec![if self.recount {
+            RECOUNTED
+        } else {
+            LOGGED_COUNTS
+        }];
+        a.extend_from_slice(ASSUMPTIONS);
+        a
+    }
+
     /// The model a logged model becomes.
     pub fn target<'a>(&'a self, model: &'a str) -> &'a str {
         self.rules
@@ -155,8 +172,13 @@ impl Scenario {
             Ok(r) => r,
             Err(u) => return unpriced(u.reason),
         };
+        let recounted = b.recounted.as_ref().filter(|_| self.recount);
+        let usage = match recounted {
+            Some(c) => recounted_usage(&b.usage, c),
+            None => b.usage,
+        };
         let cost = match resolved.cost_in_context(
-            &self.usage(&b.usage),
+            &self.usage(&usage),
             tier,
             b.record.web_search_requests,
             b.record.long_context,
@@ -165,15 +187,46 @@ impl Scenario {
             Ok(c) => c,
             Err(u) => return unpriced(u.reason),
         };
-        let approx_tokens = target != model
-            && TokenizerChoice::for_model(Some(book), target).label()
-                != TokenizerChoice::for_model(Some(book), model).label();
+        let approx_tokens = match recounted {
+            Some(c) => !c.exact,
+            None => {
+                target != model
+                    && TokenizerChoice::for_model(Some(book), target).label()
+                        != TokenizerChoice::for_model(Some(book), model).label()
+            }
+        };
         Repriced::Compared {
             actual,
             whatif: cost.total,
             approx_tokens,
         }
     }
+}
+
+/// The logged usage with the text's tokens counted again: a recounted
+/// prompt keeps the logged split between uncached input, cache reads and
+/// cache writes (each bucket scaled by recounted ÷ logged input, the
+/// rounding remainder in uncached input, so the buckets sum to the
+/// recount); a recounted response replaces the visible output, and the
+/// reasoning tokens (never in the text) are kept.
+pub fn recounted_usage(logged: &Usage, c: &crate::bill::Counted) -> Usage {
+    let mut u = *logged;
+    if let Some(p) = c.prompt {
+        let total = logged.total_input();
+        if total == 0 {
+            u.input = p;
+        } else {
+            let scale = |n: u64| (u128::from(n) * u128::from(p) / u128::from(total)) as u64;
+            u.cache_read = scale(logged.cache_read);
+            u.cache_write_5m = scale(logged.cache_write_5m);
+            u.cache_write_1h = scale(logged.cache_write_1h);
+            u.input = p - u.cache_read - u.cache_write_5m - u.cache_write_1h;
+        }
+    }
+    if let Some(r) = c.response {
+        u.output = r.saturating_add(logged.reasoning);
+    }
+    u
 }
 
 /// The comparison over a set of records.
@@ -299,6 +352,27 @@ mod tests {
             [135, 0, 0, 0, 7, 3],
             "input takes every cached token; output and reasoning stay"
         );
+    }
+
+    #[test]
+    fn a_recount_keeps_the_logged_cache_split() {
+        let logged = Usage {
+            input: 100,
+            cache_read: 800,
+            cache_write_5m: 100,
+            cache_write_1h: 0,
+            output: 50,
+            reasoning: 20,
+        };
+        let c = crate::bill::Counted {
+            prompt: Some(1100),
+            response: Some(40),
+            tokenizer: "x".into(),
+            exact: true,
+        };
+        let u = recounted_usage(&logged, &c);
+        assert_eq!(u.buckets(), [110, 880, 110, 0, 60, 20]);
+        assert_eq!(u.total_input(), 1100);
     }
 
     #[test]

@@ -275,3 +275,50 @@ fn bad_tokenizer_files_are_errors() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("needs its pre-tokenizer pattern"));
 }
+
+/// `whatif --as toy-model --recount`: the call's text counted with the
+/// target's tokenizer file (prompt framed by its ChatML template: 20
+/// tokens; response 2) instead of the logged 7 + 7; without --recount the
+/// logged counts are carried over and flagged approximate.
+#[test]
+fn whatif_recounts_text_with_the_targets_tokenizer() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join("toy")).unwrap();
+    std::fs::copy(toy(), dir.path().join("toy/tokenizer.json")).unwrap();
+    let overlay = write(dir.path(), "prices.toml", OVERLAY);
+    let log = write(
+        dir.path(),
+        "calls.jsonl",
+        &format!("{}\n", CALL.replace("toy-model", "gpt-4o")),
+    );
+    let run = |extra: &[&str]| {
+        let out = tokenmaxx()
+            .args([
+                "whatif",
+                "--format",
+                "json",
+                "--as",
+                "toy-model",
+                "--pricing",
+            ])
+            .arg(&overlay)
+            .args(extra)
+            .arg(&log)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        serde_json::from_slice::<serde_json::Value>(&out.stdout).unwrap()["totals"].clone()
+    };
+    // gpt-4o on 2025-10-09: 7 × 2.50 + 7 × 10.00 per 1M = 0.0000875.
+    let carried = run(&[]);
+    assert_eq!(carried["actual_cost_usd"], "0.0000875");
+    assert_eq!(carried["whatif_cost_usd"], "0.000021"); // 7 × 1 + 7 × 2
+    assert_eq!(carried["approx_token_records"], 1);
+    let recounted = run(&["--recount"]);
+    assert_eq!(recounted["whatif_cost_usd"], "0.000024"); // 20 × 1 + 2 × 2
+    assert_eq!(recounted["approx_token_records"], 0);
+}

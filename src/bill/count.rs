@@ -12,6 +12,19 @@ impl Biller {
     /// Tokens of the record's text with the model's tokenizer (or a named
     /// approximation); `None` when the record has no text.
     pub(super) fn count(&self, record: &Record) -> Result<Option<Counted>, Skip> {
+        let model = record.model.as_deref().unwrap_or("");
+        let choice = self
+            .tokenizer
+            .unwrap_or_else(|| TokenizerChoice::for_model(Some(&self.book), model));
+        self.count_with(record, choice)
+    }
+
+    /// Tokens of the record's text with `choice`; `None` without text.
+    pub(super) fn count_with(
+        &self,
+        record: &Record,
+        choice: TokenizerChoice,
+    ) -> Result<Option<Counted>, Skip> {
         let Some(text) = record
             .text
             .as_ref()
@@ -19,10 +32,6 @@ impl Biller {
         else {
             return Ok(None);
         };
-        let model = record.model.as_deref().unwrap_or("");
-        let choice = self
-            .tokenizer
-            .unwrap_or_else(|| TokenizerChoice::for_model(Some(&self.book), model));
         let tok = &Memoized {
             inner: choice.engine.tokenizer(),
             cache: &self.counts,

@@ -76,6 +76,9 @@ pub struct Billed {
     pub pricing: Pricing,
     /// Text measurements of the response (`--metrics density`).
     pub density: Option<Density>,
+    /// The text counted again with another model's tokenizer
+    /// (`whatif --recount`, [`Biller::recount`]).
+    pub recounted: Option<Counted>,
 }
 
 impl Billed {
@@ -91,6 +94,9 @@ impl Billed {
         self.record.provider.as_deref()
     }
 }
+
+/// Maps a logged model to the model whose tokenizer recounts its text.
+pub type Recount = Box<dyn Fn(&str) -> String + Send + Sync>;
 
 /// Work on each record's text beyond choosing its usage, asked for by the
 /// report or the budget.
@@ -110,6 +116,9 @@ pub struct Biller {
     pub measures: Measures,
     /// `--tokenizer`: counts every record's text instead of its model's.
     pub tokenizer: Option<crate::tokenize::TokenizerChoice>,
+    /// `whatif --recount`: the model whose tokenizer counts each record's
+    /// text again (given the logged model), while the text is at hand.
+    pub recount: Option<Recount>,
     /// Counts of text seen before in the run (resent history).
     counts: CountCache,
 }
@@ -121,6 +130,7 @@ impl Biller {
             mode,
             measures,
             tokenizer: None,
+            recount: None,
             counts: CountCache::default(),
         }
     }
@@ -131,7 +141,10 @@ impl Biller {
     /// usage (see `ingest::format::lean_fields`). A run reads with
     /// `usage_only` set to the opposite of this.
     pub fn needs_text(&self) -> bool {
-        self.mode == UsageMode::Counted || self.measures.drift || self.measures.density
+        self.mode == UsageMode::Counted
+            || self.measures.drift
+            || self.measures.density
+            || self.recount.is_some()
     }
 
     /// Turn one record into a billed one, or say why it cannot be.
@@ -182,6 +195,14 @@ impl Biller {
     ) -> Result<Billed, Skip> {
         let pricing = self.price(&record, &usage);
         let density = self.measure(&record);
+        let recounted = match &self.recount {
+            Some(target) => {
+                let model = target(record.model.as_deref().unwrap_or(""));
+                let choice = crate::tokenize::TokenizerChoice::for_model(Some(&self.book), &model);
+                self.count_with(&record, choice)?
+            }
+            None => None,
+        };
         Ok(Billed {
             record,
             usage,
@@ -189,6 +210,7 @@ impl Biller {
             counted,
             pricing,
             density,
+            recounted,
         })
     }
 
@@ -239,7 +261,7 @@ impl Biller {
 /// The usage of a counted record: a counted side replaces every reported
 /// figure of that side in `base` (a count cannot tell cached or reasoning
 /// tokens apart); a side the log has no text for keeps its reported figure.
-fn counted_usage(base: Usage, counted: &Counted) -> Usage {
+pub fn counted_usage(base: Usage, counted: &Counted) -> Usage {
     let (prompt, response) = (counted.prompt, counted.response);
     Usage {
         input: prompt.unwrap_or(base.input),

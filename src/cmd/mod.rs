@@ -234,6 +234,14 @@ pub struct LogRun {
 }
 
 impl LogRun {
+    /// Also count each record's text with another model's tokenizer
+    /// (`whatif --recount`): the run then reads text.
+    pub fn with_recount(mut self, recount: crate::bill::Recount) -> LogRun {
+        self.biller.recount = Some(recount);
+        self.opts.ingest.parse.usage_only = false;
+        self
+    }
+
     pub fn from_args(args: &InputArgs, measures: Measures) -> Result<LogRun> {
         init_threads(&args.common)?;
         let tz = time_zone(&args.tz)?;

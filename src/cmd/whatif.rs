@@ -46,6 +46,10 @@ pub struct WhatIfArgs {
     /// on each request's day.
     #[arg(long, value_name = "DATE")]
     pub at: Option<String>,
+    /// Where a record has text, count it with the target model's tokenizer
+    /// instead of carrying the logged token counts over.
+    #[arg(long)]
+    pub recount: bool,
     /// Group by these dimensions (comma-separated, in order).
     #[arg(long, value_enum, value_delimiter = ',', default_value = "model")]
     pub by: Vec<Dimension>,
@@ -77,8 +81,13 @@ fn scenario(args: &WhatIfArgs) -> Result<Scenario> {
         tier: args.tier,
         cache: args.cache,
         at,
+        recount: args.recount,
     };
-    if s.rules.is_empty() && s.tier.is_none() && s.cache == CachePolicy::AsLogged && s.at.is_none()
+    if s.rules.is_empty()
+        && s.tier.is_none()
+        && s.cache == CachePolicy::AsLogged
+        && s.at.is_none()
+        && !s.recount
     {
         bail!("whatif: give a scenario (--as, --map, --tier, --cache none or --at)");
     }
@@ -87,7 +96,11 @@ fn scenario(args: &WhatIfArgs) -> Result<Scenario> {
 
 pub fn run(args: WhatIfArgs) -> Result<Outcome> {
     let scenario = scenario(&args)?;
-    let logs = super::LogRun::from_args(&args.input, Measures::default())?;
+    let mut logs = super::LogRun::from_args(&args.input, Measures::default())?;
+    if scenario.recount {
+        let s = scenario.clone();
+        logs = logs.with_recount(Box::new(move |m| s.target(m).to_string()));
+    }
     // Every target must be a model the book knows (or a name it resolves):
     // a typo would otherwise turn every record into "unpriced".
     for rule in &scenario.rules {

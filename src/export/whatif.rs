@@ -13,7 +13,7 @@ use crate::schema::whatif::{
     ModelRuleDoc, ScenarioDoc, WhatIfDoc, WhatIfGroupDoc, WhatIfTotalsDoc,
 };
 use crate::schema::{Dec, SCHEMA_VERSION};
-use crate::whatif::{ASSUMPTIONS, Scenario, Totals, WhatIf};
+use crate::whatif::{Scenario, Totals, WhatIf};
 
 pub struct WhatIfReport<'a> {
     pub scenario: &'a Scenario,
@@ -167,7 +167,7 @@ fn grid(r: &WhatIfReport) -> Grid {
 fn notes(r: &WhatIfReport) -> Vec<String> {
     let t = &r.result.totals;
     let mut out = vec![format!("Scenario: {}.", describe(r.scenario))];
-    for a in ASSUMPTIONS {
+    for a in r.scenario.assumptions() {
         out.push(format!("Assumed: {a}"));
     }
     if t.approx_tokens > 0 {
@@ -217,6 +217,9 @@ fn describe(s: &Scenario) -> String {
     if let Some(at) = s.at {
         parts.push(format!("prices of {}", at.strftime("%Y-%m-%d")));
     }
+    if s.recount {
+        parts.push("text recounted with each target's tokenizer".to_string());
+    }
     if parts.is_empty() {
         "as logged (no change)".to_string()
     } else {
@@ -255,8 +258,9 @@ fn doc<'a>(r: &'a WhatIfReport) -> WhatIfDoc<'a> {
             tier: r.scenario.tier.map(|t| t.as_str()),
             cache: r.scenario.cache.as_str(),
             prices_at: r.scenario.at.map(|t| t.to_string()),
+            recount: r.scenario.recount,
         },
-        assumptions: ASSUMPTIONS,
+        assumptions: r.scenario.assumptions(),
         group_by: dims.clone(),
         groups: r
             .result

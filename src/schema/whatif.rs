@@ -11,7 +11,7 @@ use super::Dec;
 pub struct WhatIfDoc<'a> {
     pub schema_version: u32,
     pub scenario: ScenarioDoc<'a>,
-    pub assumptions: &'a [&'a str],
+    pub assumptions: Vec<&'static str>,
     pub group_by: Vec<&'static str>,
     pub groups: Vec<WhatIfGroupDoc<'a>>,
     pub totals: WhatIfTotalsDoc<'a>,
@@ -27,6 +27,8 @@ pub struct ScenarioDoc<'a> {
     pub cache: &'static str,
     /// Prices of this instant (RFC 3339), or null: each request's own time.
     pub prices_at: Option<String>,
+    /// Text recounted with each target's tokenizer (`--recount`).
+    pub recount: bool,
 }
 
 #[derive(Serialize)]
