@@ -244,7 +244,7 @@ pub struct Totals {
 }
 
 impl Totals {
-    fn add(&mut self, r: &Repriced) {
+    pub fn add(&mut self, r: &Repriced) {
         self.records += 1;
         match r {
             Repriced::Compared {

@@ -223,3 +223,69 @@ fn shell_words(s: &str) -> Vec<String> {
     }
     words
 }
+
+/// `check` gates on a what-if: moving everything to gpt-4o-mini saves
+/// 95.43 % (at least 90 asked: passes); the Batch API saves 44.98 % (50
+/// asked: fails, exit 1). Figures from the fixture README.
+#[test]
+fn check_gates_on_a_whatif() {
+    let dir = tempfile::tempdir().unwrap();
+    let budget = dir.path().join("budget.toml");
+    std::fs::write(
+        &budget,
+        "[[whatif]]\nname = \"all on gpt-4o-mini\"\nas = \"gpt-4o-mini\"\nmin_savings_pct = 90\n\n\
+         [[whatif]]\nname = \"batch\"\ntier = \"batch\"\nmin_savings_pct = 50\n",
+    )
+    .unwrap();
+    let out = tokenmaxx()
+        .args(["check", "--format", "json", "--budget"])
+        .arg(&budget)
+        .arg(fixture("whatif/calls.jsonl"))
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let checks = doc["checks"].as_array().unwrap();
+    let find = |scope: &str| checks.iter().find(|c| c["scope"] == scope).unwrap();
+    let mini = find("all on gpt-4o-mini");
+    assert_eq!(
+        (
+            &mini["kind"],
+            &mini["name"],
+            &mini["value"],
+            &mini["passed"]
+        ),
+        (
+            &"whatif".into(),
+            &"savings_pct".into(),
+            &"95.43".into(),
+            &true.into()
+        )
+    );
+    let batch = find("batch");
+    assert_eq!(
+        (&batch["value"], &batch["passed"]),
+        (&"44.98".into(), &false.into())
+    );
+    assert!(
+        batch["note"]
+            .as_str()
+            .unwrap()
+            .contains("1 of 4 records not compared")
+    );
+    // A budget scenario that names nothing to change is an error.
+    std::fs::write(&budget, "[[whatif]]\nmin_savings_pct = 10\n").unwrap();
+    let out = tokenmaxx()
+        .args(["check", "--budget"])
+        .arg(&budget)
+        .arg(fixture("whatif/calls.jsonl"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("give a scenario"));
+}

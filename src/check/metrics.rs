@@ -19,6 +19,8 @@ pub enum Unit {
     Tokens,
     Ratio,
     Count,
+    /// A change in percent (`whatif` savings).
+    Percent,
 }
 
 pub struct MetricDef {
@@ -296,5 +298,6 @@ pub fn show(unit: Unit, v: Decimal) -> String {
             }
         }
         Unit::Ratio => v.round_dp(4).normalize().to_string(),
+        Unit::Percent => format!("{}%", crate::fmt::fixed(v, 2)),
     }
 }

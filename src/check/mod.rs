@@ -40,7 +40,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Context, Result, anyhow, bail};
 use rust_decimal::Decimal;
 use toml::Value;
 
@@ -116,6 +116,18 @@ pub struct PromptBudget {
     pub max_total_tokens: Option<u64>,
 }
 
+/// `[[whatif]]`: a scenario the logs are priced under, and how much it must
+/// save (or may add) against what they cost.
+#[derive(Clone, Debug)]
+pub struct WhatIfBudget {
+    pub name: String,
+    pub scenario: crate::whatif::Scenario,
+    /// The what-if must cost at least this many percent less.
+    pub min_savings_pct: Option<Decimal>,
+    /// The what-if may cost at most this many percent more.
+    pub max_increase_pct: Option<Decimal>,
+}
+
 /// A parsed budget file.
 #[derive(Clone, Debug)]
 pub struct Budget {
@@ -124,6 +136,7 @@ pub struct Budget {
     pub rules: Vec<Rule>,
     pub baseline: Option<Baseline>,
     pub prompts: Vec<PromptBudget>,
+    pub whatifs: Vec<WhatIfBudget>,
 }
 
 impl Budget {
@@ -151,7 +164,10 @@ impl Budget {
 
     /// Whether logs must be read (anything but prompt budgets).
     pub fn needs_logs(&self) -> bool {
-        !self.limits.is_empty() || !self.rules.is_empty() || self.baseline.is_some()
+        !self.limits.is_empty()
+            || !self.rules.is_empty()
+            || self.baseline.is_some()
+            || !self.whatifs.is_empty()
     }
 
     pub fn load(path: &Path) -> Result<Budget> {
@@ -173,6 +189,7 @@ impl Budget {
             rules: Vec::new(),
             baseline: None,
             prompts: Vec::new(),
+            whatifs: Vec::new(),
         };
         for (k, v) in &table {
             match k.as_str() {
@@ -188,13 +205,22 @@ impl Budget {
                         b.prompts.push(prompt(p, i)?);
                     }
                 }
+                "whatif" => {
+                    for (i, w) in array_of(v, "[[whatif]]")?.iter().enumerate() {
+                        b.whatifs.push(whatif(w, i)?);
+                    }
+                }
                 other => {
-                    bail!("unknown section `{other}` (expected limits, rule, baseline, prompt)")
+                    bail!(
+                        "unknown section `{other}` (expected limits, rule, baseline, prompt, whatif)"
+                    )
                 }
             }
         }
         if !b.needs_logs() && b.prompts.is_empty() {
-            bail!("the budget file has no [limits], [[rule]], [baseline] or [[prompt]]");
+            bail!(
+                "the budget file has no [limits], [[rule]], [baseline], [[prompt]] or [[whatif]]"
+            );
         }
         Ok(b)
     }
@@ -405,12 +431,145 @@ fn prompt(v: &Value, i: usize) -> Result<PromptBudget> {
     Ok(p)
 }
 
+fn whatif(v: &Value, i: usize) -> Result<WhatIfBudget> {
+    use crate::whatif::{CachePolicy, ModelRule, Scenario};
+    let at = format!("[[whatif]] #{}", i + 1);
+    let t = table_of(v, &at)?;
+    let mut w = WhatIfBudget {
+        name: format!("whatif #{}", i + 1),
+        scenario: Scenario::default(),
+        min_savings_pct: None,
+        max_increase_pct: None,
+    };
+    let pct = |x: &Value, key: &str| -> Result<Decimal> {
+        let d = match x {
+            Value::Integer(n) => Decimal::from(*n),
+            Value::Float(f) => Decimal::from_str(&f.to_string())
+                .map_err(|_| anyhow!("{at} {key}: not a number"))?,
+            Value::String(s) => {
+                Decimal::from_str(s).map_err(|_| anyhow!("{at} {key}: `{s}` is not a number"))?
+            }
+            _ => bail!("{at} {key}: expected a number"),
+        };
+        Ok(d)
+    };
+    for (k, x) in t {
+        match k.as_str() {
+            "name" => w.name = string(x, &format!("{at} name"))?,
+            "as" => w
+                .scenario
+                .rules
+                .push(ModelRule::new("*", &string(x, &format!("{at} as"))?)?),
+            "map" => w
+                .scenario
+                .rules
+                .extend(ModelRule::parse_list(&string(x, &format!("{at} map"))?)?),
+            "tier" => {
+                let s = string(x, &format!("{at} tier"))?;
+                w.scenario.tier = Some(
+                    [
+                        crate::record::ServiceTier::Standard,
+                        crate::record::ServiceTier::Batch,
+                        crate::record::ServiceTier::Flex,
+                        crate::record::ServiceTier::Priority,
+                    ]
+                    .into_iter()
+                    .find(|t| t.as_str() == s)
+                    .ok_or_else(|| {
+                        anyhow!("{at} tier: `{s}` is not standard, batch, flex or priority")
+                    })?,
+                );
+            }
+            "cache" => {
+                w.scenario.cache = match string(x, &format!("{at} cache"))?.as_str() {
+                    "none" => CachePolicy::None,
+                    "as-logged" => CachePolicy::AsLogged,
+                    s => bail!("{at} cache: `{s}` is not none or as-logged"),
+                }
+            }
+            "at" => {
+                let s = string(x, &format!("{at} at"))?;
+                let d =
+                    parse_date_text(&s).ok_or_else(|| anyhow!("{at} at: `{s}` is not a date"))?;
+                w.scenario.at = Some(d.to_zoned_datetime(jiff::tz::TimeZone::UTC)?.timestamp());
+            }
+            "min_savings_pct" => w.min_savings_pct = Some(pct(x, k)?),
+            "max_increase_pct" => w.max_increase_pct = Some(pct(x, k)?),
+            other => bail!(
+                "{at}: unknown key `{other}` (expected name, as, map, tier, cache, at, min_savings_pct, max_increase_pct)"
+            ),
+        }
+    }
+    if w.min_savings_pct.is_some() == w.max_increase_pct.is_some() {
+        bail!("{at}: set one of min_savings_pct or max_increase_pct");
+    }
+    let s = &w.scenario;
+    if s.rules.is_empty() && s.tier.is_none() && s.cache == CachePolicy::AsLogged && s.at.is_none()
+    {
+        bail!("{at}: give a scenario (as, map, tier, cache = \"none\" or at)");
+    }
+    Ok(w)
+}
+
+fn parse_date_text(s: &str) -> Option<jiff::civil::Date> {
+    s.parse().ok()
+}
+
+/// The `[[whatif]]` checks, from each scenario's totals over the logs.
+pub fn whatif_checks(
+    budgets: &[WhatIfBudget],
+    totals: &[crate::whatif::Totals],
+    out: &mut Vec<CheckResult>,
+) {
+    for (w, t) in budgets.iter().zip(totals) {
+        let (name, limit, floor) = match (w.min_savings_pct, w.max_increase_pct) {
+            (Some(min), _) => ("savings_pct", min, true),
+            (None, Some(max)) => ("increase_pct", max, false),
+            (None, None) => continue,
+        };
+        let value = t.delta_pct().map(|d| if floor { -d } else { d });
+        let passed = match value {
+            Some(v) if floor => v >= limit,
+            Some(v) => v <= limit,
+            None => false,
+        };
+        let mut notes = Vec::new();
+        if value.is_none() {
+            notes.push(
+                "no record could be priced both as logged and under the scenario".to_string(),
+            );
+        }
+        let left_out = t.actual_unpriced_count() + t.whatif_unpriced_count();
+        if left_out > 0 {
+            notes.push(format!(
+                "{left_out} of {} records not compared (unpriced as logged or under the scenario)",
+                t.records
+            ));
+        }
+        out.push(CheckResult {
+            kind: Kind::WhatIf,
+            name: name.to_string(),
+            scope: w.name.clone(),
+            unit: Unit::Percent,
+            value,
+            limit: Some(limit),
+            floor,
+            baseline: None,
+            delta_pct: None,
+            passed,
+            note: (!notes.is_empty()).then(|| notes.join("; ")),
+            file: None,
+        });
+    }
+}
+
 /// What kind of check a result is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Kind {
     Limit,
     Baseline,
     Prompt,
+    WhatIf,
 }
 
 impl Kind {
@@ -419,6 +578,7 @@ impl Kind {
             Kind::Limit => "limit",
             Kind::Baseline => "baseline",
             Kind::Prompt => "prompt",
+            Kind::WhatIf => "whatif",
         }
     }
 }

@@ -88,7 +88,8 @@ pub fn run(args: CheckArgs) -> Result<Outcome> {
     let mut checks = Vec::new();
     let mut notes = Vec::new();
     if budget.needs_logs() {
-        let (agg, rules, acc) = read_logs(&args, &budget)?;
+        let (agg, rules, whatifs, acc) = read_logs(&args, &budget)?;
+        crate::check::whatif_checks(&budget.whatifs, &whatifs, &mut checks);
         limit_checks(&budget.limits, "all", &agg.totals, &mut checks);
         for (rule, stats) in budget.rules.iter().zip(&rules) {
             limit_checks(&rule.limits, &rule.name, stats, &mut checks);
@@ -138,7 +139,14 @@ pub fn run(args: CheckArgs) -> Result<Outcome> {
 
 /// One pass over the logs: totals grouped by model (what a baseline
 /// keeps), and one stats per rule.
-fn read_logs(args: &CheckArgs, budget: &Budget) -> Result<(Aggregate, Vec<Stats>, Accounting)> {
+type Read = (
+    Aggregate,
+    Vec<Stats>,
+    Vec<crate::whatif::Totals>,
+    Accounting,
+);
+
+fn read_logs(args: &CheckArgs, budget: &Budget) -> Result<Read> {
     let measures = Measures {
         drift: false,
         density: budget.needs_density(),
@@ -146,9 +154,13 @@ fn read_logs(args: &CheckArgs, budget: &Budget) -> Result<(Aggregate, Vec<Stats>
     let logs = super::LogRun::from_args(&args.input, measures)?;
     let mut agg = Aggregate::new(vec![Dimension::Model], logs.tz.clone());
     let mut rules: Vec<Stats> = vec![Stats::default(); budget.rules.len()];
+    let mut whatifs = vec![crate::whatif::Totals::default(); budget.whatifs.len()];
     let acc = logs.run(&mut |b| {
         if let Some(b) = b {
             agg.add(&b);
+            for (w, t) in budget.whatifs.iter().zip(whatifs.iter_mut()) {
+                t.add(&w.scenario.reprice(&b, &logs.biller.book));
+            }
             let task = agg.totals.tasks.intern(&b);
             for (rule, s) in budget.rules.iter().zip(rules.iter_mut()) {
                 if rule.matches(&b) {
@@ -158,7 +170,7 @@ fn read_logs(args: &CheckArgs, budget: &Budget) -> Result<(Aggregate, Vec<Stats>
         }
         Ok(())
     })?;
-    Ok((agg, rules, acc))
+    Ok((agg, rules, whatifs, acc))
 }
 
 fn read_baseline(path: &std::path::Path) -> Result<Stats> {
