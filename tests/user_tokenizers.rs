@@ -168,8 +168,17 @@ fn an_overlay_tokenizer_counts_its_models_records() {
         .output()
         .unwrap();
     let listing = String::from_utf8_lossy(&out.stdout);
-    let line = listing.lines().find(|l| l.contains("toy-model")).unwrap();
+    let line = listing
+        .lines()
+        .find(|l| l.trim_start().starts_with("toy-model"))
+        .unwrap();
     assert!(line.contains("toy/tokenizer.json (exact)"), "{line}");
+    assert!(listing.contains("byte-level BPE; exact"), "{listing}");
+    assert!(
+        listing.contains("chat framing: the ChatMl template"),
+        "{listing}"
+    );
+    assert!(listing.contains("used by: toy-model"), "{listing}");
 }
 
 /// `--tokenizer` counts every record's text with one tokenizer.

@@ -36,6 +36,35 @@ pub fn run(args: TokenizersArgs) -> Result<Outcome> {
         };
         writeln!(out, "  {:<14} engine: {engine}", e.name())?;
     }
+    // Tokenizer files the overlays name, and the models that use each.
+    let mut files: Vec<(&str, Vec<&str>)> = Vec::new();
+    for m in book.models() {
+        if let Some(t) = m
+            .tokenizer
+            .as_deref()
+            .filter(|t| Encoding::from_name(t).is_none())
+        {
+            match files.iter_mut().find(|(f, _)| *f == t) {
+                Some((_, models)) => models.push(&m.id),
+                None => files.push((t, vec![&m.id])),
+            }
+        }
+    }
+    if !files.is_empty() {
+        writeln!(out)?;
+        writeln!(out, "Tokenizer files (from --pricing overlays):")?;
+        for (f, models) in &files {
+            let pattern = book
+                .models()
+                .iter()
+                .find(|m| m.tokenizer.as_deref() == Some(*f))
+                .and_then(|m| m.tokenizer_pattern.as_deref());
+            let t = crate::tokenize::user::UserTokenizer::shared(std::path::Path::new(f), pattern)?;
+            writeln!(out, "  {f}")?;
+            writeln!(out, "    {}", t.describe())?;
+            writeln!(out, "    used by: {}", models.join(", "))?;
+        }
+    }
     writeln!(out)?;
     writeln!(out, "Models (from the price book):")?;
     let width = book.models().iter().map(|m| m.id.len()).max().unwrap_or(0);

@@ -37,6 +37,9 @@ fn model(out: &mut String, m: &ModelEntry) {
     }
     if let Some(t) = &m.tokenizer {
         kv(out, "tokenizer", &string(t));
+        if let Some(p) = &m.tokenizer_pattern {
+            kv(out, "tokenizer_pattern", &string(p));
+        }
         if !m.tokenizer_exact {
             kv(out, "tokenizer_exact", "false");
         }

@@ -124,6 +124,20 @@ impl UserTokenizer {
 
     /// Words repeat (Zipf): each thread keeps the counts of the words it
     /// has merged, per tokenizer, up to a bound.
+    /// One line on what the file is: its kind, and its chat framing.
+    pub fn describe(&self) -> String {
+        let kind = match (&self.symbols, &self.merges) {
+            (_, Merges::Ranks { .. }) => "tiktoken rank file",
+            (Symbols::Bytes(_), _) => "tokenizer.json, byte-level BPE",
+            (Symbols::Chars { .. }, _) => "tokenizer.json, SentencePiece-style BPE",
+        };
+        let framing = match self.template {
+            Some(t) => format!("chat framing: the {t:?} template"),
+            None => "chat framing: none (message text only)".to_string(),
+        };
+        format!("{kind}; exact (encode without special tokens); {framing}")
+    }
+
     fn count_word(&self, word: &[u8]) -> usize {
         if word.is_empty() {
             return 0;
