@@ -91,6 +91,7 @@ value_enum!(ReportFormat {
     Json => "json",
     Csv => "csv",
     Markdown => "markdown",
+    Html => "html": "One self-contained page with charts and their data tables (no script, no network)",
 });
 
 value_enum!(RecordsFormat {

@@ -93,9 +93,16 @@ pub fn run(args: ReportArgs) -> Result<Outcome> {
     };
     let logs = super::LogRun::from_args(&args.input, measures)?;
     let mut agg = Aggregate::new(args.by.clone(), logs.tz.clone());
+    // The HTML page's cost-per-day chart needs the records by day and model
+    // whatever --by says.
+    let mut daily = (args.format == ReportFormat::Html)
+        .then(|| Aggregate::new(vec![Dimension::Day, Dimension::Model], logs.tz.clone()));
     let accounting = logs.run(&mut |b| {
         if let Some(b) = b {
             agg.add(&b);
+            if let Some(d) = daily.as_mut() {
+                d.add(&b);
+            }
         }
         Ok(())
     })?;
@@ -105,7 +112,10 @@ pub fn run(args: ReportArgs) -> Result<Outcome> {
         options: &options,
     };
     let mut out = BufWriter::new(io::stdout().lock());
-    export::exporter(args.format).write(&report, &mut out)?;
+    match &daily {
+        Some(d) => export::html::write(&report, Some(d), &mut out)?,
+        None => export::exporter(args.format).write(&report, &mut out)?,
+    }
     out.flush()?;
     Ok(Outcome::Ok)
 }

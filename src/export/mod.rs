@@ -15,6 +15,7 @@ pub mod check;
 mod columns;
 pub mod count;
 pub mod csv;
+pub mod html;
 mod json;
 mod markdown;
 pub mod prices;
@@ -33,6 +34,8 @@ pub enum ReportFormat {
     Json,
     Csv,
     Markdown,
+    /// One self-contained page with charts (`html`).
+    Html,
 }
 
 /// A renderer of reports.
@@ -46,6 +49,7 @@ pub fn exporter(format: ReportFormat) -> Box<dyn Exporter> {
         ReportFormat::Json => Box::new(json::JsonExporter),
         ReportFormat::Csv => Box::new(csv::CsvExporter),
         ReportFormat::Markdown => Box::new(markdown::MarkdownExporter),
+        ReportFormat::Html => Box::new(html::HtmlExporter),
     }
 }
 

@@ -59,6 +59,30 @@ pub fn write(format: ReportFormat, r: &WhatIfReport, out: &mut dyn Write) -> Res
             }
             w.flush()?;
         }
+        ReportFormat::Html => {
+            let grid = grid(r);
+            let mut h = super::html::head("What if");
+            h.push_str("<table><thead><tr>");
+            for c in &grid.headers {
+                let class = if c.numeric { " class=\"n\"" } else { "" };
+                h.push_str(&format!("<th{class}>{}</th>", super::html::esc(&c.title)));
+            }
+            h.push_str("</tr></thead><tbody>\n");
+            for row in &grid.rows {
+                h.push_str("<tr>");
+                for (cell, c) in row.iter().zip(&grid.headers) {
+                    let class = if c.numeric { " class=\"n\"" } else { "" };
+                    h.push_str(&format!("<td{class}>{}</td>", super::html::esc(cell)));
+                }
+                h.push_str("</tr>\n");
+            }
+            h.push_str("</tbody></table>\n<ul>\n");
+            for n in notes(r) {
+                h.push_str(&format!("<li>{}</li>\n", super::html::esc(&n)));
+            }
+            h.push_str("</ul>\n</body></html>\n");
+            out.write_all(h.as_bytes())?;
+        }
         ReportFormat::Table | ReportFormat::Markdown => {
             let md = format == ReportFormat::Markdown;
             let grid = grid(r);
