@@ -57,6 +57,7 @@ h1 { font-size: 1.5em; } h2 { font-size: 1.15em; margin-top: 2em; border-bottom:
 table { border-collapse: collapse; margin: .5em 0 1em; font-variant-numeric: tabular-nums; }
 th, td { padding: .2em .6em; border-bottom: 1px solid var(--grid); text-align: left; }
 td.n, th.n { text-align: right; }
+td:first-child { white-space: nowrap; }
 .muted { color: var(--muted); }
 svg text { fill: var(--fg); font-size: 11px; }
 svg .axis { stroke: var(--grid); }
