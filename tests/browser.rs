@@ -14,7 +14,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use common::{stdout_json, tokenmaxx};
+use common::{attrs, stdout_json, tokenmaxx};
 
 fn chromium() -> Option<PathBuf> {
     let exe = std::env::var_os("TOKENMAXX_CHROMIUM")
@@ -102,16 +102,6 @@ fn load(exe: &Path, page: &Path, dir: &Path) -> Loaded {
         console,
         requests,
     }
-}
-
-fn attrs(page: &str, name: &str) -> Vec<String> {
-    let needle = format!(" {name}=\"");
-    page.match_indices(&needle)
-        .map(|(i, _)| {
-            let rest = &page[i + needle.len()..];
-            rest[..rest.find('"').unwrap()].to_string()
-        })
-        .collect()
 }
 
 fn report(args: &[&str], input: &Path) -> Vec<u8> {

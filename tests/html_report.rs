@@ -7,7 +7,7 @@ mod common;
 
 use std::collections::BTreeMap;
 
-use common::{stdout_json, tokenmaxx};
+use common::{attrs, stdout_json, tokenmaxx};
 
 fn html(args: &[&str], input: &std::path::Path) -> String {
     let out = tokenmaxx()
@@ -22,17 +22,6 @@ fn html(args: &[&str], input: &std::path::Path) -> String {
         String::from_utf8_lossy(&out.stderr)
     );
     String::from_utf8(out.stdout).unwrap()
-}
-
-/// `name="value"` attribute values of every element carrying `name`.
-fn attrs(page: &str, name: &str) -> Vec<String> {
-    let needle = format!(" {name}=\"");
-    page.match_indices(&needle)
-        .map(|(i, _)| {
-            let rest = &page[i + needle.len()..];
-            rest[..rest.find('"').unwrap()].to_string()
-        })
-        .collect()
 }
 
 #[test]

@@ -301,3 +301,15 @@ pub fn assert_record_matches(r: &serde_json::Value, w: &Row, what: &str) {
         assert_eq!(r["cost_usd"].as_str(), dollars(c), "{at}: cost");
     }
 }
+
+/// The `name="value"` attribute values of every element carrying `name`,
+/// in page order (an HTML report's `data-value`s).
+pub fn attrs(page: &str, name: &str) -> Vec<String> {
+    let needle = format!(" {name}=\"");
+    page.match_indices(&needle)
+        .map(|(i, _)| {
+            let rest = &page[i + needle.len()..];
+            rest[..rest.find('"').unwrap()].to_string()
+        })
+        .collect()
+}
