@@ -132,6 +132,15 @@ impl Scenario {
         a
     }
 
+    /// Nothing to change: a what-if that is the log itself.
+    pub fn is_empty(&self) -> bool {
+        self.rules.is_empty()
+            && self.tier.is_none()
+            && self.cache == CachePolicy::AsLogged
+            && self.at.is_none()
+            && !self.recount
+    }
+
     /// The model a logged model becomes.
     pub fn target<'a>(&'a self, model: &'a str) -> &'a str {
         self.rules

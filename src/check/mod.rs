@@ -489,8 +489,9 @@ fn whatif(v: &Value, i: usize) -> Result<WhatIfBudget> {
             }
             "at" => {
                 let s = string(x, &format!("{at} at"))?;
-                let d =
-                    parse_date_text(&s).ok_or_else(|| anyhow!("{at} at: `{s}` is not a date"))?;
+                let d: jiff::civil::Date = s
+                    .parse()
+                    .map_err(|_| anyhow!("{at} at: `{s}` is not a date (YYYY-MM-DD)"))?;
                 w.scenario.at = Some(d.to_zoned_datetime(jiff::tz::TimeZone::UTC)?.timestamp());
             }
             "min_savings_pct" => w.min_savings_pct = Some(pct(x, k)?),
@@ -503,16 +504,10 @@ fn whatif(v: &Value, i: usize) -> Result<WhatIfBudget> {
     if w.min_savings_pct.is_some() == w.max_increase_pct.is_some() {
         bail!("{at}: set one of min_savings_pct or max_increase_pct");
     }
-    let s = &w.scenario;
-    if s.rules.is_empty() && s.tier.is_none() && s.cache == CachePolicy::AsLogged && s.at.is_none()
-    {
+    if w.scenario.is_empty() {
         bail!("{at}: give a scenario (as, map, tier, cache = \"none\" or at)");
     }
     Ok(w)
-}
-
-fn parse_date_text(s: &str) -> Option<jiff::civil::Date> {
-    s.parse().ok()
 }
 
 /// The `[[whatif]]` checks, from each scenario's totals over the logs.

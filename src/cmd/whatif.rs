@@ -83,12 +83,7 @@ fn scenario(args: &WhatIfArgs) -> Result<Scenario> {
         at,
         recount: args.recount,
     };
-    if s.rules.is_empty()
-        && s.tier.is_none()
-        && s.cache == CachePolicy::AsLogged
-        && s.at.is_none()
-        && !s.recount
-    {
+    if s.is_empty() {
         bail!("whatif: give a scenario (--as, --map, --tier, --cache none or --at)");
     }
     Ok(s)

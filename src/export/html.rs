@@ -13,6 +13,7 @@ use std::io::Write;
 
 use anyhow::Result;
 use rust_decimal::Decimal;
+use rust_decimal::prelude::ToPrimitive;
 
 use super::Report;
 use crate::aggregate::Aggregate;
@@ -200,7 +201,7 @@ fn per_day(h: &mut String, d: &ReportDoc) {
             if c.is_zero() || max.is_zero() {
                 continue;
             }
-            let bh = (c / max).to_string().parse::<f64>().unwrap_or(0.0) * hgt;
+            let bh = (c / max).to_f64().unwrap_or(0.0) * hgt;
             y -= bh;
             let _ = write!(
                 h,
@@ -306,7 +307,7 @@ fn groups(h: &mut String, doc: &ReportDoc) {
         let bw = if max.is_zero() {
             0.0
         } else {
-            (c / max).to_string().parse::<f64>().unwrap_or(0.0) * 560.0
+            (c / max).to_f64().unwrap_or(0.0) * 560.0
         };
         let _ = write!(
             h,

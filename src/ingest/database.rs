@@ -44,15 +44,6 @@ const USAGE_TABLES: &[UsageTable] = &[
     },
 ];
 
-/// Whether the file at `path` is a SQLite database.
-pub fn is_database(path: &Path) -> bool {
-    use std::io::Read;
-    let mut head = [0u8; 16];
-    std::fs::File::open(path)
-        .and_then(|mut f| f.read_exact(&mut head))
-        .is_ok_and(|()| &head == super::sqlite::MAGIC)
-}
-
 /// Read the usage tables of the database at `path`. Returns the size and
 /// xxh3 of the database and its log (a shard's identity for `merge`).
 pub fn read(

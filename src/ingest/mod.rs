@@ -185,13 +185,16 @@ pub fn read_input(
     sink: &mut dyn FnMut(Vec<Event>) -> Result<()>,
 ) -> Result<Option<(u64, u128)>> {
     let name: Arc<str> = Arc::from(input.display_name());
+    let (mut reader, fingerprint) =
+        open::open(input).with_context(|| format!("{name}: cannot open"))?;
+    // A database is read by its pages, not as a stream: recognised by the
+    // first bytes the stream already holds, then opened by its path.
     if let Input::File(path) = input
-        && database::is_database(path)
+        && io::BufRead::fill_buf(&mut reader).is_ok_and(|b| b.starts_with(sqlite::MAGIC))
     {
+        drop(reader);
         return database::read(path, name, opts, sink);
     }
-    let (reader, fingerprint) =
-        open::open(input).with_context(|| format!("{name}: cannot open"))?;
     container::read(reader, name, matches!(input, Input::Stdin), opts, sink)?;
     Ok(fingerprint.get().copied())
 }

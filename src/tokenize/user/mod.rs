@@ -102,28 +102,36 @@ impl UserTokenizer {
 
     /// The tokenizer at `path`, loaded once per run (canonical path and
     /// pattern) and kept for the rest of it.
+    ///
+    /// Billing asks for a model's tokenizer once per record: the path as
+    /// given is looked up first, so that only the first call for a name
+    /// touches the file system (the canonical path, which makes two names
+    /// of one file share it).
     pub fn shared(path: &Path, pattern: Option<&str>) -> Result<&'static UserTokenizer> {
         type Loaded = Mutex<HashMap<(PathBuf, Option<String>), &'static UserTokenizer>>;
         static LOADED: OnceLock<Loaded> = OnceLock::new();
-        let key = (
-            path.canonicalize()
-                .with_context(|| format!("tokenizer {}: cannot read", path.display()))?,
-            pattern.map(str::to_string),
-        );
         let loaded = LOADED.get_or_init(Default::default);
-        if let Some(t) = loaded.lock().unwrap_or_else(|p| p.into_inner()).get(&key) {
+        let lock = || loaded.lock().unwrap_or_else(|p| p.into_inner());
+        let given = (path.to_path_buf(), pattern.map(str::to_string));
+        if let Some(t) = lock().get(&given) {
             return Ok(t);
         }
-        let t: &'static UserTokenizer = Box::leak(Box::new(UserTokenizer::load(path, pattern)?));
-        loaded
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .insert(key, t);
+        let canonical = (
+            path.canonicalize()
+                .with_context(|| format!("tokenizer {}: cannot read", path.display()))?,
+            given.1.clone(),
+        );
+        let found = lock().get(&canonical).copied();
+        let t = match found {
+            Some(t) => t,
+            None => Box::leak(Box::new(UserTokenizer::load(path, pattern)?)),
+        };
+        let mut map = lock();
+        map.insert(canonical, t);
+        map.insert(given, t);
         Ok(t)
     }
 
-    /// Words repeat (Zipf): each thread keeps the counts of the words it
-    /// has merged, per tokenizer, up to a bound.
     /// One line on what the file is: its kind, and its chat framing.
     pub fn describe(&self) -> String {
         let kind = match (&self.symbols, &self.merges) {
@@ -138,6 +146,8 @@ impl UserTokenizer {
         format!("{kind}; exact (encode without special tokens); {framing}")
     }
 
+    /// Words repeat (Zipf): each thread keeps the counts of the words it
+    /// has merged, per tokenizer, up to a bound.
     fn count_word(&self, word: &[u8]) -> usize {
         if word.is_empty() {
             return 0;
