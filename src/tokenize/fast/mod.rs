@@ -214,23 +214,34 @@ impl Vocab {
     }
 }
 
+/// An embedded vocabulary, decompressed for the rest of the process (the
+/// vocabulary that indexes it lives as long, in a `OnceLock`).
+fn decompressed(zst: &'static [u8]) -> &'static [u8] {
+    let size = zstd::zstd_safe::get_frame_content_size(zst)
+        .ok()
+        .flatten()
+        .expect("build.rs records the size in the frame");
+    let bytes = zstd::bulk::decompress(zst, size as usize).expect("build.rs wrote a valid frame");
+    Box::leak(bytes.into_boxed_slice())
+}
+
 fn o200k_vocab() -> &'static Vocab {
     static V: OnceLock<Vocab> = OnceLock::new();
     V.get_or_init(|| {
-        Vocab::new(include_bytes!(concat!(
+        Vocab::new(decompressed(include_bytes!(concat!(
             env!("OUT_DIR"),
-            "/o200k_base.vocab"
-        )))
+            "/o200k_base.vocab.zst"
+        ))))
     })
 }
 
 fn cl100k_vocab() -> &'static Vocab {
     static V: OnceLock<Vocab> = OnceLock::new();
     V.get_or_init(|| {
-        Vocab::new(include_bytes!(concat!(
+        Vocab::new(decompressed(include_bytes!(concat!(
             env!("OUT_DIR"),
-            "/cl100k_base.vocab"
-        )))
+            "/cl100k_base.vocab.zst"
+        ))))
     })
 }
 
