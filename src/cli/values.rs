@@ -97,6 +97,7 @@ value_enum!(ReportFormat {
 value_enum!(RecordsFormat {
     Jsonl => "jsonl",
     Csv => "csv",
+    Parquet => "parquet": "Typed columns (docs/parquet.md), for DuckDB and Spark; to -o FILE or a pipe",
 });
 
 value_enum!(CheckFormat {

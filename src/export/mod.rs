@@ -18,6 +18,7 @@ pub mod csv;
 pub mod html;
 mod json;
 mod markdown;
+pub mod parquet;
 pub mod prices;
 pub mod records;
 mod sections;

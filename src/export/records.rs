@@ -1,5 +1,5 @@
 //! `records`: one JSON object per billed record (docs/json.md, records), as
-//! JSONL or CSV.
+//! JSONL or CSV (Parquet: `super::parquet`).
 
 use std::io::Write;
 
@@ -16,6 +16,7 @@ pub enum RecordsFormat {
     #[default]
     Jsonl,
     Csv,
+    Parquet,
 }
 
 /// The record's document (docs/json.md, records).
