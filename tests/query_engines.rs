@@ -161,45 +161,54 @@ fn duckdb_sums_over_parquet_equal_the_report() {
     assert_eq!(summed, want);
 }
 
-fn spark(py: &Path, args: &[&str]) -> String {
+fn spark(py: &Path, shard_by: &str, args: &[&str]) -> String {
     let script = root().join("examples/spark/tokenmaxx_spark.py");
     let bin = assert_cmd::cargo::cargo_bin("tokenmaxx");
     let mut all = vec![script.to_str().unwrap(), args[0], args[1]];
-    all.extend(["--tokenmaxx", bin.to_str().unwrap(), "--shard-by", "file"]);
+    all.extend(["--tokenmaxx", bin.to_str().unwrap(), "--shard-by", shard_by]);
     all.extend(&args[2..]);
     python(py, &all)
 }
 
 /// The merged report of Spark's shards is the report of one run: every
-/// figure, and the accounting of every line; only the inputs' paths differ
-/// (each shard reads a scratch copy), their sizes and hashes do not.
+/// figure, and the accounting of every line (inputs listed with their
+/// sizes and hashes). Each file alone on the examples; each project with
+/// its subagent logs on the Claude Code tree.
 #[test]
 fn spark_report_mode_equals_one_report() {
     let Some(py) = python_with("pyspark", "TOKENMAXX_REQUIRE_SPARK") else {
         return;
     };
-    let logs = root().join("examples/logs");
-    let mut merged: Value = serde_json::from_str(&spark(
-        &py,
-        &["report", logs.to_str().unwrap(), "--", "--by", "model"],
-    ))
-    .unwrap();
-    let mut single = stdout_json(
-        &tokenmaxx()
-            .args(["report", "--by", "model", "--format", "json", "--quiet"])
-            .arg(&logs)
-            .output()
-            .unwrap(),
-    );
-    for rep in [&mut merged, &mut single] {
-        for input in rep["accounting"]["inputs"].as_array_mut().unwrap() {
-            let path = input["path"].as_str().unwrap();
-            let name = path.rsplit('/').next().unwrap().to_string();
-            input["path"] = Value::String(name);
+    for (dataset, shard_by, files) in [
+        ("examples/logs", "file", 10),
+        ("tests/fixtures/claude-code/projects", "top", 6),
+    ] {
+        let dir = root().join(dataset);
+        let mut merged: Value = serde_json::from_str(&spark(
+            &py,
+            shard_by,
+            &["report", dir.to_str().unwrap(), "--", "--by", "model"],
+        ))
+        .unwrap();
+        let mut single = stdout_json(
+            &tokenmaxx()
+                .args(["report", "--by", "model", "--format", "json", "--quiet"])
+                .arg(&dir)
+                .output()
+                .unwrap(),
+        );
+        // The shards name their inputs by absolute path.
+        for rep in [&mut merged, &mut single] {
+            for input in rep["accounting"]["inputs"].as_array_mut().unwrap() {
+                let path = input["path"].as_str().unwrap();
+                let below = path.rsplit_once(&format!("{dataset}/")).unwrap().1;
+                input["path"] = Value::String(below.to_string());
+            }
         }
+        let inputs = single["accounting"]["inputs"].as_array().unwrap();
+        assert_eq!(inputs.len(), files, "{dataset}");
+        assert_eq!(merged, single, "{dataset}");
     }
-    assert_eq!(single["accounting"]["inputs"].as_array().unwrap().len(), 10);
-    assert_eq!(merged, single);
 }
 
 /// Spark SQL over the part files the recipe writes sums to `report`.
@@ -221,6 +230,7 @@ fn spark_records_mode_sums_to_the_report() {
                FROM records GROUP BY 1";
     let printed = spark(
         &py,
+        "file",
         &[
             "records",
             logs.to_str().unwrap(),
