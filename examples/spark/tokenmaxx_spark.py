@@ -28,7 +28,7 @@ Options:
                      with everything under it, and the files directly in
                      DATASET together; file: each file alone. Files that a
                      log format joins or de-duplicates across must share a
-                     shard (README, "Merging shards").
+                     shard (README, "Scale beyond one machine").
   --out PATH         report: the merged JSON (default: stdout);
                      records: an empty directory every executor can write
                      (local disk in local mode, a shared file system on a

@@ -18,6 +18,7 @@ use std::io::Write;
 use std::sync::Arc;
 
 use anyhow::{Context, Result, bail};
+use bytes::Bytes;
 use parquet::basic::{Compression, LogicalType, Repetition, TimeUnit, Type as Physical, ZstdLevel};
 use parquet::data_type::{
     BoolType, ByteArray, ByteArrayType, FixedLenByteArray, FixedLenByteArrayType, Int32Type,
@@ -322,12 +323,33 @@ fn schema() -> Result<Type> {
 }
 
 /// One column's values of the row group being filled.
+/// A column's values for the row group being buffered. Text and money are
+/// kept as one byte buffer per column (not an allocation per cell) and cut
+/// into the crate's values only while their column is written, so a row
+/// group costs little more than its bytes.
 enum Values {
-    Text(Vec<ByteArray>),
+    /// The texts end to end, and where each ends.
+    Text {
+        bytes: Vec<u8>,
+        ends: Vec<usize>,
+    },
     I64(Vec<i64>),
     I32(Vec<i32>),
     Flag(Vec<bool>),
-    Money(Vec<FixedLenByteArray>),
+    /// 16 bytes per value ([`money_bytes`]).
+    Money(Vec<u8>),
+}
+
+/// The values of a buffer, cut out of one shared allocation.
+fn slices(bytes: &mut Vec<u8>, ends: impl Iterator<Item = usize>) -> Vec<ByteArray> {
+    let all = Bytes::from(std::mem::take(bytes));
+    let mut start = 0;
+    ends.map(|end| {
+        let value = ByteArray::from(all.slice(start..end));
+        start = end;
+        value
+    })
+    .collect()
 }
 
 struct Buffer {
@@ -356,7 +378,10 @@ impl<W: Write + Send> ParquetWriter<W> {
             .iter()
             .map(|c| Buffer {
                 values: match c.kind {
-                    Kind::Text => Values::Text(Vec::new()),
+                    Kind::Text => Values::Text {
+                        bytes: Vec::new(),
+                        ends: Vec::new(),
+                    },
                     Kind::Count | Kind::Timestamp => Values::I64(Vec::new()),
                     Kind::Date => Values::I32(Vec::new()),
                     Kind::Flag => Values::Flag(Vec::new()),
@@ -414,14 +439,17 @@ impl<W: Write + Send> ParquetWriter<W> {
             }
             match (cell, &mut buf.values) {
                 (Cell::Null, _) => {}
-                (Cell::Text(s), Values::Text(v)) => v.push(ByteArray::from(s.as_bytes().to_vec())),
+                (Cell::Text(s), Values::Text { bytes, ends }) => {
+                    bytes.extend_from_slice(s.as_bytes());
+                    ends.push(bytes.len());
+                }
                 (Cell::Count(n), Values::I64(v)) => v.push(n as i64),
                 (Cell::Micros(t), Values::I64(v)) => v.push(t),
                 (Cell::Days(d), Values::I32(v)) => v.push(d),
                 (Cell::Flag(b), Values::Flag(v)) => v.push(b),
-                (Cell::Money(d), Values::Money(v)) => v.push(FixedLenByteArray::from(
-                    money_bytes(d).expect("checked above").to_vec(),
-                )),
+                (Cell::Money(d), Values::Money(v)) => {
+                    v.extend_from_slice(&money_bytes(d).expect("checked above"))
+                }
                 _ => bail!("column {} got a value of another type (a bug)", c.name),
             }
         }
@@ -444,11 +472,11 @@ impl<W: Write + Send> ParquetWriter<W> {
                 .context("more Parquet columns than buffers")?;
             let defined = (!buf.defined.is_empty()).then_some(buf.defined.as_slice());
             match &mut buf.values {
-                Values::Text(v) => {
+                Values::Text { bytes, ends } => {
+                    let values = slices(bytes, ends.drain(..));
                     column
                         .typed::<ByteArrayType>()
-                        .write_batch(v, defined, None)?;
-                    v.clear();
+                        .write_batch(&values, defined, None)?;
                 }
                 Values::I64(v) => {
                     column.typed::<Int64Type>().write_batch(v, defined, None)?;
@@ -463,10 +491,14 @@ impl<W: Write + Send> ParquetWriter<W> {
                     v.clear();
                 }
                 Values::Money(v) => {
+                    let values: Vec<FixedLenByteArray> =
+                        slices(v, (16..).step_by(16).take(v.len() / 16))
+                            .into_iter()
+                            .map(FixedLenByteArray::from)
+                            .collect();
                     column
                         .typed::<FixedLenByteArrayType>()
-                        .write_batch(v, defined, None)?;
-                    v.clear();
+                        .write_batch(&values, defined, None)?;
                 }
             }
             buf.defined.clear();
