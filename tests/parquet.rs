@@ -348,3 +348,27 @@ fn stdout_and_file_are_the_same_bytes() {
     assert!(piped.status.success());
     assert_eq!(piped.stdout, std::fs::read(&file).unwrap());
 }
+
+/// `-o FILE` works for every records format and writes what stdout gets.
+#[test]
+fn dash_o_writes_jsonl_and_csv_too() {
+    let dir = tempfile::tempdir().unwrap();
+    let logs = root().join("examples/logs");
+    for format in ["jsonl", "csv"] {
+        let file = dir.path().join(format!("r.{format}"));
+        let out = tokenmaxx()
+            .args(["records", "--quiet", "--format", format, "-o"])
+            .arg(&file)
+            .arg(&logs)
+            .output()
+            .unwrap();
+        assert!(out.status.success());
+        assert!(out.stdout.is_empty());
+        let piped = tokenmaxx()
+            .args(["records", "--quiet", "--format", format])
+            .arg(&logs)
+            .output()
+            .unwrap();
+        assert_eq!(std::fs::read(&file).unwrap(), piped.stdout, "{format}");
+    }
+}
