@@ -14,7 +14,7 @@ use parquet::file::reader::{FileReader, SerializedFileReader};
 use parquet::record::Field;
 use serde_json::Value;
 
-use common::{chat_line, tokenmaxx};
+use common::{chat_line, normal_decimal, records_parquet, tokenmaxx};
 
 const JAN_1_2025: i64 = 1735689600;
 
@@ -41,16 +41,6 @@ fn flatten(record: &Value) -> BTreeMap<String, Value> {
     flat
 }
 
-/// A decimal string without trailing zeros, for comparing "0.0150" and
-/// "0.015" and a DECIMAL(38, 28) read back.
-fn normal(s: &str) -> String {
-    if s.contains('.') {
-        s.trim_end_matches('0').trim_end_matches('.').to_string()
-    } else {
-        s.to_string()
-    }
-}
-
 fn decimal_string(d: &parquet::data_type::Decimal) -> String {
     let bytes: [u8; 16] = d.data().try_into().expect("16-byte decimal");
     let v = i128::from_be_bytes(bytes);
@@ -58,7 +48,7 @@ fn decimal_string(d: &parquet::data_type::Decimal) -> String {
     let digits = format!("{:0>width$}", v.unsigned_abs(), width = scale + 1);
     let (int, frac) = digits.split_at(digits.len() - scale);
     let sign = if v < 0 { "-" } else { "" };
-    normal(&format!("{sign}{int}.{frac}"))
+    normal_decimal(&format!("{sign}{int}.{frac}"))
 }
 
 /// One Parquet cell as the JSON value the JSONL record has for it.
@@ -93,7 +83,7 @@ fn comparable(name: &str, v: &Value) -> Value {
             let us = jiff::Timestamp::from_microsecond(t.as_microsecond()).unwrap();
             Value::String(us.to_string())
         }
-        Value::String(s) if name.contains("cost") => Value::String(normal(s)),
+        Value::String(s) if name.contains("cost") => Value::String(normal_decimal(s)),
         _ => v.clone(),
     }
 }
@@ -126,17 +116,7 @@ fn every_cell_equals_the_jsonl_record() {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("records.parquet");
     let inputs = [root().join("examples/logs"), root().join("tests/fixtures")];
-    let out = tokenmaxx()
-        .args(["records", "--format", "parquet", "--quiet", "-o"])
-        .arg(&file)
-        .args(&inputs)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    records_parquet(&inputs, &file);
     let jsonl = tokenmaxx()
         .args(["records", "--quiet"])
         .args(&inputs)

@@ -17,7 +17,7 @@ use std::process::Command;
 
 use serde_json::Value;
 
-use common::{stdout_json, tokenmaxx};
+use common::{normal_decimal, records_parquet, stdout_json, tokenmaxx};
 
 fn root() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -55,12 +55,9 @@ fn python(exe: &Path, args: &[&str]) -> String {
     String::from_utf8(out.stdout).unwrap()
 }
 
-/// A decimal without trailing zeros ("0.015000" and "0.015" are one value).
 fn normal(v: &Value) -> Value {
     match v {
-        Value::String(s) if s.contains('.') => {
-            Value::String(s.trim_end_matches('0').trim_end_matches('.').to_string())
-        }
+        Value::String(s) => Value::String(normal_decimal(s)),
         _ => v.clone(),
     }
 }
@@ -125,17 +122,7 @@ fn duckdb_sums_over_parquet_equal_the_report() {
     // The examples and every fixture: unpriced records, null models,
     // costs with many decimals, usage-export buckets.
     let inputs = [root().join("examples/logs"), root().join("tests/fixtures")];
-    let out = tokenmaxx()
-        .args(["records", "--format", "parquet", "--quiet", "-o"])
-        .arg(&file)
-        .args(&inputs)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    records_parquet(&inputs, &file);
     let rows: Vec<Vec<Value>> =
         serde_json::from_str(&python(&py, &["-c", DUCKDB_SUMS, file.to_str().unwrap()])).unwrap();
     let summed: BTreeMap<String, BTreeMap<String, Value>> = rows

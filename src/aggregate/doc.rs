@@ -27,16 +27,6 @@ pub struct ReportState {
 
 type R<T> = Result<T, String>;
 
-/// Bucket names of `cost_breakdown` (keys are static in [`Stats`]).
-const BUCKETS: &[&str] = &[
-    "input",
-    "cache_read",
-    "cache_write_5m",
-    "cache_write_1h",
-    "output",
-    "web_search",
-];
-
 fn rounded(v: Option<Decimal>, places: u32) -> Option<Dec> {
     v.map(|d| Dec::rounded(d, places))
 }
@@ -311,7 +301,7 @@ pub fn stats_from_doc(v: &StatsDoc, at: &str) -> R<Stats> {
         ..Stats::default()
     };
     for (k, x) in &v.cost_breakdown {
-        let name = BUCKETS
+        let name = crate::price::COST_BUCKETS
             .iter()
             .find(|n| **n == k)
             .ok_or_else(|| format!("{at}.cost_breakdown: unknown bucket `{k}`"))?;

@@ -31,6 +31,7 @@ use rust_decimal::Decimal;
 
 use super::records::record_doc;
 use crate::bill::{Billed, Pricing};
+use crate::price::COST_BUCKETS;
 use crate::schema::records::RecordDoc;
 
 /// Rows per row group: large enough for the engines' scans to be
@@ -255,18 +256,6 @@ pub const COLUMNS: &[Column] = &[
     }),
 ];
 
-/// The breakdown buckets that have a column; a bucket outside them would
-/// be dropped from the file, so writing one is an error (and a test keeps
-/// the list whole).
-pub const BREAKDOWN_BUCKETS: &[&str] = &[
-    "input",
-    "cache_read",
-    "cache_write_5m",
-    "cache_write_1h",
-    "output",
-    "web_search",
-];
-
 fn days_since_epoch(d: jiff::civil::Date) -> Cell<'static> {
     let epoch = jiff::civil::date(1970, 1, 1);
     match epoch.until(d) {
@@ -408,7 +397,7 @@ impl<W: Write + Send> ParquetWriter<W> {
             .cost_breakdown
             .0
             .iter()
-            .find(|(k, _)| !BREAKDOWN_BUCKETS.contains(k))
+            .find(|(k, _)| !COST_BUCKETS.contains(k))
         {
             bail!(
                 "{}: cost bucket `{bucket}` has no Parquet column (a bug: please report it)",
@@ -551,7 +540,7 @@ mod tests {
                 .bytes()
                 .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
         }));
-        for bucket in BREAKDOWN_BUCKETS {
+        for bucket in COST_BUCKETS {
             let name = format!("cost_breakdown_{bucket}");
             assert!(COLUMNS.iter().any(|c| c.name == name), "{name}");
         }

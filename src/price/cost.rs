@@ -6,6 +6,17 @@ use super::{PriceRow, Rates, Resolved, Unpriced};
 use crate::record::AudioTokens;
 use crate::record::{ServiceTier, Usage};
 
+/// Every bucket a [`Cost::breakdown`] can name, in billing order (the
+/// report's JSON reader and the Parquet columns both list them from here).
+pub const COST_BUCKETS: &[&str] = &[
+    "input",
+    "cache_read",
+    "cache_write_5m",
+    "cache_write_1h",
+    "output",
+    "web_search",
+];
+
 /// Exact cost of one request.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Cost {

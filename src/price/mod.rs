@@ -26,7 +26,7 @@ use std::sync::OnceLock;
 use anyhow::{Context, Result};
 use jiff::Timestamp;
 
-pub use cost::Cost;
+pub use cost::{COST_BUCKETS, Cost};
 use imported::Imported;
 pub use resolve::{channel_key, normalize, strip_date_suffix, utc_date};
 pub(crate) use table::parse_date;

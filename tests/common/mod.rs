@@ -313,3 +313,29 @@ pub fn attrs(page: &str, name: &str) -> Vec<String> {
         })
         .collect()
 }
+
+/// `records --format parquet` of `inputs` into `file` (the run must
+/// succeed).
+pub fn records_parquet(inputs: &[PathBuf], file: &Path) {
+    let out = tokenmaxx()
+        .args(["records", "--format", "parquet", "--quiet", "-o"])
+        .arg(file)
+        .args(inputs)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// A decimal string without trailing zeros: "0.0150", "0.015" and a
+/// DECIMAL(38,28) read back from Parquet are one value.
+pub fn normal_decimal(s: &str) -> String {
+    if s.contains('.') {
+        s.trim_end_matches('0').trim_end_matches('.').to_string()
+    } else {
+        s.to_string()
+    }
+}
