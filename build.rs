@@ -106,6 +106,27 @@ fn write_vocabularies() {
             rank += 1;
         }
         assert_eq!(rank, n, "{name}: ordinary token count");
+        // What the runtime index must hold (src/tokenize/fast/mod.rs checks
+        // it once per run): per kind of token, how many and the sum of
+        // their ranks + 1.
+        let mut sums = [(0u64, 0u64); 3];
+        let (mut at, mut r) = (0usize, 0u64);
+        while at < bytes.len() {
+            let len = usize::from(bytes[at]);
+            for (kind, yes) in [len <= 15, len == 2, len > 15].into_iter().enumerate() {
+                if yes {
+                    sums[kind].0 += 1;
+                    sums[kind].1 += r + 1;
+                }
+            }
+            at += 1 + len;
+            r += 1;
+        }
+        std::fs::write(
+            out.join(format!("{name}.vocab.sums")),
+            format!("[{:?}, {:?}, {:?}]", sums[0], sums[1], sums[2]),
+        )
+        .unwrap();
         // zstd halves them (2.3 MB to 1.3 MB of a binary whose size is a
         // feature); decompressing takes a few milliseconds, once per run
         // that counts (src/tokenize/fast/mod.rs).

@@ -25,6 +25,14 @@ impl PairRanks {
         PairRanks(r)
     }
 
+    /// How many pairs are tokens, and the sum of their ranks + 1.
+    pub fn checksum(&self) -> (u64, u64) {
+        self.0
+            .iter()
+            .filter(|&&r| r != u32::MAX)
+            .fold((0, 0), |(n, s), &r| (n + 1, s + u64::from(r) + 1))
+    }
+
     #[inline(always)]
     pub fn get(&self, a: u8, b: u8) -> u32 {
         self.0[usize::from(a) << 8 | usize::from(b)]

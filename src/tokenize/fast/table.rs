@@ -170,6 +170,15 @@ impl ShortMap {
         }
     }
 
+    /// How many tokens the map holds, and the sum of their ranks + 1.
+    pub fn checksum(&self) -> (u64, u64) {
+        self.ctrl
+            .iter()
+            .zip(self.ranks.iter())
+            .filter(|(c, _)| **c != 0)
+            .fold((0, 0), |(n, s), (_, &r)| (n + 1, s + u64::from(r) + 1))
+    }
+
     #[inline(always)]
     pub fn contains(&self, k: Key) -> bool {
         self.slot(k).is_some()
