@@ -9,6 +9,8 @@
 //! so `.ci/run` also runs this test against the release binary
 //! (TOKENMAXX_TEST_BIN=target/release/tokenmaxx).
 
+mod common;
+
 use std::path::PathBuf;
 
 fn binary() -> PathBuf {
@@ -63,13 +65,7 @@ fn count(file: &std::path::Path, encoding: &str) -> u64 {
         .arg(file)
         .output()
         .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    v["total_tokens"].as_u64().unwrap()
+    common::stdout_json(&out)["total_tokens"].as_u64().unwrap()
 }
 
 #[test]

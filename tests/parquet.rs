@@ -14,7 +14,7 @@ use parquet::file::reader::{FileReader, SerializedFileReader};
 use parquet::record::Field;
 use serde_json::Value;
 
-use common::{chat_line, normal_decimal, records_parquet, tokenmaxx};
+use common::{assert_ok, chat_line, normal_decimal, records_parquet, tokenmaxx};
 
 const JAN_1_2025: i64 = 1735689600;
 
@@ -192,7 +192,7 @@ fn the_schema_is_the_documented_one() {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("r.parquet");
     let out = records(&[root().join("examples/logs").to_str().unwrap()], &file);
-    assert!(out.status.success());
+    assert_ok(&out);
     let reader = SerializedFileReader::new(std::fs::File::open(&file).unwrap()).unwrap();
     let schema = reader.metadata().file_metadata().schema_descr_ptr();
     let declared: Vec<(String, String)> = schema
@@ -249,11 +249,7 @@ fn large_inputs_become_several_row_groups() {
     std::fs::write(&input, many_records(150_000)).unwrap();
     let file = dir.path().join("r.parquet");
     let out = records(&["--quiet", input.to_str().unwrap()], &file);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_ok(&out);
     let reader = SerializedFileReader::new(std::fs::File::open(&file).unwrap()).unwrap();
     let groups: Vec<i64> = reader
         .metadata()
@@ -312,7 +308,7 @@ fn stdout_and_file_are_the_same_bytes() {
     let fixtures = root().join("tests/fixtures");
     let paths = [logs.to_str().unwrap(), fixtures.to_str().unwrap()];
     let out = records(&["--quiet", "--threads", "1", paths[0], paths[1]], &file);
-    assert!(out.status.success());
+    assert_ok(&out);
     let piped = tokenmaxx()
         .args([
             "records",
@@ -325,7 +321,7 @@ fn stdout_and_file_are_the_same_bytes() {
         .args(paths)
         .output()
         .unwrap();
-    assert!(piped.status.success());
+    assert_ok(&piped);
     assert_eq!(piped.stdout, std::fs::read(&file).unwrap());
 }
 
@@ -342,7 +338,7 @@ fn dash_o_writes_jsonl_and_csv_too() {
             .arg(&logs)
             .output()
             .unwrap();
-        assert!(out.status.success());
+        assert_ok(&out);
         assert!(out.stdout.is_empty());
         let piped = tokenmaxx()
             .args(["records", "--quiet", "--format", format])

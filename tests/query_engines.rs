@@ -17,7 +17,7 @@ use std::process::Command;
 
 use serde_json::Value;
 
-use common::{normal_decimal, records_parquet, stdout_json, tokenmaxx};
+use common::{assert_ok, normal_decimal, records_parquet, stdout_json, tokenmaxx};
 
 fn root() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -47,11 +47,7 @@ fn python_with(module: &str, require: &str) -> Option<PathBuf> {
 
 fn python(exe: &Path, args: &[&str]) -> String {
     let out = Command::new(exe).args(args).output().unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_ok(&out);
     String::from_utf8(out.stdout).unwrap()
 }
 
@@ -62,15 +58,11 @@ fn normal(v: &Value) -> Value {
     }
 }
 
-const BUCKETS: &[&str] = &[
-    "input",
-    "cache_read",
-    "cache_write_5m",
-    "cache_write_1h",
-    "output",
-    "reasoning",
-    "total",
-];
+/// The usage buckets, then their total (the order of the DuckDB query).
+const BUCKETS: [&str; 7] = {
+    let [a, b, c, d, e, f] = common::USAGE_BUCKETS;
+    [a, b, c, d, e, f, "total"]
+};
 
 /// `report --by model --format json`'s figures that a sum over records
 /// gives: per model, the records, each usage bucket, the cost and the

@@ -183,10 +183,9 @@ impl std::io::Write for AtomicFile {
 
 impl Drop for AtomicFile {
     fn drop(&mut self) {
-        // Not committed (an error, or a commit that failed): leave nothing.
-        if self.file.take().is_some() || self.tmp.exists() {
-            let _ = std::fs::remove_file(&self.tmp);
-        }
+        // After a commit the temporary is gone and this does nothing;
+        // otherwise (an error, or a commit that failed) leave nothing.
+        let _ = std::fs::remove_file(&self.tmp);
     }
 }
 

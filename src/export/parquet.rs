@@ -5,8 +5,8 @@
 //! Records stream into column buffers of at most [`ROW_GROUP_ROWS`] rows;
 //! each full buffer becomes one row group on the output, so memory stays
 //! bounded whatever the input size. Written with the Apache `parquet`
-//! crate's column writers (its Arrow layer would add megabytes to a binary
-//! whose size is a feature, for nothing these flat columns need).
+//! crate's column writers, without its Arrow layer: flat columns need none
+//! of it, and the binary's size is a feature (README, "Size and startup").
 //!
 //! Money is `DECIMAL(38, 28)`: 28 is rust_decimal's largest scale, so every
 //! cost tokenmaxx computes or reads below $10^10 is stored exactly (rates

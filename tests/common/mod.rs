@@ -178,21 +178,22 @@ pub fn assert_closes(report: &serde_json::Value, what: &str) {
     assert_accounting_closes(&report["accounting"], what);
 }
 
-pub fn stdout_json(out: &std::process::Output) -> serde_json::Value {
+/// The run succeeded (else fail the test with its stderr).
+pub fn assert_ok(out: &std::process::Output) {
     assert!(
         out.status.success(),
         "failed: {}",
         String::from_utf8_lossy(&out.stderr)
     );
+}
+
+pub fn stdout_json(out: &std::process::Output) -> serde_json::Value {
+    assert_ok(out);
     serde_json::from_slice(&out.stdout).expect("stdout is JSON")
 }
 
 pub fn jsonl(out: &std::process::Output) -> Vec<serde_json::Value> {
-    assert!(
-        out.status.success(),
-        "failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_ok(out);
     String::from_utf8(out.stdout.clone())
         .unwrap()
         .lines()
@@ -233,18 +234,20 @@ pub fn spawn(args: &[&str], keep_stderr: bool) -> std::process::Child {
         .unwrap()
 }
 
-/// Usage buckets of a `records`/`report` usage object, in bucket order:
-/// input, cache_read, cache_write_5m, cache_write_1h, output, reasoning.
+/// The buckets of a `records`/`report` usage object, in bucket order
+/// (`total` comes after them).
+pub const USAGE_BUCKETS: [&str; 6] = [
+    "input",
+    "cache_read",
+    "cache_write_5m",
+    "cache_write_1h",
+    "output",
+    "reasoning",
+];
+
+/// Usage buckets of a `records`/`report` usage object, in bucket order.
 pub fn buckets(u: &serde_json::Value) -> [u64; 6] {
-    [
-        "input",
-        "cache_read",
-        "cache_write_5m",
-        "cache_write_1h",
-        "output",
-        "reasoning",
-    ]
-    .map(|k| u[k].as_u64().unwrap_or_else(|| panic!("{k} in {u}")))
+    USAGE_BUCKETS.map(|k| u[k].as_u64().unwrap_or_else(|| panic!("{k} in {u}")))
 }
 
 /// A report's `accounting` adds up: lines = records + deduplicated + not
@@ -323,11 +326,7 @@ pub fn records_parquet(inputs: &[PathBuf], file: &Path) {
         .args(inputs)
         .output()
         .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_ok(&out);
 }
 
 /// A decimal string without trailing zeros: "0.0150", "0.015" and a
