@@ -11,7 +11,7 @@
 use std::borrow::Cow;
 use std::fmt;
 
-use serde::de::{self, DeserializeSeed, IgnoredAny, MapAccess, SeqAccess, Visitor};
+use serde::de::{self, DeserializeSeed, MapAccess, SeqAccess, Visitor};
 use serde_json::{Map, Number, Value};
 
 use super::fields::task::OUTCOME_ROOTS;
@@ -41,11 +41,82 @@ pub enum LeanLine {
     Dropped(&'static str),
 }
 
-/// Only the `type` of a line; every other field is validated and skipped.
-#[derive(serde::Deserialize)]
+/// Only the `type` of a line (when it is a string given once); every
+/// other field is validated and dropped.
 struct Head<'a> {
-    #[serde(rename = "type", borrow, default)]
     ty: Option<Cow<'a, str>>,
+}
+
+impl<'de> de::Deserialize<'de> for Head<'de> {
+    fn deserialize<D: de::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = Head<'de>;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("an object")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Head<'de>, A::Error> {
+                let mut ty = None;
+                let mut seen = false;
+                while let Some(Key(k)) = map.next_key()? {
+                    if k == "type" {
+                        // A repeated or non-string type is the full path's
+                        // to judge.
+                        let v: Option<Key<'de>> = map.next_value::<Typed>()?.0;
+                        ty = if seen { None } else { v.map(|Key(t)| t) };
+                        seen = true;
+                    } else {
+                        map.next_value::<Checked>()?;
+                    }
+                }
+                Ok(Head { ty })
+            }
+        }
+        d.deserialize_map(V)
+    }
+}
+
+/// A value that is kept when it is a string.
+struct Typed<'de>(Option<Key<'de>>);
+
+impl<'de> de::Deserialize<'de> for Typed<'de> {
+    fn deserialize<D: de::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = Typed<'de>;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("any JSON value")
+            }
+            fn visit_borrowed_str<E>(self, s: &'de str) -> Result<Typed<'de>, E> {
+                Ok(Typed(Some(Key(Cow::Borrowed(s)))))
+            }
+            fn visit_str<E>(self, s: &str) -> Result<Typed<'de>, E> {
+                Ok(Typed(Some(Key(Cow::Owned(s.to_owned())))))
+            }
+            fn visit_bool<E>(self, _: bool) -> Result<Typed<'de>, E> {
+                Ok(Typed(None))
+            }
+            fn visit_i64<E>(self, _: i64) -> Result<Typed<'de>, E> {
+                Ok(Typed(None))
+            }
+            fn visit_u64<E>(self, _: u64) -> Result<Typed<'de>, E> {
+                Ok(Typed(None))
+            }
+            fn visit_f64<E: de::Error>(self, n: f64) -> Result<Typed<'de>, E> {
+                Checked.visit_f64(n).map(|_| Typed(None))
+            }
+            fn visit_unit<E>(self) -> Result<Typed<'de>, E> {
+                Ok(Typed(None))
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Typed<'de>, A::Error> {
+                Checked.visit_seq(seq).map(|_| Typed(None))
+            }
+            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Typed<'de>, A::Error> {
+                Checked.visit_map(map).map(|_| Typed(None))
+            }
+        }
+        d.deserialize_any(V)
+    }
 }
 
 impl Lean {
@@ -194,10 +265,66 @@ impl<'de> Visitor<'de> for Seed {
                 let v = map.next_value_seed(inner)?;
                 out.insert(k.into_owned(), v);
             } else {
-                map.next_value::<IgnoredAny>()?;
+                map.next_value::<Checked>()?;
             }
         }
         Ok(Value::Object(out))
+    }
+}
+
+/// A value read and dropped. Not `IgnoredAny`: serde_json skips an ignored
+/// value without checking its `\u` escapes or a number's range, which the
+/// full parse rejects (a lone surrogate `"\ud800"`, `1e400`), so a
+/// usage-only run billed lines every other run reports as malformed.
+/// Reading it as a value checks them; strings without escapes are
+/// borrowed, not copied.
+struct Checked;
+
+impl<'de> de::Deserialize<'de> for Checked {
+    fn deserialize<D: de::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_any(Checked)
+    }
+}
+
+impl<'de> Visitor<'de> for Checked {
+    type Value = Checked;
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("any JSON value")
+    }
+    fn visit_bool<E>(self, _: bool) -> Result<Checked, E> {
+        Ok(Checked)
+    }
+    fn visit_i64<E>(self, _: i64) -> Result<Checked, E> {
+        Ok(Checked)
+    }
+    fn visit_u64<E>(self, _: u64) -> Result<Checked, E> {
+        Ok(Checked)
+    }
+    fn visit_f64<E: de::Error>(self, n: f64) -> Result<Checked, E> {
+        if n.is_finite() {
+            Ok(Checked)
+        } else {
+            Err(E::custom("number out of range"))
+        }
+    }
+    fn visit_borrowed_str<E>(self, _: &'de str) -> Result<Checked, E> {
+        Ok(Checked)
+    }
+    fn visit_str<E>(self, _: &str) -> Result<Checked, E> {
+        Ok(Checked)
+    }
+    fn visit_unit<E>(self) -> Result<Checked, E> {
+        Ok(Checked)
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Checked, A::Error> {
+        while seq.next_element::<Checked>()?.is_some() {}
+        Ok(Checked)
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Checked, A::Error> {
+        while map.next_key::<Key>()?.is_some() {
+            map.next_value::<Checked>()?;
+        }
+        Ok(Checked)
     }
 }
 
@@ -452,5 +579,83 @@ mod tests {
             }
         }
         assert!(compared > 100);
+    }
+}
+
+#[cfg(test)]
+mod acceptance {
+    use super::*;
+
+    static ALL: Lean = Lean {
+        top: &["type", "message"],
+        inner: &[("message", &["usage"])],
+        nested_skip: &["content"],
+        context_types: &["user"],
+        context_reason: "context line",
+    };
+
+    /// The lean parse must reject every line the full parse rejects, wherever the fault sits: in a kept field, a
+    /// skipped one, or a context line's body.
+    #[test]
+    fn rejects_what_the_full_parse_rejects() {
+        let faults: &[&[u8]] = &[
+            br#""\ud800""#,
+            br#""\udc00x""#,
+            br#""\ud800\u0041""#,
+            br#""\uZZZZ""#,
+            br#""\x""#,
+            b"\"a\tb\"",
+            b"\"a\x01b\"",
+            b"\"\xff\"",
+            b"\"\xed\xa0\x80\"",
+            b"\"\xc0\xaf\"",
+            br#"1e400"#,
+            br#"-1e400"#,
+            br#"01"#,
+            br#"1."#,
+            br#"1e"#,
+            br#"-"#,
+            br#"+1"#,
+            br#".5"#,
+            br#"NaN"#,
+            br#"Infinity"#,
+            br#"tru"#,
+            br#"nul"#,
+            br#"[1,]"#,
+            br#"{"a":1,}"#,
+            br#"{"a" 1}"#,
+            br#"{1:1}"#,
+            br#"[1 2]"#,
+            b"\"a\"\x00",
+            br#"123456789012345678901234567890"#,
+            br#"-123456789012345678901234567890"#,
+            br#"1e-400"#,
+            br#"0.000000000000000000000000000000000000001e-400"#,
+            br#"[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]"#,
+        ];
+        let mut wrong = Vec::new();
+        for fault in faults {
+            for tmpl in [
+                &b"{\"type\":\"user\",\"x\":@}"[..],
+                b"{\"type\":\"assistant\",\"message\":{\"content\":[@]}}",
+                b"{\"type\":\"assistant\",\"message\":{\"usage\":{\"n\":@}}}",
+                b"{\"type\":@}",
+                b"{\"type\":\"user\",\"usage\":@}",
+                b"{\"type\":\"a\",\"k\":1} @",
+            ] {
+                let at = tmpl.iter().position(|&b| b == b'@').unwrap();
+                let line = [&tmpl[..at], fault, &tmpl[at + 1..]].concat();
+                let full = serde_json::from_slice::<Value>(&line).is_ok();
+                let lean = ALL.read(&line).is_ok();
+                if lean && !full {
+                    wrong.push(String::from_utf8_lossy(&line).into_owned());
+                }
+            }
+        }
+        assert!(
+            wrong.is_empty(),
+            "lean accepts what the full parse rejects:\n{}",
+            wrong.join("\n")
+        );
     }
 }
