@@ -350,6 +350,21 @@ impl<'o> FileParser<'o> {
                 self.push(value, line, out);
                 self.raw = None;
             }
+            Some(Ok(LeanLine::Typed(typed))) => {
+                out.push(Event::Lines(1));
+                let source = self.source(line);
+                let at = source.clone();
+                let parser = self
+                    .parser
+                    .as_mut()
+                    .expect("typed lines come after detection");
+                let mut produced = format::Out::default();
+                let result = parser.push_typed(typed, source, &mut produced);
+                self.emit(produced, out);
+                if let Err(skip) = result {
+                    out.push(Event::Skip { source: at, skip });
+                }
+            }
             Some(Ok(LeanLine::Dropped(reason))) => {
                 // What the format's parser does with such a line.
                 out.push(Event::Lines(1));

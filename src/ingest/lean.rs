@@ -15,6 +15,7 @@ use serde::de::{self, DeserializeSeed, MapAccess, SeqAccess, Visitor};
 use serde_json::{Map, Number, Value};
 
 use super::fields::task::OUTCOME_ROOTS;
+use super::format::TypedLine;
 
 /// Which fields a format's parser reads.
 #[derive(Debug)]
@@ -31,7 +32,16 @@ pub struct Lean {
     /// them with `context_reason`, so they are not built at all.
     pub context_types: &'static [&'static str],
     pub context_reason: &'static str,
+    /// The format's typed reader, tried first: a line in the shape the
+    /// format usually writes is read straight into what its parser needs
+    /// (no `Value`, no map per object), every other byte still checked.
+    /// `Ok(None)`: a shape it does not model (a repeated key, a count
+    /// written as a string), read the `Value` way instead.
+    pub typed: Option<TypedReader>,
 }
+
+/// See [`Lean::typed`].
+pub type TypedReader = fn(&[u8]) -> serde_json::Result<Option<LeanLine>>;
 
 /// A line read the lean way.
 #[derive(Debug, PartialEq)]
@@ -39,6 +49,8 @@ pub enum LeanLine {
     Value(Value),
     /// A context line (see [`Lean::context_types`]), with its reason.
     Dropped(&'static str),
+    /// Read by the format's typed reader (see [`Lean::typed`]).
+    Typed(TypedLine),
 }
 
 /// Only the `type` of a line (when it is a string given once); every
@@ -120,9 +132,18 @@ impl<'de> de::Deserialize<'de> for Typed<'de> {
 }
 
 impl Lean {
-    /// Parse one JSON line: a context line is only checked to be valid
-    /// JSON; any other keeps only the fields named.
+    /// Parse one JSON line: through the format's typed reader when it
+    /// models the line; else a context line is only checked to be valid
+    /// JSON, and any other keeps only the fields named.
     pub fn read(&'static self, bytes: &[u8]) -> serde_json::Result<LeanLine> {
+        if let Some(typed) = self.typed {
+            // Every string it reads, skipped or kept, is checked as UTF-8
+            // by serde (see `Checked`), and a byte outside a string that is
+            // not ASCII is a syntax error: no separate pass over the line.
+            if let Some(line) = typed(bytes)? {
+                return Ok(line);
+            }
+        }
         // See `parse`: only the full parse checks every byte.
         if std::str::from_utf8(bytes).is_err() {
             return serde_json::from_slice::<Value>(bytes).map(LeanLine::Value);
@@ -278,7 +299,7 @@ impl<'de> Visitor<'de> for Seed {
 /// usage-only run billed lines every other run reports as malformed.
 /// Reading it as a value checks them; strings without escapes are
 /// borrowed, not copied.
-struct Checked;
+pub(crate) struct Checked;
 
 impl<'de> de::Deserialize<'de> for Checked {
     fn deserialize<D: de::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
@@ -330,7 +351,7 @@ impl<'de> Visitor<'de> for Checked {
 
 /// A map key, borrowed from the input when it has no escapes, so that
 /// skipped keys cost no allocation.
-struct Key<'de>(Cow<'de, str>);
+pub(crate) struct Key<'de>(pub(crate) Cow<'de, str>);
 
 impl<'de> de::Deserialize<'de> for Key<'de> {
     fn deserialize<D: de::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
@@ -354,6 +375,90 @@ impl<'de> de::Deserialize<'de> for Key<'de> {
     }
 }
 
+/// A kept field as a typed reader sees it: a scalar it can use, or a
+/// container it does not look into (read through [`Checked`]).
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum Scalar<'de> {
+    Null,
+    Bool(bool),
+    U64(u64),
+    I64(i64),
+    F64(f64),
+    Str(Cow<'de, str>),
+    Compound,
+}
+
+impl Scalar<'_> {
+    /// The value a full parse would hold for a scalar (`Null` for a
+    /// container, which readers treat as "not this type" anyway).
+    pub(crate) fn to_value(&self) -> Value {
+        match self {
+            Scalar::Null | Scalar::Compound => Value::Null,
+            Scalar::Bool(b) => Value::Bool(*b),
+            Scalar::U64(n) => Value::Number((*n).into()),
+            Scalar::I64(n) => Value::Number((*n).into()),
+            Scalar::F64(n) => Number::from_f64(*n).map_or(Value::Null, Value::Number),
+            Scalar::Str(s) => Value::String(s.to_string()),
+        }
+    }
+
+    /// As `Value::as_str`.
+    pub(crate) fn as_str(&self) -> Option<&str> {
+        match self {
+            Scalar::Str(s) => Some(s.as_ref()),
+            _ => None,
+        }
+    }
+
+    /// As `str_of`: a non-empty string, owned.
+    pub(crate) fn non_empty(&self) -> Option<String> {
+        self.as_str().filter(|s| !s.is_empty()).map(str::to_string)
+    }
+}
+
+impl<'de> de::Deserialize<'de> for Scalar<'de> {
+    fn deserialize<D: de::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = Scalar<'de>;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("any JSON value")
+            }
+            fn visit_bool<E>(self, b: bool) -> Result<Scalar<'de>, E> {
+                Ok(Scalar::Bool(b))
+            }
+            fn visit_i64<E>(self, n: i64) -> Result<Scalar<'de>, E> {
+                Ok(Scalar::I64(n))
+            }
+            fn visit_u64<E>(self, n: u64) -> Result<Scalar<'de>, E> {
+                Ok(Scalar::U64(n))
+            }
+            fn visit_f64<E: de::Error>(self, n: f64) -> Result<Scalar<'de>, E> {
+                Checked.visit_f64(n).map(|_| Scalar::F64(n))
+            }
+            fn visit_borrowed_str<E>(self, s: &'de str) -> Result<Scalar<'de>, E> {
+                Ok(Scalar::Str(Cow::Borrowed(s)))
+            }
+            fn visit_str<E>(self, s: &str) -> Result<Scalar<'de>, E> {
+                Ok(Scalar::Str(Cow::Owned(s.to_owned())))
+            }
+            fn visit_string<E>(self, s: String) -> Result<Scalar<'de>, E> {
+                Ok(Scalar::Str(Cow::Owned(s)))
+            }
+            fn visit_unit<E>(self) -> Result<Scalar<'de>, E> {
+                Ok(Scalar::Null)
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Scalar<'de>, A::Error> {
+                Checked.visit_seq(seq).map(|_| Scalar::Compound)
+            }
+            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Scalar<'de>, A::Error> {
+                Checked.visit_map(map).map(|_| Scalar::Compound)
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use serde_json::json;
@@ -366,6 +471,7 @@ mod tests {
         nested_skip: &["content"],
         context_types: &["user"],
         context_reason: "context line",
+        typed: None,
     };
 
     #[test]
@@ -552,6 +658,61 @@ mod tests {
                 // A control character inside a string the lean parse skips
                 // (serde places that error a column apart when skipping).
                 text.replace("\"text\":\"", "\"text\":\"\u{1}"),
+                // Shapes Claude Code's typed reader leaves to the `Value`
+                // path, and ones it reads itself: both must agree.
+                text.replace("\"output_tokens\":", "\"output_tokens\":\"7\",\"x\":"),
+                text.replace("\"input_tokens\":", "\"input_tokens\":1.0,\"x\":"),
+                text.replace("\"input_tokens\":", "\"input_tokens\":-3,\"x\":"),
+                text.replace("\"input_tokens\":", "\"input_tokens\":null,\"x\":"),
+                text.replace("\"input_tokens\":", "\"input_tokens\":1000000000001,\"x\":"),
+                text.replace("\"input_tokens\":", "\"input_tokens\":5,\"input_tokens\":"),
+                text.replace("\"usage\":{", "\"usage\":{\"service_tier\":\"priority\","),
+                text.replace("\"usage\":{", "\"usage\":{\"cache_creation\":[1],"),
+                text.replace(
+                    "\"usage\":{",
+                    "\"usage\":{\"server_tool_use\":{\"web_search_requests\":2},",
+                ),
+                text.replace(
+                    "\"usage\":{",
+                    "\"usage\":{\"output_tokens_details\":{\"thinking_tokens\":9},",
+                ),
+                text.replace("\"usage\":{", "\"usage\":null,\"x\":{"),
+                text.replace("\"message\":{", "\"message\":7,\"x\":{"),
+                text.replace("\"message\":{", "\"message\":{\"model\":\"<synthetic>\","),
+                text.replace("\"message\":{", "\"message\":{\"id\":\"\","),
+                text.replace("\"requestId\":", "\"isSidechain\":true,\"requestId\":"),
+                text.replace(
+                    "\"requestId\":",
+                    "\"isApiErrorMessage\":\"true\",\"requestId\":",
+                ),
+                text.replace("\"requestId\":", "\"costUSD\":\"$0.25\",\"requestId\":"),
+                text.replace("\"requestId\":", "\"costUSD\":1.5e-3,\"requestId\":"),
+                text.replace("\"requestId\":", "\"success\":true,\"requestId\":"),
+                text.replace(
+                    "\"requestId\":",
+                    "\"sessionId\":\"\",\"session_id\":\"s\",\"requestId\":",
+                ),
+                text.replace("\"timestamp\":\"", "\"timestamp\":\"not a date"),
+                text.replace("\"timestamp\":\"", "\"timestamp\":\" "),
+                text.replace("\"timestamp\":", "\"timestamp\":1735689600,\"x\":"),
+                text.replace("\"timestamp\":", "\"timestamp\":\"1999-01-01\",\"x\":"),
+                text.replace(
+                    "\"type\":\"assistant\"",
+                    "\"type\":\"assistant\",\"type\":\"user\"",
+                ),
+                text.replace("\"cwd\":", "\"cwd\":7,\"x\":"),
+                // Rows of one call on both sides of a sidechain: not merged.
+                text.lines()
+                    .enumerate()
+                    .map(|(i, l)| {
+                        if i % 2 == 1 {
+                            l.replace("\"requestId\":", "\"isSidechain\":true,\"requestId\":")
+                        } else {
+                            l.to_string()
+                        }
+                    })
+                    .collect::<Vec<_>>()
+                    .join("\n"),
                 text.lines()
                     .enumerate()
                     .map(|(i, l)| {
@@ -592,6 +753,7 @@ mod acceptance {
         nested_skip: &["content"],
         context_types: &["user"],
         context_reason: "context line",
+        typed: None,
     };
 
     /// The lean parse must accept exactly the lines the full parse
@@ -640,6 +802,9 @@ mod acceptance {
                 &b"{\"type\":\"user\",\"x\":@}"[..],
                 b"{\"type\":\"assistant\",\"message\":{\"content\":[@]}}",
                 b"{\"type\":\"assistant\",\"message\":{\"usage\":{\"n\":@}}}",
+                b"{\"type\":\"assistant\",\"message\":{\"usage\":{\"output_tokens\":@}}}",
+                b"{\"type\":\"assistant\",\"message\":{\"usage\":{\"cache_creation\":{\"x\":@}}}}",
+                b"{\"type\":\"assistant\",\"message\":{\"id\":@},\"timestamp\":1}",
                 b"{\"type\":@}",
                 b"{\"type\":\"user\",\"usage\":@}",
                 b"{\"type\":\"a\",\"k\":1} @",
@@ -647,9 +812,11 @@ mod acceptance {
                 let at = tmpl.iter().position(|&b| b == b'@').unwrap();
                 let line = [&tmpl[..at], fault, &tmpl[at + 1..]].concat();
                 let full = serde_json::from_slice::<Value>(&line).is_ok();
-                let lean = ALL.read(&line).is_ok();
-                if lean != full {
-                    wrong.push(String::from_utf8_lossy(&line).into_owned());
+                // The generic lean parse, and Claude Code's typed reader.
+                for lean in [&ALL, &crate::ingest::format::claude_code::LEAN] {
+                    if lean.read(&line).is_ok() != full {
+                        wrong.push(String::from_utf8_lossy(&line).into_owned());
+                    }
                 }
             }
         }

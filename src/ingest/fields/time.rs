@@ -16,30 +16,45 @@ pub fn parse_timestamp(v: &Value) -> Option<Timestamp> {
             if s.is_empty() {
                 return None;
             }
-            if let Ok(ts) = s.parse::<Timestamp>() {
-                return Some(ts);
+            let ts = parse_timestamp_str(s);
+            if ts.is_none() {
+                REJECTED.with(|r| *r.borrow_mut() = Some(s.to_string()));
             }
-            if let Ok(f) = s.parse::<f64>() {
-                return unix_to_ts(f);
-            }
-            // "2025-01-01T10:00:00" or "2025-01-01 10:00:00" without offset: UTC.
-            if let Ok(dt) = s.replace(' ', "T").parse::<jiff::civil::DateTime>() {
-                return dt
-                    .to_zoned_datetime(jiff::tz::TimeZone::UTC)
-                    .ok()
-                    .map(|z| z.timestamp());
-            }
-            if let Ok(d) = s.parse::<jiff::civil::Date>() {
-                return d
-                    .to_zoned_datetime(jiff::tz::TimeZone::UTC)
-                    .ok()
-                    .map(|z| z.timestamp());
-            }
-            REJECTED.with(|r| *r.borrow_mut() = Some(s.to_string()));
-            None
+            ts
         }
         _ => None,
     }
+}
+
+/// [`parse_timestamp`] of a trimmed, non-empty string, without recording
+/// a rejection (for readers that leave a rejected line to that function).
+pub fn parse_timestamp_str(s: &str) -> Option<Timestamp> {
+    if let Ok(ts) = s.parse::<Timestamp>() {
+        return Some(ts);
+    }
+    if let Ok(f) = s.parse::<f64>() {
+        return unix_to_ts(f);
+    }
+    // "2025-01-01T10:00:00" or "2025-01-01 10:00:00" without offset: UTC.
+    if let Ok(dt) = s.replace(' ', "T").parse::<jiff::civil::DateTime>() {
+        return dt
+            .to_zoned_datetime(jiff::tz::TimeZone::UTC)
+            .ok()
+            .map(|z| z.timestamp());
+    }
+    if let Ok(d) = s.parse::<jiff::civil::Date>() {
+        return d
+            .to_zoned_datetime(jiff::tz::TimeZone::UTC)
+            .ok()
+            .map(|z| z.timestamp());
+    }
+    None
+}
+
+/// Whether a parsed time is a date rather than a duration or a zero:
+/// from 2000 on (see [`time_of`]).
+pub fn plausible(t: &Timestamp) -> bool {
+    t.as_second() >= 946_684_800
 }
 
 thread_local! {
@@ -122,13 +137,9 @@ pub const WRAPPER_TIME_KEYS: &[&str] = &[
 /// First plausible timestamp among `keys` of `values` (in order). Values
 /// before 2000 are ignored: they are durations or zeros, not dates.
 pub fn time_of(values: &[&Value], keys: &[&str]) -> Option<Timestamp> {
-    let floor = Timestamp::from_second(946_684_800).ok()?;
     values.iter().find_map(|v| {
-        keys.iter().find_map(|k| {
-            lookup(v, k)
-                .and_then(parse_timestamp)
-                .filter(|t| *t >= floor)
-        })
+        keys.iter()
+            .find_map(|k| lookup(v, k).and_then(parse_timestamp).filter(plausible))
     })
 }
 

@@ -82,6 +82,12 @@ pub fn lean_fields(format: Format) -> Option<&'static Lean> {
     }
 }
 
+/// A line read by a format's typed reader, for that format's parser.
+#[derive(Debug, PartialEq)]
+pub enum TypedLine {
+    ClaudeCode(Box<claude_code::Assistant>),
+}
+
 /// What a parser made of the values pushed into it.
 #[derive(Debug, Default)]
 pub struct Out {
@@ -115,6 +121,16 @@ pub trait FormatParser: Send {
     /// Lines that belong to the format but bill nothing (a stream chunk
     /// without usage, a `ping` event) return `Ok(())` without records.
     fn push(&mut self, value: Value, source: Source, out: &mut Out) -> Result<(), Skip>;
+
+    /// Consume one line its format's typed reader read (see
+    /// [`Lean::typed`]): only the parser of that format is ever given one.
+    fn push_typed(&mut self, line: TypedLine, source: Source, out: &mut Out) -> Result<(), Skip> {
+        let _ = (line, out);
+        Err(Skip::new(
+            "unrecognized record",
+            format!("line {} was read for another format", source.line),
+        ))
+    }
 
     /// End of input: flush anything held back (a request whose response
     /// never came, a stream that never sent its final chunk).

@@ -69,9 +69,11 @@
 
 use std::collections::VecDeque;
 
+use jiff::Timestamp;
+use rust_decimal::Decimal;
 use serde_json::Value;
 
-use super::{FormatParser, Out, ParseOptions, Skip};
+use super::{FormatParser, Out, ParseOptions, Skip, TypedLine};
 use crate::ingest::call::str_of;
 use crate::ingest::fields::{
     errors::unrecognized,
@@ -82,6 +84,8 @@ use crate::ingest::fields::{
 };
 use crate::ingest::lean::Lean;
 use crate::record::{CallId, Format, Record, ServiceTier, Source, Text, Usage};
+
+mod typed;
 
 const PROVIDER: &str = "anthropic";
 const EXPECTED: &str = "a Claude Code transcript line (`type` with `sessionId`/`message`)";
@@ -114,8 +118,11 @@ pub static LEAN: Lean = Lean {
     inner: &[("message", &["id", "model", "usage"])],
     nested_skip: &["content"],
     context_types: CONTEXT_TYPES,
-    context_reason: "context line",
+    context_reason: CONTEXT_LINE,
+    typed: Some(typed::read),
 };
+
+const CONTEXT_LINE: &str = "context line";
 
 /// Record types that are part of a transcript or stream and bill nothing.
 /// `system` lines bill nothing either but are not listed: an `init` line
@@ -235,12 +242,46 @@ impl Call {
     }
 }
 
-/// What one assistant row carries.
+/// What the parser reads of one assistant line, whichever way the line
+/// was read: from a `Value` (`Parser::assistant`) or by the typed reader of
+/// usage-only runs (`typed.rs`), which must agree field by field.
+#[derive(Debug, PartialEq)]
+pub struct Assistant {
+    /// `message.id` and `requestId` (non-empty strings).
+    id: Option<String>,
+    request_id: Option<String>,
+    /// `isSidechain: true`.
+    sidechain: bool,
+    model: Option<String>,
+    timestamp: Option<Timestamp>,
+    usage: Option<(Usage, u64, ServiceTier)>,
+    cost: Option<Decimal>,
+    /// `sessionId`, else `session_id`, and `cwd`, as the line gives them.
+    session: Option<String>,
+    cwd: Option<String>,
+    task: Option<String>,
+    text: String,
+    has_content: bool,
+}
+
+/// Why an assistant line bills nothing, if it does not: checked before its
+/// usage is read. API error rows also carry the `<synthetic>` model.
+fn not_billed(api_error: bool, model: Option<&str>) -> Option<&'static str> {
+    if api_error {
+        Some("api error")
+    } else if model == Some("<synthetic>") {
+        Some("synthetic message")
+    } else {
+        None
+    }
+}
+
+/// What one assistant row adds to its call.
 struct Row {
     model: Option<String>,
-    timestamp: Option<jiff::Timestamp>,
+    timestamp: Option<Timestamp>,
     usage: Option<(Usage, u64, ServiceTier)>,
-    cost: Option<rust_decimal::Decimal>,
+    cost: Option<Decimal>,
     text: String,
     has_content: bool,
 }
@@ -273,8 +314,8 @@ impl Parser {
         }
     }
 
-    fn project(&mut self, line: &Value, source: &Source) -> Option<String> {
-        if let Some(cwd) = str_of(line, "cwd").or_else(|| self.run.cwd.clone()) {
+    fn project(&mut self, cwd: Option<String>, source: &Source) -> Option<String> {
+        if let Some(cwd) = cwd.or_else(|| self.run.cwd.clone()) {
             return Some(cwd);
         }
         self.path_project
@@ -282,20 +323,33 @@ impl Parser {
             .clone()
     }
 
-    fn session(&self, line: &Value) -> Option<String> {
-        str_of(line, "sessionId")
-            .or_else(|| str_of(line, "session_id"))
-            .or_else(|| self.run.session.clone())
+    /// The line's `sessionId` (`session_id` in stream-json).
+    fn session_of(line: &Value) -> Option<String> {
+        str_of(line, "sessionId").or_else(|| str_of(line, "session_id"))
     }
 
     /// A record with what every line of this format carries.
     fn record(&mut self, line: &Value, source: Source) -> Record {
+        let timestamp = time_of(&[line], &["timestamp"]);
+        let task = task_of(line, &self.opts, &[]);
+        let (session, cwd) = (Self::session_of(line), str_of(line, "cwd"));
+        self.record_of(source, timestamp, task, session, cwd)
+    }
+
+    fn record_of(
+        &mut self,
+        source: Source,
+        timestamp: Option<Timestamp>,
+        task: Option<String>,
+        session: Option<String>,
+        cwd: Option<String>,
+    ) -> Record {
         let mut rec = Record::new(source, Format::ClaudeCode);
         rec.provider = Some(PROVIDER.to_string());
-        rec.timestamp = time_of(&[line], &["timestamp"]);
-        rec.task = task_of(line, &self.opts, &[]);
-        rec.session = self.session(line);
-        rec.project = self.project(line, &rec.source);
+        rec.timestamp = timestamp;
+        rec.task = task;
+        rec.session = session.or_else(|| self.run.session.clone());
+        rec.project = self.project(cwd, &rec.source);
         rec
     }
 
@@ -303,13 +357,10 @@ impl Parser {
         let Some(msg) = v.get("message").filter(|m| m.is_object()) else {
             return Err(unrecognized(v, "an assistant line with a `message` object"));
         };
-        if v.get("isApiErrorMessage").and_then(Value::as_bool) == Some(true) {
-            out.drop_line(source, "api error");
-            return Ok(());
-        }
         let model = str_of(msg, "model");
-        if model.as_deref() == Some("<synthetic>") {
-            out.drop_line(source, "synthetic message");
+        let api_error = v.get("isApiErrorMessage").and_then(Value::as_bool) == Some(true);
+        if let Some(reason) = not_billed(api_error, model.as_deref()) {
+            out.drop_line(source, reason);
             return Ok(());
         }
         let usage = match msg.get("usage").filter(|u| u.is_object()) {
@@ -324,26 +375,44 @@ impl Parser {
         if let Some(c) = content {
             content_text(c, &mut text);
         }
-        let row = Row {
+        let a = Assistant {
+            id: str_of(msg, "id"),
+            request_id: str_of(v, "requestId"),
+            sidechain: v.get("isSidechain").and_then(Value::as_bool) == Some(true),
             model,
             timestamp: time_of(&[v], &["timestamp"]),
             usage,
             cost: v.get("costUSD").and_then(decimal_value),
+            session: Self::session_of(v),
+            cwd: str_of(v, "cwd"),
+            task: task_of(v, &self.opts, &[]),
             text,
             has_content: content.is_some(),
         };
-        if row.usage.is_some() {
+        self.assistant_row(a, source, out)
+    }
+
+    /// An assistant line that bills (see [`not_billed`]): a new call, or
+    /// another row of one in the window.
+    fn assistant_row(&mut self, a: Assistant, source: Source, out: &mut Out) -> Result<(), Skip> {
+        if a.usage.is_some() {
             self.run.billed = true;
         }
-        let id = str_of(msg, "id");
-        let sidechain = v.get("isSidechain").and_then(Value::as_bool) == Some(true);
-        let key = id.as_ref().map(|id| {
-            let call = match str_of(v, "requestId") {
+        let key = a.id.as_ref().map(|id| {
+            let call = match &a.request_id {
                 Some(req) => format!("{id}:{req}"),
                 None => id.clone(),
             };
-            (call, sidechain)
+            (call, a.sidechain)
         });
+        let row = Row {
+            model: a.model,
+            timestamp: a.timestamp,
+            usage: a.usage,
+            cost: a.cost,
+            text: a.text,
+            has_content: a.has_content,
+        };
         if key.is_some()
             && let Some(call) = self.window.iter_mut().find(|c| c.key == key)
         {
@@ -356,13 +425,14 @@ impl Parser {
                 "assistant line has no `message.usage`",
             ));
         };
-        let mut rec = self.record(v, source);
+        let mut rec = self.record_of(source, row.timestamp, a.task, a.session, a.cwd);
         rec.model = row.model;
         rec.usage = Some(usage);
         rec.web_search_requests = web;
         rec.service_tier = tier;
         rec.reported_cost_usd = row.cost;
-        rec.call_id = id.map(|id| Box::new(CallId::key(format!("cc:{id}"), DEDUP_REASON)));
+        rec.call_id =
+            a.id.map(|id| Box::new(CallId::key(format!("cc:{id}"), DEDUP_REASON)));
         self.window.push_back(Call {
             key,
             record: rec,
@@ -494,6 +564,11 @@ impl FormatParser for Parser {
                 Ok(())
             }
         }
+    }
+
+    fn push_typed(&mut self, line: TypedLine, source: Source, out: &mut Out) -> Result<(), Skip> {
+        let TypedLine::ClaudeCode(a) = line;
+        self.assistant_row(*a, source, out)
     }
 
     fn finish(&mut self, out: &mut Out) {
