@@ -532,6 +532,28 @@ enum Line {
 /// drained and reported by length so memory stays bounded.
 fn read_line(r: &mut dyn BufRead) -> io::Result<Option<Line>> {
     let max = crate::limits::max_line_bytes();
+    // Most lines lie whole in the reader's buffer: copy them once, into an
+    // allocation of their size.
+    let whole = loop {
+        match r.fill_buf() {
+            Ok(chunk) => {
+                break memchr::memchr(b'\n', chunk).filter(|&i| i <= max).map(|i| {
+                    let end = if i > 0 && chunk[i - 1] == b'\r' {
+                        i - 1
+                    } else {
+                        i
+                    };
+                    (chunk[..end].to_vec(), i + 1)
+                });
+            }
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        }
+    };
+    if let Some((line, used)) = whole {
+        r.consume(used);
+        return Ok(Some(Line::Bytes(line)));
+    }
     let mut buf = Vec::new();
     let mut len = 0usize;
     let mut any = false;

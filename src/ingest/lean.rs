@@ -137,9 +137,8 @@ impl Lean {
     /// JSON, and any other keeps only the fields named.
     pub fn read(&'static self, bytes: &[u8]) -> serde_json::Result<LeanLine> {
         if let Some(typed) = self.typed {
-            // Every string it reads, skipped or kept, is checked as UTF-8
-            // by serde (see `Checked`), and a byte outside a string that is
-            // not ASCII is a syntax error: no separate pass over the line.
+            // It checks the line's UTF-8 itself, and every value it reads
+            // as the full parse does (see `Checked`).
             if let Some(line) = typed(bytes)? {
                 return Ok(line);
             }

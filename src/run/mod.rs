@@ -274,7 +274,7 @@ impl Consumer {
                     xxh3,
                 }),
                 Item::Dropped(reason) => {
-                    *self.acc.not_billed.entry(reason.to_string()).or_default() += 1;
+                    bump(&mut self.acc.not_billed, reason);
                 }
                 Item::Filtered => self.acc.filtered += 1,
                 Item::Skipped(source, skip) => self.skip(source, skip)?,
@@ -287,11 +287,7 @@ impl Consumer {
                 Item::Record { call_id, billed } => {
                     if let Some(id) = call_id {
                         if id.check.iter().any(|k| self.seen.contains(k)) {
-                            *self
-                                .acc
-                                .deduplicated
-                                .entry(id.reason.to_string())
-                                .or_default() += 1;
+                            bump(&mut self.acc.deduplicated, id.reason);
                             continue;
                         }
                         self.seen.extend(id.register);
@@ -316,7 +312,7 @@ impl Consumer {
         if self.strict {
             bail!("{}:{}: {}", source.path, source.line, skip.detail);
         }
-        *self.acc.skipped.entry(skip.reason.to_string()).or_default() += 1;
+        bump(&mut self.acc.skipped, skip.reason);
         self.say(&source, &skip.detail);
         Ok(())
     }
@@ -337,6 +333,17 @@ impl Consumer {
                     detail
                 );
             }
+        }
+    }
+}
+
+/// Count one more under `reason`. Most lines of an agent log are counted
+/// this way (context lines), so the key is allocated only the first time.
+fn bump(counts: &mut std::collections::BTreeMap<String, u64>, reason: &str) {
+    match counts.get_mut(reason) {
+        Some(n) => *n += 1,
+        None => {
+            counts.insert(reason.to_string(), 1);
         }
     }
 }
