@@ -87,6 +87,15 @@ use crate::record::{CallId, Format, Record, ServiceTier, Source, Text, Usage};
 
 mod typed;
 
+/// Whether a usage-only run accepts one transcript line, read as it is in
+/// the run (the typed reader, else the lean `Value` parse), with nothing
+/// billed or kept: `benches/cc_ceiling.rs` times it as the parse-only
+/// ceiling of `report` on Claude Code logs. Not part of the API.
+#[doc(hidden)]
+pub fn accepts_line(bytes: &[u8]) -> bool {
+    LEAN.read(bytes).is_ok()
+}
+
 const PROVIDER: &str = "anthropic";
 const EXPECTED: &str = "a Claude Code transcript line (`type` with `sessionId`/`message`)";
 /// Calls held back while their split rows may still come.
